@@ -1,0 +1,132 @@
+"""Versioned events exchanged between services over Redis Streams.
+
+Every event is a frozen pydantic model with an explicit ``schema_version``, a
+unique ``event_id``, ``occurred_at`` and a ``correlation_id`` that follows one
+item from ingest to storage. Changes within a version are additive only; a
+breaking change is a new event type on a new stream. ``tests/unit/test_events.py``
+pins each event's JSON schema so that an accidental change fails the build.
+
+On the wire an event is the JSON of the model in the ``event`` field of a stream
+entry (see :mod:`newsflow.streams`), readable from any language.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal, TypeVar
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from newsflow.items import NewsItem
+from newsflow import streams
+from newsflow.streams import EVENT_FIELD
+from newsflow.tags import Tags
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The stream this kind of event travels on; set by each subclass.
+    stream: ClassVar[str]
+
+    schema_version: Literal[1] = Field(default=1, description="Version of this event's schema.")
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique per event.")
+    occurred_at: AwareDatetime = Field(default_factory=utcnow)
+    correlation_id: str = Field(
+        max_length=200,
+        description="Follows one item through the pipeline; the ingest stream entry id by default.",
+    )
+
+    def to_fields(self) -> dict[str, bytes]:
+        """The stream entry for this event."""
+        return {EVENT_FIELD: orjson.dumps(self.model_dump(mode="json"))}
+
+
+E = TypeVar("E", bound=Event)
+
+
+def parse_event(model: type[E], body: Any) -> E:
+    """Read an event from what the broker delivered: ``{"event": "<json>"}`` or the object."""
+    if isinstance(body, dict) and EVENT_FIELD in body:
+        body = body[EVENT_FIELD]
+    if isinstance(body, bytes | bytearray | str):
+        return model.model_validate_json(body)
+    return model.model_validate(body)
+
+
+class ItemIngested(Event):
+    """An item passed validation and normalisation (ingest → enrichment)."""
+
+    stream: ClassVar[str] = streams.INGESTED
+    event_type: Literal["item.ingested"] = "item.ingested"
+    item: NewsItem
+    ingest_entry_id: str = Field(description="The entry id the item had on news:ingest.")
+
+
+class ItemEnriched(Event):
+    """An item with its canonical tags (enrichment → storage)."""
+
+    stream: ClassVar[str] = streams.ENRICHED
+    event_type: Literal["item.enriched"] = "item.enriched"
+    item: NewsItem
+    tags: Tags
+
+
+class ItemStored(Event):
+    """A copy of a story was written to the store (storage → gateway live feed)."""
+
+    stream: ClassVar[str] = streams.STORED
+    event_type: Literal["item.stored"] = "item.stored"
+    item_id: str
+    copy_key: str
+    revision: int
+    created: bool = Field(description="True when this write created the story.")
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    field: str
+    message: str
+
+
+class ItemRejected(Event):
+    """An item that could not be accepted, with the original payload and the reason."""
+
+    stream: ClassVar[str] = streams.REJECTED
+    event_type: Literal["item.rejected"] = "item.rejected"
+    reason: str = Field(description="Human-readable reason.")
+    errors: list[FieldError] = Field(default_factory=list)
+    payload: str = Field(description="The entry as received, as JSON (truncated past 64 KiB).")
+    ingest_entry_id: str
+    service: str = "ingest"
+
+
+class DeadLetter(Event):
+    """An entry that failed ``max_deliveries`` times; kept for inspection and replay."""
+
+    stream: ClassVar[str] = streams.DEAD
+    event_type: Literal["entry.dead"] = "entry.dead"
+    service: str
+    source_stream: str
+    group: str
+    entry_id: str
+    delivery_count: int
+    error: str
+    fields: dict[str, str] = Field(description="The original entry's fields, decoded as UTF-8.")
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    ItemIngested,
+    ItemEnriched,
+    ItemStored,
+    ItemRejected,
+    DeadLetter,
+)

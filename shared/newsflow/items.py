@@ -1,0 +1,45 @@
+"""The normalised news item that flows between services after ingest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class NewsItem(BaseModel):
+    """A validated, cleaned and identified news item (one copy of a story).
+
+    ``id`` identifies the story; ``copy_key`` identifies this copy of it, so that
+    the same story published by two offices is one story with two copies.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(
+        pattern=r"^[0-9a-f]{32}$",
+        description="Deterministic story id: from the canonical URL, else title and date.",
+        examples=["4b3f0a9c2d1e8f7a6b5c4d3e2f1a0b9c"],
+    )
+    copy_key: str = Field(
+        pattern=r"^[0-9a-f]{16}$",
+        description="Which copy of the story: derived from the source and declared offices.",
+    )
+    title: str
+    summary: str | None = None
+    body: str | None = None
+    url: str | None = None
+    published_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    revision: int = Field(
+        default=0,
+        ge=0,
+        description="Orders versions of one copy: the publisher's revision, else updated_at in µs.",
+    )
+    content_type: str | None = None
+    offices: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    language: str | None = None
+    source: str | None = None
+    idempotency_key: str | None = None
+    received_at: datetime

@@ -1,0 +1,112 @@
+"""Typed settings shared by every service.
+
+Each service subclasses :class:`ServiceSettings` with its own knobs. Settings are
+read from the environment (and an optional ``.env`` file) once, in the service's
+entry point, and passed down as plain arguments: no other code reads
+``os.environ``. A bad value stops the service at start-up with a message that
+names the variable, rather than failing later on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_consumer_name() -> str:
+    """A consumer name unique per process: host and pid.
+
+    Replicas in one consumer group must not share a name, or Redis would treat
+    them as one consumer and a crash of either would strand the other's entries.
+    """
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where Redis and MongoDB are, and how to log."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "NEWSFLOW_REDIS_URL"),
+        description="Redis connection URL (redis://, rediss:// or unix://).",
+    )
+    mongodb_url: str = Field(
+        default="mongodb://127.0.0.1:27017/?directConnection=true",
+        validation_alias=AliasChoices("MONGODB_URL", "NEWSFLOW_MONGODB_URL"),
+        description="MongoDB connection URL (mongodb:// or mongodb+srv://).",
+    )
+    mongodb_database: str = Field(
+        default="newsflow",
+        validation_alias=AliasChoices("MONGODB_DATABASE", "NEWSFLOW_MONGODB_DATABASE"),
+        min_length=1,
+        max_length=63,
+        pattern=r"^[A-Za-z0-9_-]+$",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("mongodb_url")
+    @classmethod
+    def _mongo_scheme(cls, value: str) -> str:
+        if not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("MONGODB_URL must start with mongodb:// or mongodb+srv://")
+        return value
+
+
+class WorkerSettings(ServiceSettings):
+    """Knobs of a stream worker (ingest, enrichment, storage)."""
+
+    consumer_name: str = Field(
+        default_factory=default_consumer_name,
+        min_length=1,
+        max_length=200,
+        description="This process's consumer name in its group; unique per replica.",
+    )
+    batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Entries read per XREADGROUP. Bounds how much one replica grabs.",
+    )
+    poll_ms: int = Field(default=1000, ge=10, le=60_000, description="XREADGROUP block time.")
+    reclaim_idle_ms: int = Field(
+        default=30_000,
+        ge=100,
+        description=(
+            "An entry pending this long on another consumer is taken to be abandoned "
+            "and reclaimed. Keep it well above the slowest normal handling."
+        ),
+    )
+    max_deliveries: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="After this many failed deliveries an entry goes to the dead-letter stream.",
+    )
+    http_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port for /healthz, /readyz and /metrics; unset means no HTTP endpoint.",
+    )
+    http_host: str = Field(
+        default="127.0.0.1", description="Address of the health/metrics HTTP server."
+    )

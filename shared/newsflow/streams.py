@@ -1,0 +1,55 @@
+"""Stream and consumer-group names: the pipeline's topology in one place.
+
+::
+
+    publishers ──XADD item=<json>──▶ news:ingest
+                                        │  group "ingest"
+                                        ▼
+                                  [ingest service] ──invalid──▶ news:rejected
+                                        │
+                                        ▼
+                                   news:ingested
+                                        │  group "enrichment"
+                                        ▼
+                                [enrichment service]
+                                        │
+                                        ▼
+                                   news:enriched
+                                        │  group "storage"
+                                        ▼
+                                 [storage service] ──upsert──▶ MongoDB items
+                                        │
+                                        ▼
+                                    news:stored ──XREAD──▶ [gateway] SSE /v1/stream
+
+    any worker ──after N failed deliveries──▶ news:dead
+
+Every entry on our own streams holds one field, ``event``, whose value is the JSON
+of a versioned event model from :mod:`newsflow.events`. External publishers write
+one field, ``item``, holding a JSON object in the publisher contract
+(:mod:`newsflow.contract`); FastStream's own envelope is accepted as well.
+"""
+
+from typing import Final
+
+INGEST: Final = "news:ingest"
+INGESTED: Final = "news:ingested"
+ENRICHED: Final = "news:enriched"
+STORED: Final = "news:stored"
+REJECTED: Final = "news:rejected"
+DEAD: Final = "news:dead"
+
+#: The field external publishers put their JSON item in.
+ITEM_FIELD: Final = "item"
+#: The field our services put their JSON events in.
+EVENT_FIELD: Final = "event"
+
+#: Consumer group of each worker service, keyed by the stream it reads.
+GROUPS: Final[dict[str, str]] = {
+    INGEST: "ingest",
+    INGESTED: "enrichment",
+    ENRICHED: "storage",
+}
+
+#: Every stream a status report should show, in pipeline order.
+ALL_STREAMS: Final = (INGEST, INGESTED, ENRICHED, STORED, REJECTED, DEAD)
