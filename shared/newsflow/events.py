@@ -19,8 +19,8 @@ from typing import Any, ClassVar, Literal, TypeVar
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from newsflow.items import NewsItem
 from newsflow import streams
+from newsflow.items import NewsItem
 from newsflow.streams import EVENT_FIELD
 from newsflow.tags import Tags
 

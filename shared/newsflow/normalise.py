@@ -144,6 +144,11 @@ def copy_key(*, source: str | None, offices: list[str]) -> str:
     )
 
 
+def _ms(value: datetime | None) -> datetime | None:
+    """Truncate to milliseconds: MongoDB stores no finer, and replays must compare equal."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000) if value else None
+
+
 def _labels(values: list[str]) -> list[str]:
     seen: dict[str, str] = {}
     for value in values:
@@ -194,8 +199,8 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
         summary=summary or None,
         body=body or None,
         url=url,
-        published_at=item.published_at,
-        updated_at=item.updated_at,
+        published_at=_ms(item.published_at),
+        updated_at=_ms(item.updated_at),
         revision=revision,
         content_type=clean_line(item.content_type) if item.content_type else None,
         offices=offices,
@@ -203,5 +208,5 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
         language=item.language.lower() if item.language else None,
         source=clean_line(item.source) if item.source else None,
         idempotency_key=item.idempotency_key,
-        received_at=received_at or now,
+        received_at=_ms(received_at or now),
     )

@@ -1,0 +1,49 @@
+"""Builds the enrichment worker. The taxonomy is loaded once, at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faststream.redis import RedisBroker
+from newsflow.tagging import Tagger
+from newsflow.taxonomy import load_taxonomy
+
+from newsflow import streams
+from newsflow.metrics import WorkerMetrics
+from newsflow.redis_factory import create_broker, create_redis
+from newsflow.worker import Entry, Outcome, Worker
+from newsflow_enrichment.handlers import enrich_batch
+from newsflow_enrichment.settings import EnrichmentSettings
+
+SERVICE = "enrichment"
+
+
+def create_worker(settings: EnrichmentSettings) -> tuple[Worker, RedisBroker]:
+    tagger = Tagger(load_taxonomy(settings.taxonomy_path))
+    metrics = WorkerMetrics(SERVICE)
+
+    async def handle(entries: Sequence[Entry]) -> Sequence[Outcome]:
+        results = enrich_batch(entries, tagger)
+        for _, tags in results:
+            if tags is None:
+                continue
+            for kind in ("offices", "topics", "countries"):
+                unresolved = sum(1 for t in getattr(tags, kind) if not t.resolved)
+                if unresolved:
+                    metrics.unresolved_labels.labels(SERVICE, kind).inc(unresolved)
+            if tags.content_type is not None and not tags.content_type.resolved:
+                metrics.unresolved_labels.labels(SERVICE, "content_type").inc()
+        return [outcome for outcome, _ in results]
+
+    worker = Worker(
+        service=SERVICE,
+        settings=settings,
+        stream=streams.INGESTED,
+        group=streams.GROUPS[streams.INGESTED],
+        handler=handle,
+        redis=create_redis(settings.redis_url),
+        metrics=metrics,
+    )
+    broker = create_broker(settings.redis_url)
+    worker.register(broker)
+    return worker, broker

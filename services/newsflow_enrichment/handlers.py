@@ -1,0 +1,31 @@
+"""The enrichment handler: one ingested item in, one enriched item out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from newsflow.tagging import Tagger
+from pydantic import ValidationError
+
+from newsflow.events import ItemEnriched, ItemIngested, parse_event
+from newsflow.tags import Tags
+from newsflow.worker import Done, Entry, Failed, Outcome
+
+
+def enrich_one(entry: Entry, tagger: Tagger) -> tuple[Outcome, Tags | None]:
+    try:
+        event = parse_event(ItemIngested, entry.body)
+    except ValidationError as exc:
+        return Failed(f"not an ItemIngested event: {exc}"), None
+    tags = tagger.tag(event.item)
+    enriched = ItemEnriched(
+        event_id=entry.event_id("enriched"),
+        correlation_id=event.correlation_id,
+        item=event.item,
+        tags=tags,
+    )
+    return Done(outputs=[enriched]), tags
+
+
+def enrich_batch(entries: Sequence[Entry], tagger: Tagger) -> list[tuple[Outcome, Tags | None]]:
+    return [enrich_one(entry, tagger) for entry in entries]

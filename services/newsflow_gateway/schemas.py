@@ -1,0 +1,139 @@
+"""Response models: explicit, so internal fields never leak into the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EvidenceOut(BaseModel):
+    field: Literal["declared", "title", "summary", "body"]
+    text: str
+    start: int | None = None
+    end: int | None = None
+
+
+class TagOut(BaseModel):
+    """A canonical tag with the reasons for it."""
+
+    id: str | None = Field(
+        description="Canonical taxonomy id; null when unresolved.", examples=["odihr"]
+    )
+    name: str = Field(examples=["OSCE Office for Democratic Institutions and Human Rights"])
+    source: Literal["declared", "inferred"]
+    confidence: float = Field(ge=0, le=1)
+    labels: list[str] = Field(
+        default_factory=list, description="Names as published, e.g. a former office name."
+    )
+    resolved: bool = True
+    evidence: list[EvidenceOut] = Field(default_factory=list)
+
+
+class ItemSummary(BaseModel):
+    """A story in a result list."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "4b3f0a9c2d1e8f7a6b5c4d3e2f1a0b9c",
+                    "title": "Jan Braathu takes up duties as Head of OSCE Mission to Serbia",
+                    "published_at": "2021-01-06T00:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: str
+    title: str
+    summary: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    content_type: TagOut | None = None
+    offices: list[TagOut] = Field(default_factory=list)
+    topics: list[TagOut] = Field(default_factory=list)
+    countries: list[TagOut] = Field(default_factory=list)
+    score: float | None = Field(default=None, description="Relevance, with sort=relevance.")
+
+
+class CopyOut(BaseModel):
+    """One published copy of the story (one per publishing office or publisher)."""
+
+    copy_key: str
+    source: str | None = None
+    offices: list[str] = Field(description="Offices as the publisher named them.")
+    topics: list[str] = Field(description="Topics as the publisher named them.")
+    content_type: str | None = None
+    revision: int
+    received_at: datetime
+
+
+class ItemDetail(ItemSummary):
+    """A full story: text, tags with evidence, and every copy it was published as."""
+
+    body: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    published_by: list[str] = Field(
+        default_factory=list, description="Office names as published, across all copies."
+    )
+    copies: list[CopyOut] = Field(default_factory=list)
+    taxonomy_version: str | None = None
+
+
+class ItemPage(BaseModel):
+    """One page of results, with the exact total and the cursor for the next page."""
+
+    items: list[ItemSummary]
+    total: int = Field(description="Exact number of matching stories.")
+    limit: int
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+def _tags(doc: dict[str, Any], kind: str) -> list[TagOut]:
+    return [TagOut.model_validate(t) for t in doc.get(kind) or []]
+
+
+def summary_from_doc(doc: dict[str, Any], score: float | None = None) -> ItemSummary:
+    ct = doc.get("content_type")
+    return ItemSummary(
+        id=doc["_id"],
+        title=doc["title"],
+        summary=doc.get("summary"),
+        url=doc.get("url"),
+        published_at=doc.get("published_at"),
+        language=doc.get("language"),
+        content_type=TagOut.model_validate(ct) if ct else None,
+        offices=_tags(doc, "offices"),
+        topics=_tags(doc, "topics"),
+        countries=_tags(doc, "countries"),
+        score=score,
+    )
+
+
+def detail_from_doc(doc: dict[str, Any]) -> ItemDetail:
+    base = summary_from_doc(doc).model_dump()
+    copies = [
+        CopyOut(
+            copy_key=c["copy_key"],
+            source=c["item"].get("source"),
+            offices=c["item"].get("offices", []),
+            topics=c["item"].get("topics", []),
+            content_type=c["item"].get("content_type"),
+            revision=c["revision"],
+            received_at=c["received_at"],
+        )
+        for _, c in sorted((doc.get("copies") or {}).items())
+    ]
+    return ItemDetail(
+        **base,
+        body=doc.get("body"),
+        sources=doc.get("sources", []),
+        published_by=doc.get("offices_published", []),
+        copies=copies,
+        taxonomy_version=doc.get("taxonomy_version"),
+    )

@@ -1,0 +1,56 @@
+"""Builds the storage worker: MongoDB client, repository and handler."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faststream.redis import RedisBroker
+
+from newsflow import streams
+from newsflow.metrics import WorkerMetrics
+from newsflow.mongo import ITEMS, create_mongo_client, ensure_indexes
+from newsflow.redis_factory import create_broker, create_redis
+from newsflow.worker import Entry, Outcome, TransientError, Worker
+from newsflow_storage.handlers import TRANSIENT, store_batch
+from newsflow_storage.repository import MongoStoryRepository
+from newsflow_storage.settings import StorageSettings
+
+SERVICE = "storage"
+
+
+def create_worker(settings: StorageSettings) -> tuple[Worker, RedisBroker]:
+    client = create_mongo_client(settings.mongodb_url)
+    db = client[settings.mongodb_database]
+    repo = MongoStoryRepository(db[ITEMS])
+    indexes_ready = False
+
+    async def handle(entries: Sequence[Entry]) -> Sequence[Outcome]:
+        nonlocal indexes_ready
+        if not indexes_ready:
+            try:
+                await ensure_indexes(db)
+            except TRANSIENT as exc:
+                raise TransientError(str(exc)) from exc
+            indexes_ready = True
+        return await store_batch(entries, repo)
+
+    async def mongodb() -> str | None:
+        try:
+            await client.admin.command("ping")
+        except Exception as exc:
+            return str(exc) or type(exc).__name__
+        return None
+
+    worker = Worker(
+        service=SERVICE,
+        settings=settings,
+        stream=streams.ENRICHED,
+        group=streams.GROUPS[streams.ENRICHED],
+        handler=handle,
+        redis=create_redis(settings.redis_url),
+        metrics=WorkerMetrics(SERVICE),
+        readiness_checks=[mongodb],
+    )
+    broker = create_broker(settings.redis_url)
+    worker.register(broker)
+    return worker, broker

@@ -1,0 +1,7 @@
+"""Settings of the storage service."""
+
+from newsflow.settings import WorkerSettings
+
+
+class StorageSettings(WorkerSettings):
+    pass

@@ -1,0 +1,82 @@
+"""Prometheus metrics of one worker process.
+
+Each worker owns a :class:`WorkerMetrics` on its own registry, so several
+workers can live in one test process without clashing names.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class WorkerMetrics:
+    """Items in, out and failed; handler latency; lag and pending per group; dead letters."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        labels = ["service"]
+        self.items_in = Counter(
+            "newsflow_items_in",
+            "Entries read from the input stream.",
+            labels,
+            registry=self.registry,
+        )
+        self.items_out = Counter(
+            "newsflow_items_out",
+            "Entries handled and acknowledged.",
+            labels,
+            registry=self.registry,
+        )
+        self.items_failed = Counter(
+            "newsflow_items_failed",
+            "Failed deliveries (the entry stays pending for retry).",
+            labels,
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "newsflow_items_rejected",
+            "Invalid items sent to the rejected stream.",
+            labels,
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "newsflow_dead_letters",
+            "Entries moved to the dead-letter stream.",
+            labels,
+            registry=self.registry,
+        )
+        self.unresolved_labels = Counter(
+            "newsflow_unresolved_labels",
+            "Declared labels that matched no taxonomy entry.",
+            ["service", "kind"],
+            registry=self.registry,
+        )
+        self.transient_errors = Counter(
+            "newsflow_transient_errors",
+            "Batches retried in place because a dependency was down.",
+            labels,
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "newsflow_handler_seconds",
+            "Time to handle one batch.",
+            labels,
+            registry=self.registry,
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.lag = Gauge(
+            "newsflow_group_lag",
+            "Entries not yet delivered to the group.",
+            ["stream", "group"],
+            registry=self.registry,
+        )
+        self.pending = Gauge(
+            "newsflow_group_pending",
+            "Entries delivered but not acknowledged.",
+            ["stream", "group"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

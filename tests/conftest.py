@@ -1,0 +1,50 @@
+"""Session fixtures: a real redis-server and a real MongoDB-wire server on free ports."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_sync
+
+from newsflow import embedded
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SAMPLE = (
+    Path(__file__).resolve().parents[1]
+    / "shared"
+    / "newsflow"
+    / "data"
+    / ("osce-newsroom-sample.txt")
+)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[embedded.EmbeddedServer]:
+    server = embedded.start_redis(tmp_path_factory.mktemp("redis"), appendonly=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[embedded.EmbeddedServer]:
+    server = embedded.start_secantus(tmp_path_factory.mktemp("mongo") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: embedded.EmbeddedServer) -> str:
+    """A clean Redis database for one test."""
+    client = redis_sync.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+def mongo_db_name() -> str:
+    """A fresh database name per test: isolation without dropping anything."""
+    return f"t_{uuid.uuid4().hex[:12]}"

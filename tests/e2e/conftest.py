@@ -1,0 +1,136 @@
+"""A running stack for end-to-end tests: the four services as real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis as redis_sync
+from pymongo import MongoClient
+
+from newsflow import embedded
+from newsflow.runner import MODULES
+from tests.helpers import eventually
+
+
+@dataclass
+class Stack:
+    """Services started against the session's servers, each test with its own database."""
+
+    redis_url: str
+    mongodb_url: str
+    database: str
+    logs: Path
+    gateway_port: int = 0
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            REDIS_URL=self.redis_url,
+            MONGODB_URL=self.mongodb_url,
+            MONGODB_DATABASE=self.database,
+            NEWSFLOW_RECLAIM_IDLE_MS="1500",
+            NEWSFLOW_POLL_MS="100",
+            NEWSFLOW_LOG_LEVEL="INFO",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(extra)
+        return env
+
+    def start(self, name: str, service: str, **extra: str) -> subprocess.Popen[bytes]:
+        """Start ``service`` as process ``name`` (its consumer name too)."""
+        if service == "gateway":
+            self.gateway_port = embedded.free_port()
+            extra.setdefault("GATEWAY_PORT", str(self.gateway_port))
+        extra.setdefault("NEWSFLOW_CONSUMER_NAME", name)
+        log = (self.logs / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", MODULES[service]],
+            env=self.env(**extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self.procs[name] = proc
+        if service == "gateway":
+            eventually(
+                lambda: (
+                    httpx.get(f"{self.gateway}/readyz").status_code == 200
+                    if proc.poll() is None
+                    else self._died(name)
+                ),
+                timeout=30,
+            )
+        return proc
+
+    def _died(self, name: str) -> bool:
+        raise AssertionError(f"{name} died:\n{self.log(name)}")
+
+    def start_all(self) -> None:
+        for service in ("ingest", "enrichment", "storage", "gateway"):
+            self.start(f"{service}-1", service)
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")[-5000:]
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        proc = self.procs.pop(name)
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        return proc.wait(timeout=timeout)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            try:
+                self.stop(name)
+            except subprocess.TimeoutExpired:
+                self.procs.get(name, subprocess.Popen(["true"])).kill()
+
+    def redis(self) -> redis_sync.Redis:
+        return redis_sync.Redis.from_url(self.redis_url)
+
+    def items(self) -> Any:
+        client: MongoClient[dict[str, Any]] = MongoClient(self.mongodb_url, tz_aware=True)
+        return client[self.database]["items"]
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return httpx.get(f"{self.gateway}{path}", params=params, timeout=30)
+
+
+@pytest.fixture
+def stack(
+    redis_url: str,
+    mongo_server: embedded.EmbeddedServer,
+    mongo_db_name: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[Stack]:
+    s = Stack(
+        redis_url=redis_url, mongodb_url=mongo_server.url, database=mongo_db_name, logs=tmp_path
+    )
+    yield s
+    s.stop_all()
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        for path in sorted(tmp_path.glob("*.log")):
+            sys.stderr.write(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}\n")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
+    return report

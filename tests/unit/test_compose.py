@@ -1,0 +1,545 @@
+"""The Docker deployment, checked without Docker.
+
+There is no Docker engine in CI, so these tests keep ``docker-compose.yml``,
+``services/Dockerfile``, ``.dockerignore``, ``.env.example`` and the MongoDB init
+script honest by parsing them: services and images, healthchecks, start-up
+order, replicas, environment, and that no secret is written into a committed
+file. Each test asserts a property the stack relies on at run time.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "services" / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+ENV_EXAMPLE = ROOT / ".env.example"
+MONGO_INIT_DIR = ROOT / "services" / "mongo-init"
+MONGO_INIT_SCRIPT = MONGO_INIT_DIR / "create-users.js"
+
+APP_SERVICES = ("ingest", "enrichment", "storage", "gateway")
+WORKERS = ("ingest", "enrichment", "storage")
+REPLICATED = ("enrichment", "storage")
+BACKING_SERVICES = ("redis", "mongo")
+#: Services that talk to MongoDB, with the role their user must have (least privilege).
+MONGO_ROLES = {"storage": "readWrite", "gateway": "readWrite"}
+#: Services that only use Redis and must have no MongoDB credentials at all.
+NO_MONGO = ("ingest", "enrichment")
+
+WORKER_HTTP_PORT = "8080"
+GATEWAY_PORT = "8000"
+
+#: Compose interpolation: ``$$`` is an escaped ``$`` (expanded later by the
+#: container's shell); ``${VAR...}`` and ``$VAR`` are compose variables.
+_INTERPOLATION = re.compile(
+    r"\$\$"
+    r"|\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<modifier>[^}]*)\}"
+    r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+)
+#: A value that is exactly one required compose variable, e.g. ``${X:?msg}``.
+_REQUIRED_VAR = re.compile(r"^\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):\?[^}]*\}$")
+_SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|(?:^|_)KEY$|PASSPHRASE", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://(?P<user>[^:/@\s]*):(?P<password>[^@\s]+)@")
+_DIGITS = re.compile(r"^\d+$")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), "docker-compose.yml must be a mapping"
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = compose.get("services")
+    assert isinstance(found, dict), "docker-compose.yml has no services mapping"
+    return found
+
+
+def _variables(text: str) -> Iterator[tuple[str, str]]:
+    """Each compose variable reference in ``text``: (name, modifier such as ``:?msg``)."""
+    for match in _INTERPOLATION.finditer(text):
+        if match["braced"]:
+            yield match["braced"], match["modifier"]
+        elif match["bare"]:
+            yield match["bare"], ""
+
+
+def _variable_names(text: str) -> set[str]:
+    return {name for name, _ in _variables(text)}
+
+
+def _strings(node: Any) -> Iterator[str]:
+    """Every string (keys included) anywhere in a parsed YAML tree."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def _as_text(command: Any) -> str:
+    if isinstance(command, list):
+        return " ".join(str(part) for part in command)
+    return str(command)
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment as a mapping, whichever syntax the file uses."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) for item in env)
+        return {pair[0]: pair[1] if len(pair) > 1 else "" for pair in pairs}
+    return {str(key): "" if value is None else str(value) for key, value in env.items()}
+
+
+def _depends_on(service: dict[str, Any]) -> dict[str, str | None]:
+    """Dependency -> condition (None for the short list syntax, which waits for nothing)."""
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return dict.fromkeys(deps)
+    return {name: (spec or {}).get("condition") for name, spec in deps.items()}
+
+
+def _healthcheck_text(service: dict[str, Any]) -> str:
+    return _as_text(service["healthcheck"]["test"])
+
+
+def _env_example() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for raw in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        assert sep, f".env.example: not NAME=value: {raw!r}"
+        values[name.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _mongo_users() -> list[dict[str, str]]:
+    """The users create-users.js creates, in order: user, env (password variable), role."""
+    pattern = re.compile(
+        r"\{\s*user:\s*'(?P<user>\w+)',\s*env:\s*'(?P<env>\w+)',\s*role:\s*'(?P<role>\w+)'\s*\}"
+    )
+    return [m.groupdict() for m in pattern.finditer(MONGO_INIT_SCRIPT.read_text(encoding="utf-8"))]
+
+
+def _mongo_url_parts(url: str) -> re.Match[str]:
+    match = re.match(
+        r"^mongodb://(?P<user>[^:@/]+):(?P<password>[^@]+)@mongo:27017/"
+        r"(?P<db>[^?]+)\?(?P<query>.*)$",
+        url,
+    )
+    assert match, f"MONGODB_URL is not mongodb://user:${{VAR}}@mongo:27017/db?...: {url!r}"
+    return match
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        keyword, _, args = full.partition(" ")
+        instructions.append((keyword.upper(), args.strip()))
+    return instructions
+
+
+def _dockerignore_excludes(path: str) -> bool:
+    """Whether .dockerignore keeps ``path`` out of the build context (last match wins)."""
+    patterns = [
+        line.strip()
+        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    parts = PurePosixPath(path).parts
+    # A path is excluded if it or any of its parent directories matches.
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    excluded = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pat = pattern.lstrip("!").strip("/")
+        alternatives = [pat, pat[3:]] if pat.startswith("**/") else [pat]
+        if any(fnmatch.fnmatchcase(c, alt) for c in candidates for alt in alternatives):
+            excluded = not negate
+    return excluded
+
+
+# ---------------------------------------------------------------- services and images
+
+
+def test_all_services_are_defined(services: dict[str, dict[str, Any]]) -> None:
+    missing = set(APP_SERVICES + BACKING_SERVICES) - set(services)
+    assert not missing, f"docker-compose.yml lacks services: {sorted(missing)}"
+
+
+def test_backing_services_use_real_redis_7_and_mongo_8(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert str(services["redis"].get("image", "")).startswith("redis:7")
+    assert str(services["mongo"].get("image", "")).startswith("mongo:8")
+    for name in BACKING_SERVICES:
+        assert "build" not in services[name], f"{name} must run the upstream image"
+
+
+def test_app_services_share_one_image_built_from_services_dockerfile(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    builds = set()
+    for name in APP_SERVICES:
+        service = services[name]
+        build = service.get("build")
+        assert isinstance(build, dict), f"{name}: build must name context and dockerfile"
+        context = (COMPOSE_FILE.parent / build.get("context", ".")).resolve()
+        dockerfile = (context / build.get("dockerfile", "Dockerfile")).resolve()
+        assert context == ROOT, f"{name}: build context must be the repository root"
+        assert dockerfile == DOCKERFILE.resolve(), f"{name}: must build services/Dockerfile"
+        assert service.get("image"), f"{name}: needs an image name so all services share it"
+        builds.add((service["image"], context, dockerfile))
+    assert len(builds) == 1, f"app services must share one image and build, got {builds}"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_service_runs_its_module(services: dict[str, dict[str, Any]], name: str) -> None:
+    module = f"newsflow_{name}"
+    assert services[name].get("command") == ["python", "-m", module]
+    assert (ROOT / "services" / module).is_dir(), f"no package services/{module}"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES + BACKING_SERVICES)
+def test_service_restarts_after_a_crash(services: dict[str, dict[str, Any]], name: str) -> None:
+    policy = str(services[name].get("restart", "no"))
+    assert policy in {"always", "unless-stopped"} or policy.startswith("on-failure"), (
+        f"{name}: restart policy {policy!r} would leave a crashed service down"
+    )
+
+
+# ---------------------------------------------------------------------- healthchecks
+
+
+@pytest.mark.parametrize("name", APP_SERVICES + BACKING_SERVICES)
+def test_every_service_has_a_healthcheck(services: dict[str, dict[str, Any]], name: str) -> None:
+    check = services[name].get("healthcheck")
+    assert isinstance(check, dict), f"{name}: no healthcheck"
+    assert not check.get("disable"), f"{name}: healthcheck disabled"
+    test = check.get("test")
+    assert isinstance(test, list), f"{name}: healthcheck test must be a CMD/CMD-SHELL list"
+    assert test[0] in {"CMD", "CMD-SHELL"}, f"{name}: healthcheck test {test[0]!r}"
+    assert len(test) > 1, f"{name}: healthcheck has no command"
+    assert all(part.strip() for part in test[1:]), f"{name}: empty healthcheck argument"
+    for key in ("interval", "timeout", "retries"):
+        assert key in check, f"{name}: healthcheck lacks {key}"
+
+
+def test_redis_healthcheck_authenticates(services: dict[str, dict[str, Any]]) -> None:
+    text = _healthcheck_text(services["redis"])
+    assert "redis-cli" in text
+    assert "ping" in text.lower()
+    assert "REDISCLI_AUTH" in text or re.search(r"\s-a\s", text), "redis ping must authenticate"
+    # The password comes from the container's environment, not the file.
+    assert "$$REDIS_PASSWORD" in text
+
+
+def test_mongo_healthcheck_pings_as_the_last_created_user(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    text = _healthcheck_text(services["mongo"])
+    assert "mongosh" in text
+    assert "db.adminCommand('ping')" in text
+    # The entrypoint's temporary init-time mongod answers a bare ping too; logging in
+    # as the user created last means "healthy" only once every user exists.
+    users = _mongo_users()
+    assert users, "create-users.js defines no users"
+    match = re.search(r"--username\s+(\S+)", text)
+    assert match, "mongo healthcheck must authenticate"
+    assert match.group(1) == users[-1]["user"]
+    password = re.search(r"--password\s+(\S+)", text)
+    assert password, "mongo healthcheck must pass a password"
+    assert password.group(1).strip("\"'") == f"$${users[-1]['env']}"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_healthcheck_probes_healthz_on_the_service_port(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    service = services[name]
+    env = _environment(service)
+    text = _healthcheck_text(service)
+    if name in WORKERS:
+        port = env.get("NEWSFLOW_HTTP_PORT")
+        assert port == WORKER_HTTP_PORT, f"{name}: NEWSFLOW_HTTP_PORT={port!r}"
+        assert env.get("NEWSFLOW_HTTP_HOST") == "0.0.0.0"
+    else:
+        port = env.get("GATEWAY_PORT")
+        assert port == GATEWAY_PORT, f"{name}: GATEWAY_PORT={port!r}"
+        assert env.get("GATEWAY_HOST") == "0.0.0.0"
+    assert "urllib.request" in text, "the slim image has no curl; use python's urllib"
+    assert f"127.0.0.1:{port}/healthz" in text, f"{name}: healthcheck must hit /healthz:{port}"
+
+
+# ----------------------------------------------------------- start-up order, replicas
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_service_waits_for_healthy_backends(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    deps = _depends_on(services[name])
+    assert "redis" in deps, f"{name} must depend on redis"
+    if name in MONGO_ROLES:
+        assert "mongo" in deps, f"{name} must depend on mongo"
+    if name in NO_MONGO:
+        assert "mongo" not in deps, f"{name} does not use mongo"
+    for dep, condition in deps.items():
+        assert dep in services, f"{name} depends on unknown service {dep}"
+        assert condition == "service_healthy", f"{name} -> {dep}: condition {condition!r}"
+
+
+@pytest.mark.parametrize("name", REPLICATED)
+def test_replicated_workers(services: dict[str, dict[str, Any]], name: str) -> None:
+    service = services[name]
+    assert (service.get("deploy") or {}).get("replicas") == 2
+    assert "container_name" not in service, f"{name}: container_name breaks replicas"
+    assert not service.get("ports"), f"{name}: fixed host ports break replicas"
+
+
+def test_only_the_gateway_publishes_a_port(services: dict[str, dict[str, Any]]) -> None:
+    ports = [str(p) for p in services["gateway"].get("ports") or []]
+    assert any(p.endswith(f":{GATEWAY_PORT}") for p in ports), f"gateway ports: {ports}"
+    for name in (*WORKERS, *BACKING_SERVICES):
+        assert not services[name].get("ports"), f"{name} must not publish host ports"
+
+
+# --------------------------------------------------------------------- redis, mongo
+
+
+def test_redis_uses_aof_and_a_password(services: dict[str, dict[str, Any]]) -> None:
+    redis = services["redis"]
+    command = _as_text(redis.get("command", ""))
+    assert re.search(r"--appendonly\s+yes\b", command), "redis must run with appendonly yes"
+    assert re.search(r"--requirepass\s+\"?\$\$REDIS_PASSWORD\"?", command), (
+        "redis must require the password from its environment"
+    )
+    if command.startswith(("sh ", "/bin/sh ")):
+        # A shell command bypasses the image's entrypoint, which drops root.
+        assert "exec docker-entrypoint.sh redis-server" in command
+    assert _REQUIRED_VAR.match(_environment(redis).get("REDIS_PASSWORD", ""))
+
+
+def test_data_lives_in_named_volumes(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    declared = set(compose.get("volumes") or {})
+    for name, target in (("redis", "/data"), ("mongo", "/data/db")):
+        mounts = [str(v).split(":") for v in services[name].get("volumes") or []]
+        sources = [m[0] for m in mounts if len(m) > 1 and m[1] == target]
+        assert sources, f"{name}: nothing mounted on {target}"
+        assert sources[0] in declared, f"{name}: {sources[0]} is not a named volume"
+
+
+def test_mongo_runs_the_init_script(services: dict[str, dict[str, Any]]) -> None:
+    mounts = [str(v).split(":") for v in services["mongo"].get("volumes") or []]
+    sources = [m[0] for m in mounts if m[1].rstrip("/") == "/docker-entrypoint-initdb.d"]
+    assert sources, "mongo must mount an init directory on /docker-entrypoint-initdb.d"
+    assert (COMPOSE_FILE.parent / sources[0]).resolve() == MONGO_INIT_DIR.resolve()
+    assert MONGO_INIT_SCRIPT.is_file()
+    script = MONGO_INIT_SCRIPT.read_text(encoding="utf-8")
+    assert "process.env" in script, "init script must read passwords from the environment"
+
+
+@pytest.mark.parametrize("name", sorted(MONGO_ROLES))
+def test_mongo_credentials_chain_from_env_to_user(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    """Service URL user -> init script user and role -> mongo env -> the same .env variable."""
+    url = _mongo_url_parts(_environment(services[name])["MONGODB_URL"])
+    service_var = _REQUIRED_VAR.match(url["password"])
+    assert service_var, f"{name}: MONGODB_URL password must be one required ${{VAR:?}}"
+    assert "authSource=admin" in url["query"].split("&")
+
+    users = {u["user"]: u for u in _mongo_users()}
+    assert url["user"] in users, f"{name}: user {url['user']} is not created by the init script"
+    created = users[url["user"]]
+    assert created["role"] == MONGO_ROLES[name], f"{name}: role {created['role']}"
+
+    mongo_env = _environment(services["mongo"])
+    fed = _REQUIRED_VAR.match(mongo_env.get(created["env"], ""))
+    assert fed, f"mongo container does not receive {created['env']}"
+    assert fed["name"] == service_var["name"], (
+        f"{name} connects with ${service_var['name']} but its user is created with ${fed['name']}"
+    )
+
+
+def test_each_service_has_its_own_mongo_user(services: dict[str, dict[str, Any]]) -> None:
+    root_user = _environment(services["mongo"]).get("MONGO_INITDB_ROOT_USERNAME", "")
+    root_names = {root_user, "root", "admin"} | _variable_names(root_user)
+    users = [
+        _mongo_url_parts(_environment(services[name])["MONGODB_URL"])["user"]
+        for name in MONGO_ROLES
+    ]
+    assert len(set(users)) == len(users), f"services share a MongoDB user: {users}"
+    assert not root_names & set(users), "no service may connect as the root user"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_service_gets_only_its_own_credentials(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    service = services[name]
+    assert "env_file" not in service, f"{name}: env_file would hand it every secret"
+    env = _environment(service)
+
+    redis_url = env.get("REDIS_URL", "")
+    match = re.match(r"^redis://:(?P<password>[^@]+)@redis:6379/\d+$", redis_url)
+    assert match, f"{name}: REDIS_URL={redis_url!r}"
+    redis_var = _REQUIRED_VAR.match(match["password"])
+    assert redis_var, f"{name}: REDIS_URL password must reference a variable"
+    assert redis_var["name"] == "REDIS_PASSWORD"
+
+    secrets = {v for v in _variable_names(" ".join(env.values())) if _SECRET_NAME.search(v)}
+    allowed = {"REDIS_PASSWORD"}
+    if name in MONGO_ROLES:
+        url = _mongo_url_parts(env["MONGODB_URL"])
+        allowed |= _variable_names(url["password"])
+        assert env.get("MONGODB_DATABASE"), f"{name}: MONGODB_DATABASE not set"
+        assert url["db"] == env["MONGODB_DATABASE"]
+    else:
+        assert "MONGODB_URL" not in env, f"{name} must not get MongoDB credentials"
+    assert secrets <= allowed, f"{name} receives other secrets: {sorted(secrets - allowed)}"
+
+
+# ------------------------------------------------------------------ secrets, .env
+
+
+def test_every_compose_variable_is_documented_in_env_example(compose: dict[str, Any]) -> None:
+    # Parsed values, not raw text: compose does not interpolate comments.
+    used = _variable_names("\n".join(_strings(compose)))
+    assert used, "compose file references no variables; secrets must come from .env"
+    missing = used - set(_env_example())
+    assert not missing, f".env.example does not document: {sorted(missing)}"
+
+
+def test_secret_variables_are_required(compose: dict[str, Any]) -> None:
+    """``${VAR:?}``: compose refuses to start with an empty password instead of using one."""
+    for name, modifier in _variables("\n".join(_strings(compose))):
+        if _SECRET_NAME.search(name):
+            assert modifier.startswith(":?"), f"${{{name}{modifier}}} must be ${{{name}:?...}}"
+
+
+def test_no_literal_secrets_in_compose(compose: dict[str, Any]) -> None:
+    placeholders = {v for k, v in _env_example().items() if _SECRET_NAME.search(k) and v}
+    for text in _strings(compose):
+        for match in _URL_CREDENTIALS.finditer(text):
+            password = match["password"]
+            assert _REQUIRED_VAR.match(password), f"literal password in URL: {text!r}"
+        for flag in re.finditer(r"(?:--requirepass|--password|\s-a)\s+(\S+)", text):
+            assert flag.group(1).strip("\"'").startswith("$"), f"literal secret: {text!r}"
+        for placeholder in placeholders:
+            assert placeholder not in text, f"placeholder {placeholder!r} copied into compose"
+    for name, service in compose["services"].items():
+        for key, value in _environment(service).items():
+            if _SECRET_NAME.search(key):
+                assert _REQUIRED_VAR.match(value), f"{name}: {key} must be ${{VAR:?}}"
+
+
+def test_env_example_holds_placeholders_only() -> None:
+    example = _env_example()
+    secrets = {k: v for k, v in example.items() if _SECRET_NAME.search(k)}
+    assert secrets, ".env.example documents no secrets"
+    for key, value in secrets.items():
+        assert value.startswith("change-me"), f".env.example {key} must be a change-me placeholder"
+    # The URLs are built by compose; in .env they would also leak into `make run`.
+    assert "REDIS_URL" not in example
+    assert "MONGODB_URL" not in example
+
+
+def test_env_file_is_neither_committed_nor_sent_to_the_build() -> None:
+    gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert any(line.strip() in {".env", "/.env"} for line in gitignore), ".env is not git-ignored"
+    for path in (".env", ".git/config", ".venv/bin/python", ".data/x", "tests/unit/x.py"):
+        assert _dockerignore_excludes(path), f".dockerignore lets {path} into the build context"
+
+
+def test_build_context_holds_what_pip_install_needs() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    needed = ["pyproject.toml", project["readme"], "shared/newsflow/settings.py"]
+    needed += [f"services/newsflow_{name}/__init__.py" for name in APP_SERVICES]
+    for path in needed:
+        assert not _dockerignore_excludes(path), f".dockerignore excludes {path}"
+
+
+# ------------------------------------------------------------------------ Dockerfile
+
+
+def test_dockerfile_base_image_is_python_311_slim() -> None:
+    instructions = _dockerfile_instructions()
+    args = {}
+    for keyword, rest in instructions:
+        if keyword == "FROM":
+            break
+        if keyword == "ARG" and "=" in rest:
+            key, _, default = rest.partition("=")
+            args[key.strip()] = default.strip()
+    stages: set[str] = set()
+    froms = [rest.split() for keyword, rest in instructions if keyword == "FROM"]
+    assert froms, "Dockerfile has no FROM"
+    for words in froms:
+        image = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m[1] or m[2], ""), words[0])
+        assert image in stages or image == "python:3.11-slim", f"base image {image!r}"
+        if len(words) == 3 and words[1].upper() == "AS":
+            stages.add(words[2])
+
+
+def test_dockerfile_installs_the_project_without_the_embedded_extra() -> None:
+    instructions = _dockerfile_instructions()
+    runs = [rest for keyword, rest in instructions if keyword == "RUN"]
+    installs = [run for run in runs if "pip install" in run]
+    assert any(re.search(r"pip install(?:\s+-\S+)*\s+\.(?:\s|$|&&|;)", run) for run in installs), (
+        f"no `pip install .` in {installs}"
+    )
+    for keyword, rest in instructions:
+        assert "embedded" not in rest.lower(), f"{keyword} {rest}: the embedded extra is GPL"
+        if keyword == "RUN":
+            assert not re.search(r"pip install[^&;]*\.\[", rest), f"extras installed: {rest}"
+
+
+def test_dockerfile_runs_as_a_non_root_user() -> None:
+    instructions = _dockerfile_instructions()
+    last_from = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
+    users = [rest for keyword, rest in instructions[last_from:] if keyword == "USER"]
+    assert users, "the final stage sets no USER, so it runs as root"
+    user = users[-1].split(":")[0].strip()
+    assert user not in {"root", "0", ""}, f"final USER is {user!r}"
+    if not _DIGITS.match(user):
+        creates = " ".join(rest for keyword, rest in instructions[last_from:] if keyword == "RUN")
+        assert re.search(rf"useradd\b[^&;]*\b{re.escape(user)}\b", creates), (
+            f"USER {user} is never created"
+        )
