@@ -11,10 +11,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from newsflow.taxonomy import load_taxonomy
 
 from newsflow import __version__
-from newsflow.mongo import create_mongo_client, ensure_indexes
+from newsflow.mongo import ITEMS, create_mongo_client, ensure_indexes
 from newsflow.redis_factory import create_redis
 from newsflow_gateway import problems
-from newsflow_gateway.routes import health, items
+from newsflow_gateway.live import LiveHub
+from newsflow_gateway.routes import facets, feeds, health, items, stream
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 
@@ -43,12 +44,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             await ensure_indexes(db)
         except Exception as exc:  # the store may come up later; readiness says so
             log.warning("could not create indexes at start-up: %s", exc)
+        live = LiveHub(redis, db[ITEMS])
+        await live.start()
         app.state.gateway = GatewayState(
-            settings=settings, mongo=mongo, db=db, redis=redis, taxonomy=taxonomy
+            settings=settings, mongo=mongo, db=db, redis=redis, taxonomy=taxonomy, live=live
         )
         try:
             yield
         finally:
+            await live.stop()
             await mongo.close()
             await redis.aclose()
 
@@ -84,4 +88,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(items.router)
+    app.include_router(facets.router)
+    app.include_router(feeds.router)
+    app.include_router(stream.router)
     return app

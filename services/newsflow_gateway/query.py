@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import re
-from itertools import pairwise
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -33,12 +33,21 @@ class TextQuery:
     def empty(self) -> bool:
         return not (self.required or self.phrases or self.excluded)
 
-    def filter(self) -> dict[str, Any]:
-        clauses: dict[str, Any] = {}
+    def units(self) -> list[str]:
+        """Index terms that must all be present: words, and the word pairs of phrases."""
         must: list[str] = list(self.required)
         for phrase in self.phrases:
             pairs = [f"{a} {b}" for a, b in pairwise(phrase)]
             must.extend(pairs or phrase)
+        return list(dict.fromkeys(must))
+
+    def matches(self, terms: set[str]) -> bool:
+        """The same test as :meth:`filter`, in Python (for the live stream)."""
+        return set(self.units()) <= terms and not (set(self.excluded) & terms)
+
+    def filter(self) -> dict[str, Any]:
+        clauses: dict[str, Any] = {}
+        must = self.units()
         if must:
             clauses["$all"] = list(dict.fromkeys(must))
         if self.excluded:
@@ -105,6 +114,24 @@ class Filters:
             out["sort_at"] = span
         return out
 
+    def matches(self, doc: dict[str, Any]) -> bool:
+        """The same test as :meth:`filter`, in Python (for the live stream)."""
+        for key, values in (
+            ("topic_ids", self.topic),
+            ("office_ids", self.office),
+            ("country_ids", self.country),
+        ):
+            if values and not set(values) & set(doc.get(key) or []):
+                return False
+        if self.content_type and doc.get("content_type_id") not in self.content_type:
+            return False
+        if self.language and doc.get("language") not in self.language:
+            return False
+        when = doc.get("sort_at")
+        if self.date_from and (when is None or when < self.date_from):
+            return False
+        return not (self.date_to and (when is None or when > self.date_to))
+
 
 def build_filter(filters: Filters, text: TextQuery) -> dict[str, Any]:
     return {**filters.filter(), **text.filter()}
@@ -142,9 +169,3 @@ def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
         except (TypeError, ValueError):
             raise CursorError("malformed cursor") from None
     return out
-
-
-def keyset_after(sort_at: datetime, story_id: str, *, descending: bool) -> dict[str, Any]:
-    """Entries strictly after (sort_at, _id) in the page order."""
-    op = "$lt" if descending else "$gt"
-    return {"$or": [{"sort_at": {op: sort_at}}, {"sort_at": sort_at, "_id": {op: story_id}}]}

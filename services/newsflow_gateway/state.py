@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from newsflow.taxonomy import Taxonomy
+from newsflow_gateway.live import LiveHub
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
@@ -20,3 +21,4 @@ class GatewayState:
     db: AsyncDatabase[dict[str, Any]]
     redis: Redis
     taxonomy: Taxonomy
+    live: LiveHub

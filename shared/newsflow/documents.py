@@ -118,7 +118,13 @@ def derive(story_id: str, copies: Mapping[str, Mapping[str, Any]]) -> dict[str, 
         "country_ids": sorted({t["id"] for t in countries if t.get("id")}),
         "content_type_id": content_type["id"] if content_type else None,
         "taxonomy_version": min(t["taxonomy_version"] for t in tags),
-        "title_terms": search.terms(primary["title"]),
+        # Title and summary terms (with word pairs, for phrases) weight relevance.
+        "title_terms": search.union(
+            search.terms(primary["title"]), search.bigrams(primary["title"])
+        ),
+        "summary_terms": search.union(
+            search.terms(primary.get("summary")), search.bigrams(primary.get("summary"))
+        ),
         "terms": search.union(
             *(search.terms(i["title"], i.get("summary"), i.get("body")) for i in items),
             *(search.bigrams(i.get(f)) for i in items for f in ("title", "summary", "body")),

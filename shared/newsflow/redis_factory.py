@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
@@ -11,8 +13,10 @@ def create_redis(url: str) -> Redis:
     return Redis.from_url(url, decode_responses=False, health_check_interval=30)
 
 
-def create_broker(url: str, *, log_level: int | None = None) -> RedisBroker:
-    """A FastStream Redis broker for one service process."""
-    if log_level is None:
-        return RedisBroker(url)
-    return RedisBroker(url, log_level=log_level)
+def create_broker(url: str) -> RedisBroker:
+    """A FastStream Redis broker for one service process.
+
+    FastStream logs every message received and processed; at our volumes that is
+    noise, so those lines go out at DEBUG. Our own runtime logs what matters.
+    """
+    return RedisBroker(url, log_level=logging.DEBUG)

@@ -10,8 +10,8 @@ writing and when querying, so both sides agree on what a word is.
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Final
 
 from newsflow.text import fold
@@ -20,10 +20,38 @@ _WORD: Final = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 #: Most frequent English function words; they carry no meaning for search.
 STOP_WORDS: Final = frozenset(
-    (
-        "a an and are as at be but by for from has have in into is it its of on or "
-        "that the their this to was were will with"
-    ).split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+    ]
 )
 
 #: Upper bound on indexed terms per document, to keep multikey index entries bounded.

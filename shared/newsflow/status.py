@@ -49,7 +49,7 @@ def _lag(client: redis_sync.Redis, stream: str, group: dict[Any, Any]) -> int:
         return int(group["lag"])
     last = _s(group["last-delivered-id"])  # Redis 6.2: count what lies after it
     entries = client.xrange(stream, min=f"({last}", max="+", count=LAG_SCAN_CAP)
-    return len(entries)
+    return len(entries or [])
 
 
 def group_lag(client: redis_sync.Redis, stream: str, group_name: str) -> int:

@@ -172,7 +172,7 @@ class Worker:
         self._last_poll = time.monotonic()
         raw = msg.raw_message
         ids = [i.decode() if isinstance(i, bytes) else str(i) for i in raw["message_ids"]]
-        datas = raw.get("data") or [{} for _ in ids]
+        datas: list[Any] = list(raw.get("data") or [{} for _ in ids])
         entries = [
             Entry(
                 id=entry_id,
@@ -252,7 +252,7 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
 
-    async def _heartbeat(self, ids: list[str]) -> None:
+    async def _heartbeat(self, ids: list[Any]) -> None:
         """Keep ownership of in-flight entries so the reclaimer of another replica
         does not take them while this one is still working (e.g. waiting for MongoDB).
         """

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,27 @@ class Stack:
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return httpx.get(f"{self.gateway}{path}", params=params, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def module_stack(
+    redis_server: embedded.EmbeddedServer,
+    mongo_server: embedded.EmbeddedServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    """One running stack shared by a module's read-only tests."""
+    client = redis_sync.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    s = Stack(
+        redis_url=redis_server.url,
+        mongodb_url=mongo_server.url,
+        database=f"m_{uuid.uuid4().hex[:12]}",
+        logs=tmp_path_factory.mktemp("logs"),
+    )
+    s.start_all()
+    yield s
+    s.stop_all()
 
 
 @pytest.fixture

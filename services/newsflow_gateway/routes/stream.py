@@ -1,0 +1,91 @@
+"""``GET /v1/stream``: Server-Sent Events of newly stored stories matching a query."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from newsflow_gateway.deps import StateDep, TaxonomyDep
+from newsflow_gateway.live import Subscription, valid_entry_id
+from newsflow_gateway.params import ItemQuery, mongo_filter
+from newsflow_gateway.problems import Problem, ProblemError
+from newsflow_gateway.schemas import summary_from_doc
+
+router = APIRouter(prefix="/v1", tags=["live"])
+KEEPALIVE_S = 15.0
+
+
+@router.get(
+    "/stream",
+    summary="Follow new stories live (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "`event: item` with the story as JSON; `id` is the resume point.",
+        },
+        422: {"model": Problem, "description": "Invalid parameter; the problem names it."},
+    },
+)
+async def stream(
+    request: Request,
+    params: Annotated[ItemQuery, Query()],
+    state: StateDep,
+    taxonomy: TaxonomyDep,
+    last_event_id: Annotated[
+        str | None, Header(description="Resume after this event id (set by EventSource).")
+    ] = None,
+) -> StreamingResponse:
+    """Stories stored from now on that match the same query and filters as
+    ``/v1/items``. Reconnect with ``Last-Event-ID`` to resume without losing any."""
+    mongo_filter(params, taxonomy)  # validates ids and dates like the other endpoints
+    if last_event_id is not None and not valid_entry_id(last_event_id):
+        raise ProblemError(
+            422,
+            "Unprocessable Content",
+            "Last-Event-ID: not an event id from this stream",
+            [{"field": "Last-Event-ID", "message": "malformed"}],
+        )
+    sub = Subscription(filters=params.filters(), text=params.text())
+    hub = state.live
+    # Without Last-Event-ID the client follows from the stream's tip as of now.
+    after = last_event_id or await hub.tip()
+
+    async def events() -> AsyncIterator[bytes]:
+        yield b": connected\nretry: 2000\n\n"
+        source = hub.follow(sub, after).__aiter__()
+        pending: asyncio.Task[Any] | None = None
+        try:
+            while not await request.is_disconnected():
+                if pending is None:
+                    pending = asyncio.ensure_future(source.__anext__())
+                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_S)
+                if not done:
+                    yield b": keep-alive\n\n"
+                    continue
+                try:
+                    entry_id, doc = pending.result()
+                except StopAsyncIteration:
+                    break
+                finally:
+                    pending = None if done else pending
+                payload = summary_from_doc(doc).model_dump_json()
+                yield f"id: {entry_id}\nevent: item\ndata: {payload}\n\n".encode()
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+            with contextlib.suppress(Exception):
+                await source.aclose()  # type: ignore[attr-defined]
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

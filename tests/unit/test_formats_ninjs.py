@@ -1,0 +1,366 @@
+"""The IPTC ninjs 2.x parser, on real-looking OSCE items and on broken ones."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+
+from newsflow.contract import PublisherItem
+from newsflow.formats.ninjs import looks_like_ninjs, parse_ninjs
+from newsflow.normalise import Rejection, normalise
+from tests.conftest import SHARED
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+SCHEMA = SHARED / "schemas" / "ninjs-schema_2.2.json"
+
+#: A press release as a CMS exporting ninjs 2.2 would write it.
+PRESS_RELEASE: dict[str, Any] = {
+    "uri": "https://www.osce.org/mission-to-serbia/475538",
+    "standard": {
+        "name": "ninjs",
+        "version": "2.2",
+        "schema": "http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json",
+    },
+    "type": "text",
+    "profile": "osce-press-release",
+    "representationtype": "full",
+    "version": "3",
+    "firstcreated": "2021-01-06T09:30:00+01:00",
+    "versioncreated": "2021-01-06T14:05:00+01:00",
+    "pubstatus": "usable",
+    "language": "en",
+    "by": "OSCE Mission to Serbia",
+    "copyrightholder": "OSCE",
+    "located": "Belgrade",
+    "headlines": [
+        {"role": "short", "value": "New Head of Mission in Serbia"},
+        {
+            "role": "main",
+            "value": "Jan Braathu takes up duties as Head of OSCE Mission to Serbia",
+        },
+    ],
+    "descriptions": [
+        {
+            "role": "summary",
+            "contenttype": "text/plain",
+            "value": "BELGRADE, 5 January 2021 – Jan Braathu assumed his duties as "
+            "Head of the OSCE Mission to Serbia today.",
+        }
+    ],
+    "bodies": [
+        {
+            "role": "main",
+            "contenttype": "text/html",
+            "wordcount": 41,
+            "value": "<p>BELGRADE, 5 January 2021 &ndash; Ambassador Jan Braathu assumed his "
+            "duties as <strong>Head of the OSCE Mission to Serbia</strong>.</p>\n"
+            "<p>Braathu previously served as Norway&#8217;s Ambassador to Serbia.</p>"
+            '<script>ga("send", "pageview")</script>',
+        }
+    ],
+    "subjects": [
+        {"name": "Democratization", "uri": "https://www.osce.org/democratization", "rel": "about"},
+        {"name": "Good governance", "rel": "about"},
+        {"uri": "http://cv.iptc.org/newscodes/mediatopic/11000000"},
+    ],
+    "organisations": [
+        {"name": "OSCE Mission to Serbia", "uri": "https://www.osce.org/mission-to-serbia"}
+    ],
+    "places": [{"name": "Belgrade", "literal": "belgrade"}],
+    "genres": [{"name": "Press release", "uri": "https://www.osce.org/press-releases"}],
+}
+
+#: The second story of the same export, with less metadata and no HTML.
+STATEMENT: dict[str, Any] = {
+    "uri": "urn:osce:newsroom:480412",
+    "version": "1",
+    "firstcreated": "2021-01-12T16:45:00Z",
+    "language": "en",
+    "headlines": [{"value": "OSCE Chairperson-in-Office welcomes release of detainees"}],
+    "bodies": [
+        {
+            "contenttype": "text/plain",
+            "value": "VIENNA, 12 January 2021 – The OSCE Chairperson-in-Office welcomed...",
+        },
+        {"contenttype": "text/html", "value": "<p>VIENNA, 12 January 2021 – ignored</p>"},
+    ],
+    "genres": [{"name": "Press statement"}],
+}
+
+
+def ninjs(**changes: Any) -> dict[str, Any]:
+    item = copy.deepcopy(PRESS_RELEASE)
+    item.update(changes)
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def only_item(value: Any) -> dict[str, Any]:
+    result = parse_ninjs(orjson.dumps(value).decode())
+    assert result.errors == []
+    assert len(result.items) == 1
+    return result.items[0].item
+
+
+def only_error(value: Any) -> str:
+    result = parse_ninjs(orjson.dumps(value).decode())
+    assert result.items == []
+    assert len(result.errors) == 1
+    return result.errors[0].message
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="IPTC schema not checked out next to the repo")
+@pytest.mark.parametrize("sample", [PRESS_RELEASE, STATEMENT], ids=["release", "statement"])
+def test_samples_are_valid_ninjs_2_2(sample: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator(orjson.loads(SCHEMA.read_bytes())).validate(sample)
+
+
+def test_press_release_maps_every_field() -> None:
+    assert only_item(PRESS_RELEASE) == {
+        "title": "Jan Braathu takes up duties as Head of OSCE Mission to Serbia",
+        "summary": "BELGRADE, 5 January 2021 – Jan Braathu assumed his duties as "
+        "Head of the OSCE Mission to Serbia today.",
+        "body": "BELGRADE, 5 January 2021 – Ambassador Jan Braathu assumed his duties as "
+        "Head of the OSCE Mission to Serbia.\n\n"
+        "Braathu previously served as Norway’s Ambassador to Serbia.",
+        "url": "https://www.osce.org/mission-to-serbia/475538",
+        "published_at": "2021-01-06T09:30:00+01:00",
+        "updated_at": "2021-01-06T14:05:00+01:00",
+        "revision": 3,
+        "content_type": "Press release",
+        "language": "en",
+        "topics": ["Democratization", "Good governance"],
+        "offices": ["OSCE Mission to Serbia"],
+    }
+
+
+def test_statement_prefers_the_plain_text_body_and_has_no_url_for_a_urn() -> None:
+    item = only_item(STATEMENT)
+    assert item["body"].startswith("VIENNA, 12 January 2021 – The OSCE")
+    assert "url" not in item
+    assert item["content_type"] == "Press statement"
+    assert item["published_at"] == "2021-01-12T16:45:00Z"
+    assert "updated_at" not in item
+
+
+def test_items_pass_the_normaliser() -> None:
+    result = parse_ninjs(orjson.dumps([PRESS_RELEASE, STATEMENT]).decode())
+    stored = [normalise(parsed.item, now=NOW) for parsed in result.items]
+    assert stored[0].published_at == datetime(2021, 1, 6, 8, 30, tzinfo=UTC)
+    assert stored[0].revision == 3
+    assert stored[0].offices == ["OSCE Mission to Serbia"]
+    assert stored[1].url is None
+
+
+def test_output_holds_only_contract_fields() -> None:
+    assert set(only_item(PRESS_RELEASE)) <= set(PublisherItem.model_fields)
+
+
+class TestShapes:
+    def test_array_items_are_numbered_from_one(self) -> None:
+        result = parse_ninjs(orjson.dumps([PRESS_RELEASE, "oops", STATEMENT]).decode())
+        assert [p.line for p in result.items] == [1, 3]
+        assert [(e.line, e.message) for e in result.errors] == [
+            (2, "each ninjs item must be a JSON object")
+        ]
+
+    def test_json_lines_keep_their_line_numbers(self) -> None:
+        text = "\n".join(
+            [orjson.dumps(PRESS_RELEASE).decode(), "", '{"uri": "x", "headl', "[1, 2]"]
+            + [orjson.dumps(STATEMENT).decode()]
+        )
+        result = parse_ninjs(text)
+        assert [p.line for p in result.items] == [1, 5]
+        assert [e.line for e in result.errors] == [3, 4]
+        assert result.errors[0].message.startswith("not valid JSON")
+
+    def test_line_separator_inside_a_string_does_not_split_a_line(self) -> None:
+        first = orjson.dumps(ninjs(headlines=[{"value": "One\u2028Two"}])).decode()
+        result = parse_ninjs(first + "\n" + orjson.dumps(STATEMENT).decode())
+        assert result.errors == []
+        assert result.items[0].item["title"] == "One Two"
+
+    def test_truncated_pretty_printed_object_is_one_error(self) -> None:
+        text = orjson.dumps(PRESS_RELEASE, option=orjson.OPT_INDENT_2).decode()[:300]
+        result = parse_ninjs(text)
+        assert result.items == []
+        assert len(result.errors) == 1
+        assert result.errors[0].line == 1
+        assert result.errors[0].message.startswith("not valid JSON")
+
+    @pytest.mark.parametrize("text", ["", "   \n\n"])
+    def test_blank_input_gives_nothing(self, text: str) -> None:
+        assert parse_ninjs(text).items == parse_ninjs(text).errors == []
+
+    @pytest.mark.parametrize("text", ["42", '"a string"', "null", "true"])
+    def test_scalar_documents_are_errors(self, text: str) -> None:
+        result = parse_ninjs(text)
+        assert result.items == []
+        assert result.errors[0].message == "each ninjs item must be a JSON object"
+
+    def test_source_is_set_when_given(self) -> None:
+        result = parse_ninjs(orjson.dumps(STATEMENT).decode(), source="osce.org")
+        assert result.items[0].item["source"] == "osce.org"
+
+
+class TestFields:
+    def test_first_headline_when_none_is_main(self) -> None:
+        item = only_item(ninjs(headlines=[{"value": "  "}, {"value": "Second  headline"}]))
+        assert item["title"] == "Second headline"
+
+    def test_html_in_headline_and_description_is_stripped(self) -> None:
+        item = only_item(
+            ninjs(
+                headlines=[{"value": "OSCE &amp; <em>ODIHR</em> observe elections"}],
+                descriptions=[
+                    {"value": "<p>Preliminary <b>findings</b></p><img src=x onerror=alert(1)>"}
+                ],
+            )
+        )
+        assert item["title"] == "OSCE & ODIHR observe elections"
+        assert item["summary"] == "Preliminary findings"
+
+    def test_plain_text_with_angle_brackets_is_left_alone(self) -> None:
+        item = only_item(ninjs(descriptions=[{"value": "Turnout was < 50% and > 40%"}]))
+        assert item["summary"] == "Turnout was < 50% and > 40%"
+
+    def test_ninjs_1_fields_are_read_as_fallbacks(self) -> None:
+        item = only_item(
+            {
+                "uri": "https://www.osce.org/odihr/elections/480001",
+                "headline": "ODIHR opens observation mission",
+                "description_text": "WARSAW, 4 February 2021 – The ODIHR opened a mission.",
+                "body_html": "<p>WARSAW &ndash; The mission</p><p>will observe.</p>",
+            }
+        )
+        assert item == {
+            "title": "ODIHR opens observation mission",
+            "summary": "WARSAW, 4 February 2021 – The ODIHR opened a mission.",
+            "body": "WARSAW – The mission\n\nwill observe.",
+            "url": "https://www.osce.org/odihr/elections/480001",
+        }
+
+    def test_body_text_beats_body_html(self) -> None:
+        item = only_item(
+            {"uri": "u", "headline": "H", "body_text": "Plain.", "body_html": "<p>Markup.</p>"}
+        )
+        assert item["body"] == "Plain."
+
+    def test_canonical_link_beats_uri(self) -> None:
+        links = [
+            {"rel": "alternate", "href": "https://www.osce.org/ru/mission-to-serbia/475538"},
+            {"rel": "canonical", "href": "https://www.osce.org/mission-to-serbia/475538?x=1"},
+        ]
+        item = only_item(ninjs(links=links))
+        assert item["url"] == "https://www.osce.org/mission-to-serbia/475538?x=1"
+
+    def test_first_http_link_when_uri_is_not_an_address(self) -> None:
+        links = [
+            {"rel": "self", "href": "ftp://files.osce.org/475538"},
+            {"rel": "alternate", "href": "https://www.osce.org/node/475538"},
+        ]
+        item = only_item(ninjs(uri="urn:newsml:osce.org:475538", links=links))
+        assert item["url"] == "https://www.osce.org/node/475538"
+
+    @pytest.mark.parametrize(
+        "uri", ["javascript:alert(1)", "data:text/html,hi", "https://", "http//osce.org", "[::1"]
+    )
+    def test_non_http_uri_gives_no_url(self, uri: str) -> None:
+        assert "url" not in only_item(ninjs(uri=uri))
+
+    @pytest.mark.parametrize(
+        ("version", "expected"),
+        [
+            ("12", 12),
+            (" 7 ", 7),
+            (4, 4),
+            ("1.2", None),
+            ("v3", None),
+            (True, None),
+            ("9" * 40, None),
+        ],
+    )
+    def test_version_becomes_revision_only_when_it_is_a_number(
+        self, version: Any, expected: int | None
+    ) -> None:
+        assert only_item(ninjs(version=version)).get("revision") == expected
+
+    def test_published_falls_back_to_versioncreated(self) -> None:
+        item = only_item(ninjs(firstcreated=None))
+        assert item["published_at"] == item["updated_at"] == "2021-01-06T14:05:00+01:00"
+
+    def test_repeated_names_are_kept_once(self) -> None:
+        subjects = [{"name": "Elections"}, {"name": " Elections "}, {"name": ""}]
+        assert only_item(ninjs(subjects=subjects))["topics"] == ["Elections"]
+
+    def test_bad_date_is_left_to_the_contract_to_reject(self) -> None:
+        item = only_item(ninjs(firstcreated="yesterday"))
+        with pytest.raises(Rejection, match="published_at"):
+            normalise(item, now=NOW)
+
+
+class TestBrokenItems:
+    def test_item_without_headline(self) -> None:
+        message = only_error(ninjs(headlines=None, title="internal slug"))
+        assert message.startswith("no headline")
+
+    def test_headline_that_is_only_markup(self) -> None:
+        assert only_error(ninjs(headlines=[{"value": "<br/>"}])).startswith("no headline")
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"headlines": "A headline"}, "headlines must be an array, not a string"),
+            ({"headlines": [{"role": "main"}]}, "headlines[0].value is required"),
+            ({"headlines": [{"value": 7}]}, "value must be a string, not a number"),
+            ({"subjects": ["Elections"]}, "subjects[0] must be an object, not a string"),
+            ({"subjects": [{"name": ["a"]}]}, "subjects[0].name must be a string, not an array"),
+            ({"firstcreated": 1609920000}, "firstcreated must be a string, not a number"),
+            ({"language": {"code": "en"}}, "language must be a string, not an object"),
+            ({"links": {"href": "https://x"}}, "links must be an array, not an object"),
+        ],
+    )
+    def test_wrong_types_name_the_field(self, changes: dict[str, Any], message: str) -> None:
+        assert only_error(ninjs(**changes)) == message
+
+    @pytest.mark.parametrize("status", ["canceled", "withheld"])
+    def test_items_not_for_publication_are_reported(self, status: str) -> None:
+        assert only_error(ninjs(pubstatus=status)) == (
+            f"pubstatus is {status!r}: the item is not for publication"
+        )
+
+    def test_one_bad_item_does_not_stop_the_rest(self) -> None:
+        result = parse_ninjs(orjson.dumps([ninjs(headlines=None), STATEMENT]).decode())
+        assert [p.line for p in result.items] == [2]
+        assert [e.line for e in result.errors] == [1]
+
+
+class TestDetection:
+    @pytest.mark.parametrize(
+        "value",
+        [PRESS_RELEASE, [STATEMENT], {"uri": "urn:x", "headline": "Old style"}],
+    )
+    def test_ninjs_is_recognised(self, value: Any) -> None:
+        assert looks_like_ninjs(orjson.dumps(value).decode())
+
+    def test_json_lines_of_ninjs_are_recognised(self) -> None:
+        text = orjson.dumps(STATEMENT).decode() + "\n" + orjson.dumps(PRESS_RELEASE).decode()
+        assert looks_like_ninjs(text)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '{"title": "Contract item", "url": "https://www.osce.org/x"}',
+            '[{"title": "Contract item"}]',
+            '{"uri": "https://www.osce.org/x"}',
+            "Newsroom\nTitle\nPublishing date: 7 January 2021",
+            "[1, 2]",
+            "",
+        ],
+    )
+    def test_other_input_is_not(self, text: str) -> None:
+        assert not looks_like_ninjs(text)
