@@ -66,6 +66,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    problems.document(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

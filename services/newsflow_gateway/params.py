@@ -4,15 +4,30 @@ become a MongoDB filter. Unknown parameters are rejected (``extra="forbid"``).""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from newsflow.taxonomy import Taxonomy
 from newsflow_gateway.problems import ProblemError
 from newsflow_gateway.query import Filters, TextQuery, build_filter, parse_text_query
 
 MAX_LIMIT = 100
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _iso_only(value: Any) -> Any:
+    """Only ISO 8601 date-times with a zone; pydantic would also take numbers as
+    Unix times, which is not what the API documents."""
+    if isinstance(value, str) and not _ISO_DATETIME.match(value):
+        raise ValueError("must be an ISO 8601 date-time with a zone, e.g. 2021-01-07T00:00:00Z")
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 class NoQuery(BaseModel):
@@ -56,10 +71,10 @@ class ItemQuery(BaseModel):
     language: list[str] = Field(
         default_factory=list, description="Language tags, e.g. en (repeat for OR)."
     )
-    date_from: AwareDatetime | None = Field(
+    date_from: IsoDateTime | None = Field(
         default=None, alias="from", description="Published at or after (ISO 8601 with zone)."
     )
-    date_to: AwareDatetime | None = Field(
+    date_to: IsoDateTime | None = Field(
         default=None, alias="to", description="Published at or before (ISO 8601 with zone)."
     )
 

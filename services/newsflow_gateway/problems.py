@@ -139,3 +139,51 @@ def install(app: FastAPI) -> None:
             "Internal Server Error",
             "an unexpected error occurred; it has been logged",
         )
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the API does: every error response
+    (4xx, 5xx) is ``application/problem+json`` with the :class:`Problem` schema,
+    and every operation may answer 422 (bad parameters) and 503 (store down)."""
+    from fastapi.openapi.utils import get_openapi  # noqa: PLC0415
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in (
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            .pop("$defs", {})
+            .items()
+        ):
+            schemas.setdefault(name, schema)
+        schemas["Problem"] = {
+            k: v
+            for k, v in Problem.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            ).items()
+            if k != "$defs"
+        }
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        defaults = {
+            "422": "Invalid parameters; the problem names each one.",
+            "500": "Unexpected error (logged).",
+            "503": "A dependency is unreachable; retry after the Retry-After delay.",
+        }
+        for path_item in spec.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in defaults.items():
+                    responses.setdefault(code, {"description": description})
+                for code, response in responses.items():
+                    if code[0] in "45":
+                        response["content"] = problem
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

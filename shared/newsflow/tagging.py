@@ -26,6 +26,7 @@ Pure: no I/O happens here beyond reading the taxonomy passed in.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ MENTION_CONFIDENCE: Final[dict[str, float]] = {
     "demonym": 0.7,
     "title_signal": 0.8,
 }
+#: Offices whose mention implies their host country, and how surely.
+HOSTED_CATEGORIES: Final = frozenset({"field_operation", "secretariat_programme"})
+HOST_CONFIDENCE: Final = 0.8
 #: Confidence of an office implied by a child office (TNTD -> OSCE Secretariat).
 PARENT_CONFIDENCE: Final = 0.6
 #: Share of a sub-topic's confidence given to its parent topic.
@@ -98,6 +102,7 @@ _LABEL_VARIANTS: Final = (
     ("centre", "center"),
     ("organisation", "organization"),
 )
+_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
 _DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 _QUOTES: Final = frozenset("\u2018\u2019\u201b\u02bc\u2032")
 # Words next to a demonym that show it names a language or a people, not a State.
@@ -163,8 +168,19 @@ def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """
     if text.isascii():
         return text.lower(), None
-    folded = text.translate(_FOLD)
-    if not _FOLD.irregular or _FOLD.irregular.isdisjoint(text):
+    # Usually a few non-ASCII characters (dashes, quotes, accents) in English text:
+    # lower-case the whole string in C, then replace just those characters.
+    folded = text.lower()
+    regular = True
+    for ch in set(_NON_ASCII.findall(text)):
+        target = _FOLD[ord(ch)]
+        lowered = ch.lower()
+        if ch in _FOLD.irregular or len(lowered) != 1:
+            regular = False
+            break
+        if lowered != target:
+            folded = folded.replace(lowered, target)
+    if regular:
         return folded, None
     offsets: list[int] = []
     parts: list[str] = []
@@ -234,8 +250,20 @@ _FIELDS_SET: Final[dict[type[BaseModel], set[str]]] = {
 _FAST: Final = all(set(cls.model_fields) == names for cls, names in _FIELDS_SET.items())
 
 
+_EVIDENCE_FIELDS: Final = _FIELDS_SET[Evidence]
+_TAG_FIELDS: Final = _FIELDS_SET[Tag]
+
+
 def _evidence(field: str, text: str, start: int | None = None, end: int | None = None) -> Evidence:
-    return _trusted(Evidence, {"field": field, "text": text, "start": start, "end": end})
+    values = {"field": field, "text": text, "start": start, "end": end}
+    if not _FAST:
+        return Evidence.model_validate(values)
+    obj = _new(Evidence)  # _trusted, inlined: this runs for every span of every item
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", _EVIDENCE_FIELDS)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
 
 
 def _tag(
@@ -248,18 +276,23 @@ def _tag(
     *,
     resolved: bool = True,
 ) -> Tag:
-    return _trusted(
-        Tag,
-        {
-            "id": entry_id,
-            "name": name,
-            "source": source,
-            "confidence": confidence,
-            "label": label,
-            "resolved": resolved,
-            "evidence": evidence,
-        },
-    )
+    values = {
+        "id": entry_id,
+        "name": name,
+        "source": source,
+        "confidence": confidence,
+        "label": label,
+        "resolved": resolved,
+        "evidence": evidence,
+    }
+    if not _FAST:
+        return Tag.model_validate(values)
+    obj = _new(Tag)  # _trusted, inlined
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", _TAG_FIELDS)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
 
 
 # --------------------------------------------------------------------------- patterns
@@ -316,31 +349,6 @@ def _combine(confidences: list[float]) -> float:
     return 1.0 - remaining
 
 
-def _longest(hits: list[_Hit]) -> list[_Hit]:
-    """Leftmost-longest, non-overlapping hits, field by field (equal spans all kept)."""
-    if len(hits) < 2:
-        return hits
-    hits = sorted(hits, key=lambda h: (h[0], h[1], -h[2]))
-    first = hits[0]
-    kept = [first]
-    field, start, end = first[0], first[1], first[2]
-    for hit in hits[1:]:
-        if hit[0] != field or hit[1] >= end:
-            kept.append(hit)
-            field, start, end = hit[0], hit[1], hit[2]
-        elif hit[1] == start and hit[2] == end:
-            kept.append(hit)  # same words, another entry ('water': two topics)
-    return kept
-
-
-def _overlaps(hit: _Hit, others: list[_Hit]) -> bool:
-    field, start, end = hit[0], hit[1], hit[2]
-    for other in others:  # noqa: SIM110 - a plain loop is faster than any() here
-        if other[0] == field and other[1] < end and start < other[2]:
-            return True
-    return False
-
-
 def _language_sense(text: str, start: int, end: int) -> bool:
     """'in Russian', 'Albanian-language', 'ethnic Albanian': the word is not the State."""
     before = text[:start].rstrip()
@@ -391,7 +399,13 @@ class Tagger:
         self._office_ancestors = {o: tuple(taxonomy.office_ancestors(o)) for o in taxonomy.offices}
         self._topic_ancestors = {t: tuple(taxonomy.topic_ancestors(t)) for t in taxonomy.topics}
         self._hints = {o.id: o.topic_hints for o in taxonomy.offices.values() if o.topic_hints}
+        self._hosts = {
+            o.id: o.country
+            for o in taxonomy.offices.values()
+            if o.country is not None and o.category in HOSTED_CATEGORIES
+        }
         self._declared_evidence: dict[str, Evidence] = {}
+        self._declared_tags: dict[tuple[str, str], Tag] = {}
         self._content_tags: dict[str, Tag] = {}
         self._automaton = self._build()
 
@@ -483,6 +497,18 @@ class Tagger:
         """Canonical content-type id for a 'Content type' label, or None."""
         return self._resolve(CONTENT, label)
 
+    def _declared_tag(self, entries: Mapping[str, _Named], entry_id: str, label: str) -> Tag:
+        """A declared tag with no support in the text: a pure function of the label."""
+        key = (entry_id, label)
+        tag = self._declared_tags.get(key)
+        if tag is None:
+            if len(self._declared_tags) > _MEMO_LIMIT:
+                self._declared_tags.clear()
+            name = entries[entry_id].name
+            evidence = [self._declared(label)]
+            tag = self._declared_tags[key] = _tag(entry_id, name, "declared", 1.0, label, evidence)
+        return tag
+
     def _declared(self, label: str) -> Evidence:
         found = self._declared_evidence.get(label)
         if found is None:
@@ -494,10 +520,16 @@ class Tagger:
     # ------------------------------------------------------------------ matching
 
     def _scan(self, field: int, text: str, groups: list[list[_Hit]]) -> None:
-        """One automaton pass over a folded field; boundary- and case-checked hits."""
+        """One automaton pass over a folded field; boundary- and case-checked hits.
+
+        The automaton reports leftmost-longest, non-overlapping matches, so a longer
+        name hides what it contains: the office wins over 'Human Rights' inside
+        'Office for Democratic Institutions and Human Rights', 'Romania' over 'Roma',
+        'North Korea' (an exclusion) over 'Korea'. Hits arrive in reading order.
+        """
         folded, offsets = fold_with_offsets(text)
         size = len(folded)
-        for end_index, value in self._automaton.iter(folded):
+        for end_index, value in self._automaton.iter_long(folded):
             length, left_word, right_word, prefix, patterns = value
             start = end_index - length + 1
             stop = end_index + 1
@@ -553,13 +585,13 @@ class Tagger:
                 self._scan(field, text, groups)
         day = published_at.date() if published_at is not None else None
 
-        office_hits = _longest(groups[OFFICE])
-        countries = _countries(_longest(groups[COUNTRY]), texts)
+        countries = _countries(groups[COUNTRY], texts)
         found_offices, office_declared, office_unknown = self._offices(
-            office_hits, groups[TERM], countries, offices, day
+            groups[OFFICE], groups[TERM], countries, offices, day
         )
+        self._host_countries(found_offices, office_declared, countries)
         found_topics, topic_declared, topic_unknown = self._topics(
-            groups[TOPIC], office_hits, found_offices, topics
+            groups[TOPIC], found_offices, topics
         )
         tx = self.taxonomy
         made: dict[tuple[int, int], Evidence] = {}  # one Evidence per span, shared by tags
@@ -619,7 +651,7 @@ class Tagger:
                     found.add(office_id, hit[4].weight, hit)
 
         for office_id in list(found.weights):
-            for parent in self._office_ancestors[office_id]:
+            for parent in self._office_ancestors.get(office_id, ()):
                 if parent not in found.weights:
                     found.weights[parent] = [PARENT_CONFIDENCE]
                     found.hits[parent] = found.hits[office_id]
@@ -650,20 +682,30 @@ class Tagger:
             return already[0]
         return ids[0] if len(ids) == 1 else None
 
+    def _host_countries(self, offices: _Found, declared: dict[str, str], countries: _Found) -> None:
+        """A field operation named in the item concerns its host country.
+
+        'OSCE Mission to Serbia' matches as one office name, so 'Serbia' inside it is
+        not seen again as a country; and 'Programme Office in Nur-Sultan' names no
+        country at all. The host country comes from the taxonomy instead.
+        """
+        for office_id, hits in offices.hits.items():
+            country = self._hosts.get(office_id)
+            if country is None or not (hits or office_id in declared):
+                continue
+            if hits:
+                countries.add(country, HOST_CONFIDENCE, hits[0])
+            else:
+                countries.add(country, HOST_CONFIDENCE, None)
+
     # ------------------------------------------------------------------ topics
 
     def _topics(
-        self,
-        hits: list[_Hit],
-        office_hits: list[_Hit],
-        offices: _Found,
-        declared: Sequence[str],
+        self, hits: list[_Hit], offices: _Found, declared: Sequence[str]
     ) -> tuple[_Found, dict[str, str], list[str]]:
         found = _Found()
         signals: dict[str, dict[str, float]] = {}  # topic -> signal -> its say
-        for hit in _longest(hits):
-            if office_hits and _overlaps(hit, office_hits):
-                continue  # a signal in an office's name says nothing: 'Human Rights' in ODIHR
+        for hit in hits:
             pattern = hit[4]
             topic_id = pattern.target or ""
             said = signals.get(topic_id)
@@ -703,7 +745,7 @@ class Tagger:
             del found.weights[topic_id]
 
         for topic_id in list(found.weights):
-            for parent in self._topic_ancestors[topic_id]:
+            for parent in self._topic_ancestors.get(topic_id, ()):
                 if parent not in found.weights:
                     if topic_id in declared_ids:
                         strength = MAX_INFERRED
@@ -750,12 +792,15 @@ class Tagger:
     ) -> list[Tag]:
         """Declared tags first (as published), then unresolved labels, then inferences."""
         tags: list[Tag] = []
+        hits_of = found.hits
         for entry_id, label in declared.items():
-            evidence = [self._declared(label)]
-            hits = found.hits.get(entry_id)
+            hits = hits_of.get(entry_id)
             if hits:
-                evidence.extend(_evidence_for(hits, MAX_EVIDENCE - 1, made))
-            tags.append(_tag(entry_id, entries[entry_id].name, "declared", 1.0, label, evidence))
+                evidence = [self._declared(label), *_evidence_for(hits, MAX_EVIDENCE - 1, made)]
+                name = entries[entry_id].name
+                tags.append(_tag(entry_id, name, "declared", 1.0, label, evidence))
+            else:
+                tags.append(self._declared_tag(entries, entry_id, label))
         for label in unknown:
             evidence = [self._declared(label)]
             tags.append(_tag(None, label, "declared", 0.0, label, evidence, resolved=False))
@@ -765,15 +810,18 @@ class Tagger:
         for entry_id, weights in found.weights.items():
             if entry_id not in declared:
                 confidence = _combine(weights) if len(weights) > 1 else weights[0]
-                confidence = round(confidence if confidence < MAX_INFERRED else MAX_INFERRED, 4)
-                hits = found.hits.get(entry_id)
+                if confidence > MAX_INFERRED:
+                    confidence = MAX_INFERRED
+                elif len(weights) > 1:
+                    confidence = round(confidence, 4)
+                hits = hits_of.get(entry_id)
                 first = hits[0] if hits else (9, 0)
                 inferred.append((-confidence, first[0], first[1], entry_id))
         if len(inferred) > 1:
             inferred.sort()
         labels = found.labels
         for negative, _, _, entry_id in inferred:
-            evidence = _evidence_for(found.hits.get(entry_id, []), MAX_EVIDENCE, made)
+            evidence = _evidence_for(hits_of.get(entry_id, []), MAX_EVIDENCE, made)
             name = entries[entry_id].name
             tags.append(_tag(entry_id, name, "inferred", -negative, labels.get(entry_id), evidence))
         return tags
@@ -798,10 +846,14 @@ def _countries(hits: list[_Hit], texts: tuple[str, str, str]) -> _Found:
 def _evidence_for(
     hits: list[_Hit], limit: int, made: dict[tuple[int, int], Evidence]
 ) -> list[Evidence]:
-    """Evidence for the first distinct spans in reading order (one object per span)."""
+    """Evidence for the first distinct spans, in the order found (one object per span)."""
+    if len(hits) == 1:
+        field, start, end, text, _ = hits[0]
+        evidence = made.get((field, start))
+        if evidence is None:
+            evidence = made[field, start] = _evidence(FIELDS[field], text, start, end)
+        return [evidence]
     out: list[Evidence] = []
-    if len(hits) > 1:
-        hits = sorted(hits, key=lambda h: (h[0], h[1]))
     last: tuple[int, int] | None = None
     for field, start, end, text, _ in hits:
         key = (field, start)

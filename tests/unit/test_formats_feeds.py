@@ -33,10 +33,12 @@ RSS = """<?xml version="1.0" encoding="UTF-8"?>
     <item>
       <title>OSCE Chairperson-in-Office welcomes release of detainees</title>
       <link>https://www.osce.org/chairmanship/480412</link>
-      <description><![CDATA[<p>VIENNA, 12 January 2021 &#8211; The OSCE Chairperson-in-Office, Ann Linde,
-        <strong>welcomed</strong> today&#8217;s release.</p><script>track("rss")</script>]]></description>
+      <description><![CDATA[<p>VIENNA, 12 January 2021 &#8211; The OSCE
+        Chairperson-in-Office, Ann Linde, <strong>welcomed</strong> today&#8217;s
+        release.</p><script>track("rss")</script>]]></description>
       <content:encoded><![CDATA[<p>VIENNA, 12 January 2021 &#8211; The OSCE Chairperson-in-Office
-        welcomed today&#8217;s release.</p><p>&#8220;This is an important step,&#8221; Linde said.</p>]]></content:encoded>
+        welcomed today&#8217;s release.</p>
+        <p>&#8220;This is an important step,&#8221; Linde said.</p>]]></content:encoded>
       <category>Conflict prevention and resolution</category>
       <category>Vienna</category>
       <dc:creator>OSCE Chairmanship</dc:creator>
@@ -46,7 +48,8 @@ RSS = """<?xml version="1.0" encoding="UTF-8"?>
     <item>
       <title>Media freedom &amp; safety of journalists: RFoM concerned about attack in Kyiv</title>
       <link>/representative-on-freedom-of-media/480398</link>
-      <description>Teresa Ribeiro expressed concern &lt;b&gt;today&lt;/b&gt; about the attack.</description>
+      <description>Teresa Ribeiro expressed concern &lt;b&gt;today&lt;/b&gt;
+        about the attack.</description>
       <category>Media freedom and development, Human rights</category>
       <pubDate>Mon, 11 Jan 2021 10:00:00 GMT</pubDate>
       <guid isPermaLink="false">osce-480398</guid>
@@ -78,9 +81,11 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
     <id>tag:osce.org,2021:480900</id>
     <published>2021-02-02T09:00:00+02:00</published>
     <updated>2021-02-03T11:30:00+02:00</updated>
-    <summary type="html">&lt;p&gt;CHISINAU, 2 February 2021 &amp;ndash; The sides met.&lt;/p&gt;</summary>
+    <summary type="html">&lt;p&gt;CHISINAU, 2 February 2021 &amp;ndash;
+      The sides met.&lt;/p&gt;</summary>
     <content type="xhtml">
-      <div xmlns="http://www.w3.org/1999/xhtml"><p>The sides met in Chisinau.</p><p>Talks continue in March.</p></div>
+      <div xmlns="http://www.w3.org/1999/xhtml"><p>The sides met in Chisinau.</p>
+        <p>Talks continue in March.</p></div>
     </content>
     <category term="conflict-prevention" label="Conflict prevention and resolution"/>
     <category term="Chisinau"/>
@@ -290,7 +295,9 @@ class TestBrokenFeeds:
 
     @pytest.mark.parametrize("text", ["", "  \n\t"])
     def test_blank_input_gives_nothing(self, text: str) -> None:
-        assert parse_feed(text).items == parse_feed(text).errors == []
+        result = parse_feed(text)
+        assert result.items == []
+        assert result.errors == []
 
     def test_a_file_path_is_data_not_a_file_to_open(self, tmp_path: Path) -> None:
         secret = tmp_path / "feed.xml"
@@ -328,6 +335,16 @@ class TestBrokenFeeds:
         )
         result = parse_feed(text)
         assert len(repr(result)) < 1_000
+
+    def test_bytes_are_decoded_by_their_declared_encoding(self) -> None:
+        text = rss(item_xml("Priština: OSCE Mission in Kosovo"))
+        data = text.replace("UTF-8", "ISO-8859-2").encode("iso-8859-2")
+        assert parse_feed(data).items[0].item["title"] == "Priština: OSCE Mission in Kosovo"
+
+    def test_undecodable_bytes_are_an_error_or_replaced_text(self) -> None:
+        result = parse_feed(b"\xff\xfe\x00<rss" + bytes(range(256)))
+        assert result.items == []
+        assert len(result.errors) == 1
 
     def test_declared_encoding_does_not_garble_already_decoded_text(self) -> None:
         text = RSS.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')

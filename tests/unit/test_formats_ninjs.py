@@ -169,10 +169,8 @@ class TestShapes:
         ]
 
     def test_json_lines_keep_their_line_numbers(self) -> None:
-        text = "\n".join(
-            [orjson.dumps(PRESS_RELEASE).decode(), "", '{"uri": "x", "headl', "[1, 2]"]
-            + [orjson.dumps(STATEMENT).decode()]
-        )
+        lines = [PRESS_RELEASE, "", '{"uri": "x", "headl', "[1, 2]", STATEMENT]
+        text = "\n".join(v if isinstance(v, str) else orjson.dumps(v).decode() for v in lines)
         result = parse_ninjs(text)
         assert [p.line for p in result.items] == [1, 5]
         assert [e.line for e in result.errors] == [3, 4]
@@ -194,7 +192,9 @@ class TestShapes:
 
     @pytest.mark.parametrize("text", ["", "   \n\n"])
     def test_blank_input_gives_nothing(self, text: str) -> None:
-        assert parse_ninjs(text).items == parse_ninjs(text).errors == []
+        result = parse_ninjs(text)
+        assert result.items == []
+        assert result.errors == []
 
     @pytest.mark.parametrize("text", ["42", '"a string"', "null", "true"])
     def test_scalar_documents_are_errors(self, text: str) -> None:

@@ -12,7 +12,8 @@ contract and makes the call safe:
 * Its own HTML sanitiser runs, but summaries and bodies are reduced to plain text
   again with :func:`~newsflow.formats.html.strip_html` (``nh3``) regardless.
 
-Mapping, per entry (the line number of an item or error is the 1-based entry index):
+Mapping, per entry (the line of an item or error is the 1-based entry index; a
+document with no entries at all gives one error at the XML parser's line):
 title, summary (HTML stripped; cut to the contract's limit, the full text moving to
 body when the entry has no content), ``content[0]`` → body, link → url (http(s)
 only; relative links resolved against the feed's own link), published/updated →
@@ -50,20 +51,28 @@ _XML_START: Final = re.compile(
 )
 
 
-def parse_feed(text: str, *, topic_labels: Callable[[str], bool] | None = None) -> ParseResult:
+def parse_feed(
+    text: str | bytes, *, topic_labels: Callable[[str], bool] | None = None
+) -> ParseResult:
     """Parse an RSS or Atom document into publisher-contract items.
 
-    ``topic_labels`` says whether a category label is a topic of the taxonomy;
-    only those become topics (feeds mix topics with places, people and free
-    tags). Without it no topics are taken. Never raises and does no I/O.
+    ``text`` is the document as text, or as the file's bytes: then feedparser
+    reads the encoding from the XML declaration or BOM, so an ISO-8859-2 feed
+    needs no decoding first. ``topic_labels`` says whether a category label is a
+    topic of the taxonomy; only those become topics (feeds mix topics with places,
+    people and free tags). Without it no topics are taken. Never raises, no I/O.
     """
     result = ParseResult()
-    if not text.strip():
+    if isinstance(text, bytes):
+        data, headers = text, {}
+    else:
+        data, headers = text.encode("utf-8", "replace"), dict(_HEADERS)
+    if not data.strip():
         return result
     try:
         parsed = feedparser.parse(
-            io.BytesIO(text.encode("utf-8", "replace")),
-            response_headers=_HEADERS,
+            io.BytesIO(data),
+            response_headers=headers,
             resolve_relative_uris=False,
             sanitize_html=True,
         )
@@ -111,7 +120,7 @@ def parse_feed(text: str, *, topic_labels: Callable[[str], bool] | None = None) 
 
     if not entries:
         # feedparser puts an XML declaration in front of a document without one.
-        shift = 0 if text.lstrip("\ufeff").startswith("<?xml") else 1
+        shift = 0 if data.removeprefix(b"\xef\xbb\xbf").startswith(b"<?xml") else 1
         result.errors.append(_no_entries(parsed, shift))
     return result
 

@@ -4,7 +4,8 @@ Newsrooms that run a CMS often export ninjs already, so they can push it as is.
 Input is one ninjs object, a JSON array of them, or JSON Lines of them. Field
 names follow the IPTC 2.2 schema; the 1.x single-value fields (``headline``,
 ``description_text``, ``body_text``, ``body_html``) are read as fallbacks because
-older exporters still write them.
+older exporters still write them. The line of an item or error is its line in
+JSON Lines, or its 1-based position in an array (as for our own JSON).
 
 ===========================  =======================================================
 contract                     ninjs
