@@ -114,6 +114,7 @@ class WorkerSettings(ServiceSettings):
         default=None,
         description=(
             "Fault injection for tests only: 'before_handle[:N]' or 'before_ack[:N]' makes "
-            "the process SIGKILL itself at that point of its N-th batch. Never set in production."
+            "the process SIGKILL itself at that point of its N-th batch; 'fail_on:TEXT' makes "
+            "every entry containing TEXT fail. Never set in production."
         ),
     )

@@ -219,6 +219,7 @@ class Worker:
         if outcomes is None:  # stopping while a dependency was down: leave pending
             return
         self._maybe_fault("before_ack")
+        outcomes = self._poisoned(entries, outcomes)
         await self._settle(list(zip(entries, outcomes, strict=True)), counts)
 
     async def _handle_with_retry(self, entries: Sequence[Entry]) -> Sequence[Outcome] | None:
@@ -333,6 +334,18 @@ class Worker:
         )
         if dead:
             self.metrics.dead_letters.labels(self.service).inc(dead)
+
+    def _poisoned(self, entries: Sequence[Entry], outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Fault ``fail_on:<text>``: entries whose fields contain <text> always fail."""
+        fault = self.settings.fault or ""
+        if not fault.startswith("fail_on:"):
+            return list(outcomes)
+        marker = fault.partition(":")[2]
+        return [
+            Failed("injected failure (fault fail_on)")
+            if any(marker in v for v in e.fields.values()) else o
+            for e, o in zip(entries, outcomes, strict=True)
+        ]
 
     def _maybe_fault(self, point: str) -> None:
         if not self.settings.fault:
