@@ -8,14 +8,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from newsflow.taxonomy import load_taxonomy
 
 from newsflow import __version__
 from newsflow.mongo import ITEMS, create_mongo_client, ensure_indexes
 from newsflow.redis_factory import create_redis
+from newsflow.tagging import Tagger
+from newsflow.taxonomy import load_taxonomy
 from newsflow_gateway import problems
+from newsflow_gateway.auth import ReadAccess
 from newsflow_gateway.live import LiveHub
-from newsflow_gateway.routes import facets, feeds, health, items, stream
+from newsflow_gateway.routes import admin, facets, feeds, health, items, publish, stream
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 
@@ -34,6 +36,7 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 def create_app(settings: GatewaySettings) -> FastAPI:
     taxonomy = load_taxonomy(settings.taxonomy_path)
+    tagger = Tagger(taxonomy)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,7 +50,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         live = LiveHub(redis, db[ITEMS])
         await live.start()
         app.state.gateway = GatewayState(
-            settings=settings, mongo=mongo, db=db, redis=redis, taxonomy=taxonomy, live=live
+            settings=settings,
+            mongo=mongo,
+            db=db,
+            redis=redis,
+            taxonomy=taxonomy,
+            tagger=tagger,
+            live=live,
         )
         try:
             yield
@@ -88,8 +97,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return response
 
     app.include_router(health.router)
-    app.include_router(items.router)
-    app.include_router(facets.router)
-    app.include_router(feeds.router)
-    app.include_router(stream.router)
+    for read_router in (items.router, facets.router, feeds.router, stream.router):
+        app.include_router(read_router, dependencies=[ReadAccess])
+    app.include_router(publish.router)
+    app.include_router(admin.router)
     return app

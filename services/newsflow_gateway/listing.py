@@ -58,7 +58,7 @@ def _after(keys: list[tuple[str, Any]], descending: bool) -> dict[str, Any]:
     op = "$lt" if descending else "$gt"
     clauses = []
     for i, (name, value) in enumerate(keys):
-        clause = {k: v for k, v in keys[:i]}
+        clause: dict[str, Any] = dict(keys[:i])
         clause[name] = {op: value}
         clauses.append(clause)
     return {"$or": clauses}

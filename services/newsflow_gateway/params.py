@@ -3,8 +3,8 @@ become a MongoDB filter. Unknown parameters are rejected (``extra="forbid"``).""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field

@@ -145,7 +145,7 @@ def document(app: FastAPI) -> None:
     """Make the OpenAPI document say what the API does: every error response
     (4xx, 5xx) is ``application/problem+json`` with the :class:`Problem` schema,
     and every operation may answer 422 (bad parameters) and 503 (store down)."""
-    from fastapi.openapi.utils import get_openapi  # noqa: PLC0415
+    from fastapi.openapi.utils import get_openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

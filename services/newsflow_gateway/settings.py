@@ -26,3 +26,22 @@ class GatewaySettings(ServiceSettings):
         default=None, description="Taxonomy JSON file; the packaged OSCE taxonomy when unset."
     )
     query_timeout_ms: int = Field(default=15_000, ge=100, description="maxTimeMS for queries.")
+    read_requires_key: bool = Field(
+        default=False,
+        description="When true, GET endpoints need a key with the 'read' scope.",
+    )
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="Largest POST body; 413 above it."
+    )
+    max_batch: int = Field(default=100, ge=1, le=1000, description="Items per POST, at most.")
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Requests per API key per minute; 429 above it."
+    )
+    ingest_max_lag: int = Field(
+        default=10_000,
+        ge=1,
+        description="Undelivered entries on news:ingest above which POST answers 503.",
+    )
+    idempotency_ttl_s: int = Field(
+        default=86_400, ge=60, description="How long an Idempotency-Key is remembered."
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from newsflow.taxonomy import Taxonomy
-from newsflow_gateway.live import LiveHub
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
+from newsflow.tagging import Tagger
+from newsflow.taxonomy import Taxonomy
+from newsflow_gateway.live import LiveHub
 from newsflow_gateway.settings import GatewaySettings
 
 
@@ -21,4 +22,5 @@ class GatewayState:
     db: AsyncDatabase[dict[str, Any]]
     redis: Redis
     taxonomy: Taxonomy
+    tagger: Tagger
     live: LiveHub

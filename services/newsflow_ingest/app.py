@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from faststream.redis import RedisBroker
 
 from newsflow import streams
-from newsflow.events import utcnow
+from newsflow.events import ItemIngested, utcnow
 from newsflow.metrics import WorkerMetrics
 from newsflow.redis_factory import create_broker, create_redis
-from newsflow.worker import Entry, Outcome, Worker
-from newsflow_ingest.handlers import ingest_batch
+from newsflow.worker import Done, Entry, Outcome, Worker
+from newsflow_ingest.handlers import apply_idempotency, idempotency_key, ingest_batch
 from newsflow_ingest.settings import IngestSettings
 
 SERVICE = "ingest"
@@ -21,7 +21,19 @@ def create_worker(settings: IngestSettings) -> tuple[Worker, RedisBroker]:
     redis = create_redis(settings.redis_url)
 
     async def handle(entries: Sequence[Entry]) -> Sequence[Outcome]:
-        return ingest_batch(entries, now=utcnow())
+        outcomes = ingest_batch(entries, now=utcnow())
+        keys = [
+            key
+            for o in outcomes
+            if isinstance(o, Done)
+            and o.outputs
+            and isinstance(o.outputs[0], ItemIngested)
+            and (key := idempotency_key(o.outputs[0]))
+        ]
+        seen = (
+            dict(zip(keys, [bool(v) for v in await redis.mget(keys)], strict=True)) if keys else {}
+        )
+        return apply_idempotency(outcomes, seen, settings.idempotency_window_s)
 
     worker = Worker(
         service=SERVICE,

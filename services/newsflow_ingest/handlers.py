@@ -5,13 +5,15 @@ Pure apart from the clock passed in, so it is tested without Redis.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import orjson
 
 from newsflow.events import FieldError, ItemIngested, ItemRejected
 from newsflow.normalise import Rejection, normalise
+from newsflow.text import identity_key
 from newsflow.worker import Done, Entry, Outcome
 
 #: Largest original payload copied into a rejection event.
@@ -57,3 +59,36 @@ def ingest_one(entry: Entry, *, now: datetime) -> Done:
 
 def ingest_batch(entries: Sequence[Entry], *, now: datetime) -> list[Outcome]:
     return [ingest_one(entry, now=now) for entry in entries]
+
+
+def idempotency_key(event: ItemIngested) -> str | None:
+    """Where a publisher's idempotency key is remembered: per source, hashed."""
+    item = event.item
+    if not item.idempotency_key:
+        return None
+    digest = hashlib.sha256(item.idempotency_key.encode()).hexdigest()
+    return f"newsflow:idem:ingest:{identity_key(item.source or '')}:{digest}"
+
+
+def apply_idempotency(
+    outcomes: Sequence[Outcome], seen: Mapping[str, bool], window_s: int
+) -> list[Outcome]:
+    """Drop items whose idempotency key was seen within the window; remember new keys.
+
+    A repeat is acknowledged without being published again. The key is only
+    remembered in the transaction that publishes its item, so a crash in between
+    cannot make the first copy look like a repeat.
+    """
+    out: list[Outcome] = []
+    batch: set[str] = set()
+    for outcome in outcomes:
+        event = outcome.outputs[0] if isinstance(outcome, Done) and outcome.outputs else None
+        key = idempotency_key(event) if isinstance(event, ItemIngested) else None
+        if key is None:
+            out.append(outcome)
+        elif seen.get(key) or key in batch:
+            out.append(Done(duplicate=True))
+        else:
+            batch.add(key)
+            out.append(Done(outputs=outcome.outputs, remember=[(key, window_s)]))
+    return out

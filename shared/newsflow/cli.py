@@ -7,6 +7,11 @@ Sub-commands::
     newsflow status     streams, groups, lag, pending, consumers and dead letters
     newsflow tag        tag JSONL items from stdin to stdout (same code as the service)
     newsflow evaluate   precision/recall/F1 of the tagger on a labelled JSONL file
+    newsflow dlq        list or replay dead letters
+    newsflow reenrich   re-tag stored stories after a taxonomy change (resumable)
+    newsflow keys       create, list and revoke publisher API keys
+
+Connections come from REDIS_URL and MONGODB_URL (or --redis-url / --mongodb-url).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import redis as redis_sync
 
@@ -80,6 +86,95 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mongo(url: str | None) -> Any:
+    from pymongo import MongoClient
+
+    return MongoClient(
+        url or ServiceSettings().mongodb_url, serverSelectionTimeoutMS=5000, tz_aware=True
+    )
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from newsflow import dlq
+
+    client = _redis(args.redis_url)
+    try:
+        if args.action == "list":
+            dlq.print_letters(dlq.list_letters(client, count=args.limit), sys.stdout)
+        else:
+            ids = None if args.all else args.ids
+            if ids is not None and not ids:
+                sys.stderr.write("newsflow dlq retry: give dead-letter ids, or --all\n")
+                return 2
+            replayed = dlq.retry(client, ids)
+            sys.stdout.write(f"replayed {len(replayed)} dead letter(s)\n")
+    except redis_sync.ConnectionError as exc:
+        sys.stderr.write(f"newsflow dlq: cannot reach Redis: {exc}\n")
+        return 1
+    finally:
+        client.close()
+    return 0
+
+
+def cmd_reenrich(args: argparse.Namespace) -> int:
+    from newsflow.reenrich import reenrich
+    from newsflow.taxonomy import load_taxonomy
+
+    version = load_taxonomy(Path(args.taxonomy) if args.taxonomy else None).version
+
+    def progress(done: int, total: int) -> None:
+        sys.stderr.write(f"\rqueued {done}/{total} stories")
+        sys.stderr.flush()
+
+    client, mongo = _redis(args.redis_url), _mongo(args.mongodb_url)
+    try:
+        queued = reenrich(
+            client,
+            mongo,
+            ServiceSettings().mongodb_database,
+            version,
+            progress=progress,
+            restart=args.restart,
+        )
+    finally:
+        client.close()
+        mongo.close()
+    sys.stderr.write("\n")
+    sys.stdout.write(f"queued {queued} stored copies for re-enrichment with taxonomy {version}\n")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from newsflow import keys
+
+    mongo = _mongo(args.mongodb_url)
+    col = mongo[ServiceSettings().mongodb_database][keys.API_KEYS]
+    try:
+        if args.action == "create":
+            try:
+                key = keys.create(col, args.publisher, args.scopes.split(","))
+            except ValueError as exc:
+                sys.stderr.write(f"newsflow keys create: {exc}\n")
+                return 2
+            sys.stdout.write(f"{key}\n")
+            sys.stderr.write("Store this key now: it is shown only once.\n")
+        elif args.action == "list":
+            for doc in keys.list_keys(col):
+                state = "revoked" if doc.get("revoked_at") else "active"
+                sys.stdout.write(
+                    f"{doc['_id']}  {doc['publisher']}  {','.join(doc['scopes'])}  "
+                    f"{state}  created {doc['created_at']:%Y-%m-%d}\n"
+                )
+        else:
+            if not keys.revoke(col, args.key_id):
+                sys.stderr.write(f"newsflow keys revoke: no active key {args.key_id}\n")
+                return 1
+            sys.stdout.write(f"revoked {args.key_id}\n")
+    finally:
+        mongo.close()
+    return 0
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
     from newsflow.evaluation import run_tag
     from newsflow.events import utcnow
@@ -128,6 +223,36 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file")
     evaluate.add_argument("--taxonomy", help="taxonomy JSON (default: the packaged one)")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    dlq = sub.add_parser("dlq", help="list or replay dead letters")
+    dlq_sub = dlq.add_subparsers(dest="action", required=True)
+    dlq_list = dlq_sub.add_parser("list", help="show dead letters with their errors")
+    dlq_list.add_argument("--limit", type=int, default=100)
+    dlq_retry = dlq_sub.add_parser("retry", help="replay dead letters onto their source stream")
+    dlq_retry.add_argument("ids", nargs="*", help="dead-letter entry ids")
+    dlq_retry.add_argument("--all", action="store_true", help="replay every dead letter")
+    for p in (dlq_list, dlq_retry):
+        p.add_argument("--redis-url", help="default: REDIS_URL")
+    dlq.set_defaults(func=cmd_dlq)
+
+    re_p = sub.add_parser("reenrich", help="re-tag stories tagged by an older taxonomy")
+    re_p.add_argument("--taxonomy", help="taxonomy JSON (default: the packaged one)")
+    re_p.add_argument("--restart", action="store_true", help="ignore the saved checkpoint")
+    re_p.add_argument("--redis-url", help="default: REDIS_URL")
+    re_p.add_argument("--mongodb-url", help="default: MONGODB_URL")
+    re_p.set_defaults(func=cmd_reenrich)
+
+    keys_p = sub.add_parser("keys", help="publisher API keys")
+    keys_sub = keys_p.add_subparsers(dest="action", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it once")
+    create.add_argument("publisher", help="publisher name, recorded as items' source")
+    create.add_argument("--scopes", default="publish", help="comma-separated: publish,read,admin")
+    keys_list = keys_sub.add_parser("list", help="list keys (never the secrets)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    for p in (create, keys_list, revoke):
+        p.add_argument("--mongodb-url", help="default: MONGODB_URL")
+    keys_p.set_defaults(func=cmd_keys)
     return parser
 
 

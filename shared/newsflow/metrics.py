@@ -40,6 +40,12 @@ class WorkerMetrics:
             labels,
             registry=self.registry,
         )
+        self.duplicates = Counter(
+            "newsflow_items_duplicate",
+            "Repeats recognised by a publisher's idempotency key and not published again.",
+            labels,
+            registry=self.registry,
+        )
         self.dead_letters = Counter(
             "newsflow_dead_letters",
             "Entries moved to the dead-letter stream.",

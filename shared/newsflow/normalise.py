@@ -24,6 +24,7 @@ from newsflow.contract import (
     describe_errors,
     summarise_errors,
 )
+from newsflow.formats.html import looks_like_html, strip_html
 from newsflow.items import NewsItem
 from newsflow.streams import ITEM_FIELD
 from newsflow.text import clean_block, clean_line, identity_key
@@ -144,6 +145,11 @@ def copy_key(*, source: str | None, offices: list[str]) -> str:
     )
 
 
+def _plain(text: str, *, paragraphs: bool = False) -> str:
+    """Text fields are plain text: markup is stripped by an allow-list sanitiser."""
+    return strip_html(text, keep_paragraphs=paragraphs) if looks_like_html(text) else text
+
+
 def _ms(value: datetime | None) -> datetime | None:
     """Truncate to milliseconds: MongoDB stores no finer, and replays must compare equal."""
     return value.replace(microsecond=value.microsecond // 1000 * 1000) if value else None
@@ -171,7 +177,7 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
     except ValidationError as exc:
         raise Rejection(describe_errors(exc)) from None
 
-    title = clean_line(item.title)
+    title = clean_line(_plain(item.title))
     if not title:
         raise Rejection.single("title", "must not be blank")
     url = None
@@ -190,8 +196,8 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
     revision = item.revision
     if revision is None:
         revision = int(item.updated_at.timestamp() * 1_000_000) if item.updated_at else 0
-    summary = clean_block(item.summary) if item.summary else None
-    body = clean_block(item.body) if item.body else None
+    summary = clean_block(_plain(item.summary, paragraphs=True)) if item.summary else None
+    body = clean_block(_plain(item.body, paragraphs=True)) if item.body else None
     return NewsItem(
         id=story_id(url=url, title=title, published_at=item.published_at),
         copy_key=copy_key(source=item.source, offices=offices),

@@ -350,9 +350,12 @@ def _combine(confidences: list[float]) -> float:
 
 
 def _language_sense(text: str, start: int, end: int) -> bool:
-    """'in Russian', 'Albanian-language', 'ethnic Albanian': the word is not the State."""
-    before = text[:start].rstrip()
-    prev = before.rsplit(None, 1)[-1].casefold() if before else ""
+    """'in Russian', 'in Kyrgyz and Russian', 'Albanian-language', 'ethnic Albanian'.
+
+    In these the word names a language or a people, not the State.
+    """
+    words = text[max(0, start - 60) : start].casefold().split()[-3:]
+    prev = words[-1] if words else ""
     if prev in _ETHNIC_PREV:
         return True
     rest = text[end : end + 40].lstrip(" -\u2010\u2011\u2013")
@@ -360,7 +363,12 @@ def _language_sense(text: str, start: int, end: int) -> bool:
     while n < len(rest) and rest[n].isalpha():
         n += 1
     nxt = rest[:n].casefold()
-    return nxt in _LANGUAGE_NEXT or (prev == "in" and nxt in _IN_LANGUAGE_NEXT)
+    if nxt in _LANGUAGE_NEXT:
+        return True
+    if nxt not in _IN_LANGUAGE_NEXT:
+        return False
+    # 'in Russian' or the second of two languages: 'in Kyrgyz and Russian'
+    return prev == "in" or (len(words) == 3 and words[0] == "in" and prev in ("and", "or"))
 
 
 class Tagger:

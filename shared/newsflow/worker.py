@@ -85,6 +85,11 @@ class Done:
 
     outputs: Sequence[Event] = ()
     rejected: bool = False
+    #: A repeat of something already handled (e.g. a known idempotency key).
+    duplicate: bool = False
+    #: Redis keys to set (with a TTL in seconds) in the same transaction as the ack,
+    #: e.g. to remember a publisher's idempotency key only once its item is published.
+    remember: Sequence[tuple[str, int]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +293,8 @@ class Worker:
             if isinstance(outcome, Done):
                 for event in outcome.outputs:
                     pipe.xadd(event.stream, event.to_fields())  # type: ignore[arg-type]
+                for key, ttl in outcome.remember:
+                    pipe.set(key, entry.id, ex=ttl)
                 acks.append(entry.id)
                 continue
             delivered = counts.get(entry.id, 1)
@@ -332,6 +339,9 @@ class Worker:
         self.metrics.rejected.labels(self.service).inc(
             sum(1 for _, o in results if isinstance(o, Done) and o.rejected)
         )
+        self.metrics.duplicates.labels(self.service).inc(
+            sum(1 for _, o in results if isinstance(o, Done) and o.duplicate)
+        )
         if dead:
             self.metrics.dead_letters.labels(self.service).inc(dead)
 
@@ -343,7 +353,8 @@ class Worker:
         marker = fault.partition(":")[2]
         return [
             Failed("injected failure (fault fail_on)")
-            if any(marker in v for v in e.fields.values()) else o
+            if any(marker in v for v in e.fields.values())
+            else o
             for e, o in zip(entries, outcomes, strict=True)
         ]
 

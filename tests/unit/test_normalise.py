@@ -169,3 +169,19 @@ class TestNormalisation:
     def test_revision_from_updated_at(self) -> None:
         result = normalise(item(updated_at="2021-01-07T10:00:00Z"), now=NOW)
         assert result.revision == int(datetime(2021, 1, 7, 10, tzinfo=UTC).timestamp() * 1e6)
+
+
+class TestHtml:
+    def test_markup_is_stripped_from_text_fields(self) -> None:
+        result = normalise(
+            item(
+                title="<b>Jan Braathu</b> takes up duties",
+                summary='<p>One &amp; two.</p><script>alert("x")</script><p>Three.</p>',
+            ),
+            now=NOW,
+        )
+        assert result.title == "Jan Braathu takes up duties"
+        assert result.summary == "One & two.\n\nThree."
+
+    def test_plain_text_with_angle_brackets_is_kept(self) -> None:
+        assert normalise(item(summary="a < b and c > d"), now=NOW).summary == "a < b and c > d"
