@@ -19,7 +19,7 @@ def eventually(check: Callable[[], T], timeout: float = 20.0, interval: float = 
             value = check()
             if value:
                 return value
-        except Exception as exc:  # noqa: BLE001 - not yet; keep the last reason
+        except Exception as exc:
             last = exc
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s") from last
@@ -36,7 +36,7 @@ async def eventually_async(
             value = await check()
             if value:
                 return value
-        except Exception as exc:  # noqa: BLE001 - not yet; keep the last reason
+        except Exception as exc:
             last = exc
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within}s") from last
