@@ -205,9 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-seed", action="store_true", help="do not load the sample newsroom")
     run.set_defaults(func=cmd_run)
 
-    push = sub.add_parser("push", help="push a file of items onto news:ingest")
+    push = sub.add_parser(
+        "push",
+        help="push a file (newsroom listing, JSON, JSONL, ninjs, RSS or Atom) onto news:ingest",
+    )
     push.add_argument("file")
-    push.add_argument("--format", choices=["auto", "newsroom", "jsonl", "json"], default="auto")
+    push.add_argument(
+        "--format",
+        choices=["auto", "newsroom", "jsonl", "json", "ninjs", "feed"],
+        default="auto",
+        help="default: detected from the name and content (feed = RSS 2.0 or Atom)",
+    )
     push.add_argument("--redis-url", help="default: REDIS_URL")
     push.set_defaults(func=cmd_push)
 

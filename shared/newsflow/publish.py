@@ -20,18 +20,25 @@ import redis as redis_sync
 from newsflow import streams
 from newsflow.events import utcnow
 from newsflow.formats.common import ParseError, ParseResult
+from newsflow.formats.feeds import looks_like_feed, parse_feed
 from newsflow.formats.jsonl import parse_json, parse_jsonl
 from newsflow.formats.newsroom import parse_newsroom
+from newsflow.formats.ninjs import looks_like_ninjs, parse_ninjs
 from newsflow.normalise import Rejection, normalise
 from newsflow.status import group_lag
 
-Format = Literal["auto", "newsroom", "jsonl", "json"]
+Format = Literal["auto", "newsroom", "jsonl", "json", "ninjs", "feed"]
+FORMATS: tuple[Format, ...] = ("auto", "newsroom", "jsonl", "json", "ninjs", "feed")
 BATCH: Final = 500
 INGEST_GROUP: Final = streams.GROUPS[streams.INGEST]
 
 
 def detect_format(path: Path, text: str) -> Format:
     suffix = path.suffix.lower()
+    if suffix in (".rss", ".atom", ".xml") or looks_like_feed(text):
+        return "feed"
+    if looks_like_ninjs(text):
+        return "ninjs"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
     if suffix == ".json":
@@ -47,6 +54,14 @@ def detect_format(path: Path, text: str) -> Format:
 def parse_file(path: Path, fmt: Format = "auto") -> ParseResult:
     text = path.read_text(encoding="utf-8", errors="strict")
     chosen = detect_format(path, text) if fmt == "auto" else fmt
+    if chosen == "feed":
+        from newsflow.tagging import Tagger
+        from newsflow.taxonomy import load_taxonomy
+
+        tagger = Tagger(load_taxonomy())
+        return parse_feed(text, topic_labels=lambda label: tagger.resolve_topic(label) is not None)
+    if chosen == "ninjs":
+        return parse_ninjs(text)
     if chosen == "newsroom":
         return parse_newsroom(text)
     if chosen == "json":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,7 +84,7 @@ def corpus() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def gw(module_stack: Stack) -> Iterator[Stack]:
+def gw(module_stack: Stack) -> Stack:
     items = corpus()
     redis = module_stack.redis()
     for item in items:
@@ -93,7 +92,7 @@ def gw(module_stack: Stack) -> Iterator[Stack]:
     redis.close()
     expected = len(items) - 1  # one sample story is published twice
     eventually(lambda: module_stack.get("/v1/items").json()["total"] == expected, timeout=60)
-    yield module_stack
+    return module_stack
 
 
 def titles(response: httpx.Response) -> list[str]:

@@ -47,14 +47,14 @@ NINJS = {
 
 
 @pytest.fixture(scope="module")
-def pub(module_stack: Stack) -> Iterator[tuple[Stack, dict[str, str]]]:
+def pub(module_stack: Stack) -> tuple[Stack, dict[str, str]]:
     col = module_stack.items().database[API_KEYS]
     keys = {
         "publish": create(col, "Example Wire", ["publish"]),
         "read": create(col, "Reader", ["read"]),
         "admin": create(col, "Ops", ["admin", "read"]),
     }
-    yield module_stack, keys
+    return module_stack, keys
 
 
 def post(
