@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint typecheck bench soak clean
+.PHONY: install run test test-fast lint audit typecheck bench soak clean
 
 install: $(STAMP)
 
@@ -28,9 +28,22 @@ test: install lint
 test-fast: install
 	$(BIN)/python -m pytest -m "not integration and not e2e"
 
+## Static checks: style, types, and security (bandit fails on any high-severity finding).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services
+	$(BIN)/bandit --quiet --recursive shared services --severity-level high
+	@$(MAKE) --no-print-directory audit
+
+## Known-vulnerability audit of the installed dependencies. It needs PyPI's JSON
+## API; where that is unreachable pip-audit audits nothing, and we say so.
+audit: install
+	@out=$$($(BIN)/pip-audit --skip-editable --progress-spinner off 2>&1); code=$$?; \
+	echo "$$out" | grep -v "could not be audited" | grep -v "^Name .*Skip Reason" | grep -v "^-----"; \
+	skipped=$$(echo "$$out" | grep -c "could not be audited"); \
+	if [ "$$skipped" -gt 0 ]; then echo "pip-audit: $$skipped packages could not be audited (vulnerability service unreachable from here)"; fi; \
+	exit $$code
 
 typecheck: install
 	$(BIN)/mypy shared services

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from faststream.redis import RedisBroker
-from newsflow.tagging import Tagger
-from newsflow.taxonomy import load_taxonomy
 
 from newsflow import streams
 from newsflow.metrics import WorkerMetrics
 from newsflow.redis_factory import create_broker, create_redis
+from newsflow.tagging import Tagger
+from newsflow.taxonomy import load_taxonomy
 from newsflow.worker import Entry, Outcome, Worker
 from newsflow_enrichment.handlers import enrich_batch
 from newsflow_enrichment.settings import EnrichmentSettings

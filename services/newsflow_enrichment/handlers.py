@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from newsflow.tagging import Tagger
 from pydantic import ValidationError
 
 from newsflow.events import ItemEnriched, ItemIngested, parse_event
+from newsflow.tagging import Tagger
 from newsflow.tags import Tags
 from newsflow.worker import Done, Entry, Failed, Outcome
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from newsflow.taxonomy import Taxonomy
 from pymongo.asynchronous.collection import AsyncCollection
 
 from newsflow.mongo import ITEMS
+from newsflow.taxonomy import Taxonomy
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 

@@ -42,7 +42,8 @@ def atom(docs: list[dict[str, Any]], *, title: str, self_url: str, item_url: str
             ET.SubElement(entry, f"{{{ATOM_NS}}}summary", type="text").text = doc["summary"]
         for tag in _categories(doc):
             ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=tag["id"], label=tag["name"])
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
+    body: bytes = ET.tostring(feed, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
 def rss(docs: list[dict[str, Any]], *, title: str, self_url: str, item_url: str) -> bytes:
@@ -68,4 +69,5 @@ def rss(docs: list[dict[str, Any]], *, title: str, self_url: str, item_url: str)
             ET.SubElement(entry, "description").text = doc["summary"]
         for tag in _categories(doc):
             ET.SubElement(entry, "category").text = tag["name"]
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body

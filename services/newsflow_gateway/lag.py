@@ -33,6 +33,6 @@ async def ingest_lag(redis: Redis) -> int:
         else:  # Redis 6.2: count what lies after the last delivered entry
             last = group["last-delivered-id"]
             last = last.decode() if isinstance(last, bytes) else str(last)
-            lag = len(await redis.xrange(streams.INGEST, min=f"({last}", count=SCAN_CAP))
+            lag = len(await redis.xrange(streams.INGEST, min=f"({last}", count=SCAN_CAP) or [])
     _cache[id(redis)] = (now, lag)
     return lag

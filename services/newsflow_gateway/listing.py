@@ -9,6 +9,7 @@ found in the title counts 4, in the summary 2, anywhere 1.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -77,7 +78,40 @@ async def fetch_page(
 ) -> Page:
     """Raises :class:`CursorError` for a cursor this query did not make."""
     projection = projection or LIST_PROJECTION
-    total = await items.count_documents(base, maxTimeMS=timeout_ms)
+    # The exact count and the page are independent: ask for both at once.
+    counting = asyncio.ensure_future(items.count_documents(base, maxTimeMS=timeout_ms))
+    try:
+        docs, keys = await _page(
+            items,
+            base,
+            text=text,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            timeout_ms=timeout_ms,
+            projection=projection,
+        )
+    except BaseException:
+        counting.cancel()
+        raise
+    total = await counting
+    more = len(docs) > limit
+    docs = docs[:limit]
+    next_cursor = encode_cursor([docs[-1][k] for k in keys]) if more else None
+    return Page(docs=docs, total=total, next_cursor=next_cursor)
+
+
+async def _page(
+    items: AsyncCollection[dict[str, Any]],
+    base: dict[str, Any],
+    *,
+    text: TextQuery,
+    sort: Sort,
+    limit: int,
+    cursor: str | None,
+    timeout_ms: int,
+    projection: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[str]]:
     units = text.units()
     if sort == "relevance" and units:
         keys: list[str] = ["score", "sort_at", "_id"]
@@ -114,10 +148,7 @@ async def fetch_page(
             .limit(limit + 1)
             .to_list()
         )
-    more = len(docs) > limit
-    docs = docs[:limit]
-    next_cursor = encode_cursor([docs[-1][k] for k in keys]) if more else None
-    return Page(docs=docs, total=total, next_cursor=next_cursor)
+    return docs, keys
 
 
 __all__ = ["CursorError", "Page", "fetch_page"]

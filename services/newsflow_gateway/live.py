@@ -92,8 +92,8 @@ class LiveHub:
             try:
                 if last is None:
                     last = await self.tip()
-                rows = await self._redis.xread({streams.STORED: last}, block=1000, count=100)
-                for _, entries in rows:
+                rows: Any = await self._redis.xread({streams.STORED: last}, block=1000, count=100)
+                for _, entries in rows or []:
                     for raw_id, fields in entries:
                         last = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
                         if self._subs:
@@ -126,7 +126,7 @@ class LiveHub:
         try:
             start, sent = after, entry_key(after)
             while True:  # replay what the client missed, page by page
-                rows = await self._redis.xrange(streams.STORED, min=f"({start}", count=500)
+                rows: Any = await self._redis.xrange(streams.STORED, min=f"({start}", count=500)
                 if not rows:
                     break
                 for raw_id, fields in rows:

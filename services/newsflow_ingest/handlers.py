@@ -90,5 +90,6 @@ def apply_idempotency(
             out.append(Done(duplicate=True))
         else:
             batch.add(key)
+            assert isinstance(outcome, Done)
             out.append(Done(outputs=outcome.outputs, remember=[(key, window_s)]))
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 import redis as redis_sync
 
@@ -29,7 +29,7 @@ def _id(value: bytes | str) -> str:
 
 
 def list_letters(client: redis_sync.Redis, *, count: int = 100, start: str = "-") -> list[Letter]:
-    rows = client.xrange(streams.DEAD, min=start, max="+", count=count) or []
+    rows: Any = client.xrange(streams.DEAD, min=start, max="+", count=count) or []
     return [
         Letter(
             _id(entry_id),
@@ -55,7 +55,7 @@ def retry(client: redis_sync.Redis, entry_ids: Iterable[str] | None = None) -> l
             if wanted is not None and letter.entry_id not in wanted:
                 continue
             pipe = client.pipeline(transaction=True)
-            pipe.xadd(letter.event.source_stream, dict(letter.event.fields))
+            pipe.xadd(letter.event.source_stream, dict(letter.event.fields))  # type: ignore[arg-type]
             pipe.xdel(streams.DEAD, letter.entry_id)
             new_id, _ = pipe.execute()
             replayed.append(_id(new_id))

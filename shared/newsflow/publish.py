@@ -52,14 +52,16 @@ def detect_format(path: Path, text: str) -> Format:
 
 
 def parse_file(path: Path, fmt: Format = "auto") -> ParseResult:
-    text = path.read_text(encoding="utf-8", errors="strict")
+    raw = path.read_bytes()
+    text = raw.decode("utf-8", errors="replace" if raw.lstrip().startswith(b"<") else "strict")
     chosen = detect_format(path, text) if fmt == "auto" else fmt
     if chosen == "feed":
         from newsflow.tagging import Tagger
         from newsflow.taxonomy import load_taxonomy
 
         tagger = Tagger(load_taxonomy())
-        return parse_feed(text, topic_labels=lambda label: tagger.resolve_topic(label) is not None)
+        # Bytes, so feedparser honours the XML declaration's encoding.
+        return parse_feed(raw, topic_labels=lambda label: tagger.resolve_topic(label) is not None)
     if chosen == "ninjs":
         return parse_ninjs(text)
     if chosen == "newsroom":

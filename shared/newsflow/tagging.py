@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, Literal, Protocol, TypeVar
@@ -314,39 +314,62 @@ class _Pattern:
     prefix: bool = False  # trailing '*': the match may run on to the end of a word
 
 
-# A hit: (field index, start, end, matched original text, pattern).
+# Evidence while an item is tagged: (field index, start, end, text as published).
+_Span = tuple[int, int, int, str]
+# A match that passed the boundary and case checks: a span and what it means.
 _Hit = tuple[int, int, int, str, _Pattern]
+_Weights = dict[str, list[float]]
+_Spans = dict[str, list[_Span]]
 
 
-class _Found:
-    """What one item says about the entries of one kind, while it is being tagged.
-
-    Plain dicts of lists rather than an object per entry: this runs for every item.
-    """
-
-    __slots__ = ("hits", "labels", "weights")
-
-    def __init__(self) -> None:
-        self.weights: dict[str, list[float]] = {}  # id -> confidence of each piece of evidence
-        self.hits: dict[str, list[_Hit]] = {}  # id -> text evidence, in reading order
-        self.labels: dict[str, str] = {}  # id -> first name used in the text
-
-    def add(self, entry_id: str, weight: float, hit: _Hit | None) -> None:
-        weights = self.weights.get(entry_id)
-        if weights is None:
-            self.weights[entry_id] = [weight]
-            self.hits[entry_id] = [hit] if hit is not None else []
-        else:
-            weights.append(weight)
-            if hit is not None:
-                self.hits[entry_id].append(hit)
+def _add(weights: _Weights, spans: _Spans, key: str, weight: float, span: _Span | None) -> None:
+    found = weights.get(key)
+    if found is None:
+        weights[key] = [weight]
+        spans[key] = [span] if span is not None else []
+    else:
+        found.append(weight)
+        if span is not None:
+            spans[key].append(span)
 
 
 def _combine(confidences: list[float]) -> float:
+    """Independent pieces of evidence: 1 - prod(1 - c)."""
     remaining = 1.0
     for c in confidences:
         remaining *= 1.0 - c
     return 1.0 - remaining
+
+
+class _Found:
+    """What the text of one item says, gathered in plain dicts (this runs per item)."""
+
+    __slots__ = (
+        "content",
+        "country_labels",
+        "country_spans",
+        "country_weights",
+        "generic",
+        "office_labels",
+        "office_spans",
+        "office_weights",
+        "terms",
+        "topic_signals",
+        "topic_spans",
+    )
+
+    def __init__(self) -> None:
+        self.office_weights: _Weights = {}
+        self.office_spans: _Spans = {}
+        self.office_labels: dict[str, str] = {}  # the first name the text used
+        self.generic: list[tuple[str, _Span]] = []  # 'the OSCE Programme Office'
+        self.terms: set[str | None] = set()  # offices whose seat or place is named
+        self.country_weights: _Weights = {}
+        self.country_spans: _Spans = {}
+        self.country_labels: dict[str, str] = {}
+        self.topic_signals: dict[str, dict[str, float]] = {}  # topic -> signal -> its say
+        self.topic_spans: _Spans = {}
+        self.content: tuple[str, float, _Span] | None = None
 
 
 def _language_sense(text: str, start: int, end: int) -> bool:
@@ -404,14 +427,24 @@ class Tagger:
         for o in taxonomy.offices.values():
             for label in o.context_aliases:
                 self._generic.setdefault(label, []).append(o)
-        self._office_ancestors = {o: tuple(taxonomy.office_ancestors(o)) for o in taxonomy.offices}
-        self._topic_ancestors = {t: tuple(taxonomy.topic_ancestors(t)) for t in taxonomy.topics}
+        # Only entries that have parents, so membership tests are the fast path.
+        self._office_ancestors = {
+            o: tuple(up) for o in taxonomy.offices if (up := taxonomy.office_ancestors(o))
+        }
+        self._topic_ancestors = {
+            t: tuple(up) for t in taxonomy.topics if (up := taxonomy.topic_ancestors(t))
+        }
         self._hints = {o.id: o.topic_hints for o in taxonomy.offices.values() if o.topic_hints}
         self._hosts = {
             o.id: o.country
             for o in taxonomy.offices.values()
             if o.country is not None and o.category in HOSTED_CATEGORIES
         }
+        self._names = (
+            {t.id: t.name for t in taxonomy.topics.values()},
+            {o.id: o.name for o in taxonomy.offices.values()},
+            {c.id: c.name for c in taxonomy.countries.values()},
+        )
         self._declared_evidence: dict[str, Evidence] = {}
         self._declared_tags: dict[tuple[str, str], Tag] = {}
         self._content_tags: dict[str, Tag] = {}
@@ -505,15 +538,15 @@ class Tagger:
         """Canonical content-type id for a 'Content type' label, or None."""
         return self._resolve(CONTENT, label)
 
-    def _declared_tag(self, entries: Mapping[str, _Named], entry_id: str, label: str) -> Tag:
+    def _declared_tag(self, names: dict[str, str], entry_id: str, label: str) -> Tag:
         """A declared tag with no support in the text: a pure function of the label."""
         key = (entry_id, label)
         tag = self._declared_tags.get(key)
         if tag is None:
             if len(self._declared_tags) > _MEMO_LIMIT:
                 self._declared_tags.clear()
-            name = entries[entry_id].name
             evidence = [self._declared(label)]
+            name = names[entry_id]
             tag = self._declared_tags[key] = _tag(entry_id, name, "declared", 1.0, label, evidence)
         return tag
 
@@ -527,16 +560,24 @@ class Tagger:
 
     # ------------------------------------------------------------------ matching
 
-    def _scan(self, field: int, text: str, groups: list[list[_Hit]]) -> None:
-        """One automaton pass over a folded field; boundary- and case-checked hits.
+    def _scan(self, texts: tuple[str, str, str]) -> list[_Hit]:
+        """One automaton pass over the folded fields; boundary- and case-checked hits.
 
-        The automaton reports leftmost-longest, non-overlapping matches, so a longer
-        name hides what it contains: the office wins over 'Human Rights' inside
-        'Office for Democratic Institutions and Human Rights', 'Romania' over 'Roma',
-        'North Korea' (an exclusion) over 'Korea'. Hits arrive in reading order.
+        The fields are joined with newlines and scanned once (no pattern contains a
+        newline, so nothing matches across fields). The automaton reports
+        leftmost-longest, non-overlapping matches, so a longer name hides what it
+        contains: the office wins over 'Human Rights' inside 'Office for Democratic
+        Institutions and Human Rights', 'Romania' over 'Roma', 'North Korea' (an
+        exclusion) over 'Korea'. Hits come back in reading order, with offsets in
+        their own field.
         """
-        folded, offsets = fold_with_offsets(text)
+        title, summary, body = texts
+        joined = f"{title}\n{summary}\n{body}" if summary or body else title
+        summary_at = len(title) + 1
+        body_at = summary_at + len(summary) + 1
+        folded, offsets = fold_with_offsets(joined)
         size = len(folded)
+        hits: list[_Hit] = []
         for end_index, value in self._automaton.iter_long(folded):
             length, left_word, right_word, prefix, patterns = value
             start = end_index - length + 1
@@ -549,16 +590,58 @@ class Tagger:
                     continue
                 while stop < size and folded[stop].isalnum():
                     stop += 1
-            if offsets is None:
-                o_start, o_end = start, stop
+            if offsets is not None:
+                start, stop = offsets[start], offsets[stop - 1] + 1
+                while stop < len(joined) and unicodedata.combining(joined[stop]):
+                    stop += 1
+            span = joined[start:stop]
+            if start < summary_at:
+                field, base = 0, 0
+            elif start < body_at:
+                field, base = 1, summary_at
             else:
-                o_start, o_end = offsets[start], offsets[stop - 1] + 1
-                while o_end < len(text) and unicodedata.combining(text[o_end]):
-                    o_end += 1
-            span = text[o_start:o_end]
-            for pattern in patterns:
-                if (bounded or pattern.prefix) and (pattern.exact is None or span == pattern.exact):
-                    groups[pattern.group].append((field, o_start, o_end, span, pattern))
+                field, base = 2, body_at
+            for p in patterns:
+                if (bounded or p.prefix) and (p.exact is None or span == p.exact):
+                    hits.append((field, start - base, stop - base, span, p))
+        return hits
+
+    def _collect(self, hits: list[_Hit], texts: tuple[str, str, str]) -> _Found:
+        """Sort hits into offices, countries, topics, places and a content type."""
+        found = _Found()
+        for field_index, start, end, text, p in hits:
+            span = (field_index, start, end, text)
+            group, target = p.group, p.target
+            if group == TOPIC:
+                topic = target or ""
+                signals = found.topic_signals.get(topic)
+                if signals is None:
+                    found.topic_signals[topic] = {p.label: p.weight}
+                    found.topic_spans[topic] = [span]
+                else:
+                    found.topic_spans[topic].append(span)
+                    w = p.weight  # a recurring signal adds a little, once
+                    signals[p.label] = 1.0 - (1.0 - w) * (1.0 - w / 2) if p.label in signals else w
+            elif group == OFFICE:
+                if target is None:
+                    found.generic.append((p.label, span))
+                else:
+                    _add(found.office_weights, found.office_spans, target, p.weight, span)
+                    found.office_labels.setdefault(target, text)
+            elif group == COUNTRY:
+                if target is None:  # an exclusion ('North Korea') took the span
+                    continue
+                if p.mode == "demonym":
+                    if _language_sense(texts[field_index], start, end):
+                        continue
+                else:
+                    found.country_labels.setdefault(target, text)
+                _add(found.country_weights, found.country_spans, target, p.weight, span)
+            elif group == TERM:
+                found.terms.add(target)
+            elif field_index == TITLE and found.content is None and target is not None:
+                found.content = (target, p.weight, span)
+        return found
 
     # ------------------------------------------------------------------ tagging
 
@@ -587,92 +670,97 @@ class Tagger:
     ) -> Tags:
         """Tag from loose fields; evidence offsets refer to these exact strings."""
         texts = (title, summary or "", body or "")
-        groups: list[list[_Hit]] = [[], [], [], [], []]
-        for field, text in enumerate(texts):
-            if text:
-                self._scan(field, text, groups)
+        found = self._collect(self._scan(texts), texts)
         day = published_at.date() if published_at is not None else None
+        declared_offices, unknown_offices = self._offices(found, offices, day)
+        topic_weights, topic_spans = self._topic_weights(found)
+        if self._hints:
+            self._topic_hints(found, topic_weights, topic_spans)
+        declared_topics, unknown_topics = self._declare(TOPIC, topics, topic_weights, topic_spans)
+        self._topic_rules(topic_weights, topic_spans, declared_topics)
 
-        countries = _countries(groups[COUNTRY], texts)
-        found_offices, office_declared, office_unknown = self._offices(
-            groups[OFFICE], groups[TERM], countries, offices, day
-        )
-        self._host_countries(found_offices, office_declared, countries)
-        found_topics, topic_declared, topic_unknown = self._topics(
-            groups[TOPIC], found_offices, topics
-        )
-        tx = self.taxonomy
         made: dict[tuple[int, int], Evidence] = {}  # one Evidence per span, shared by tags
+        topic_names, office_names, country_names = self._names
         return _trusted(
             Tags,
             {
                 "taxonomy_version": self.version,
                 "topics": self._finish(
-                    found_topics, topic_declared, topic_unknown, tx.topics, made
+                    topic_weights,
+                    topic_spans,
+                    {},
+                    declared_topics,
+                    unknown_topics,
+                    topic_names,
+                    made,
                 ),
                 "offices": self._finish(
-                    found_offices, office_declared, office_unknown, tx.offices, made
+                    found.office_weights,
+                    found.office_spans,
+                    found.office_labels,
+                    declared_offices,
+                    unknown_offices,
+                    office_names,
+                    made,
                 ),
-                "countries": self._finish(countries, {}, (), tx.countries, made),
-                "content_type": self._content_type(content_type, groups[CONTENT]),
+                "countries": self._finish(
+                    found.country_weights,
+                    found.country_spans,
+                    found.country_labels,
+                    {},
+                    (),
+                    country_names,
+                    made,
+                ),
+                "content_type": self._content_type(content_type, found.content),
             },
         )
+
+    def _declare(
+        self, kind: int, labels: Sequence[str], weights: _Weights, spans: _Spans
+    ) -> tuple[dict[str, str], list[str]]:
+        """Resolve declared labels: {id: label as published}, and the unknown labels."""
+        declared: dict[str, str] = {}
+        unknown: list[str] = []
+        memo = self._memo[kind]
+        for label in labels:
+            entry_id = memo[label] if label in memo else self._resolve(kind, label)
+            if entry_id is None:
+                unknown.append(label)
+            elif entry_id not in declared:
+                declared[entry_id] = label
+                if entry_id not in weights:
+                    weights[entry_id] = [1.0]
+                    spans[entry_id] = []
+        return declared, unknown
 
     # ------------------------------------------------------------------ offices
 
     def _offices(
-        self,
-        hits: list[_Hit],
-        terms: list[_Hit],
-        countries: _Found,
-        declared: Sequence[str],
-        day: date | None,
-    ) -> tuple[_Found, dict[str, str], list[str]]:
-        found = _Found()
-        declared_ids: dict[str, str] = {}  # id -> label as published
-        unknown: list[str] = []
-        for label in declared:
-            office_id = self._resolve(OFFICE, label)
-            if office_id is None:
-                unknown.append(label)
-            elif office_id not in declared_ids:
-                declared_ids[office_id] = label
-                found.add(office_id, 1.0, None)
-
-        generic: list[_Hit] = []
-        for hit in hits:
-            target = hit[4].target
-            if target is None:
-                generic.append(hit)
-            else:
-                found.add(target, hit[4].weight, hit)
-                if target not in found.labels:
-                    found.labels[target] = hit[3]
-
-        if generic:
-            supported = {h[4].target for h in terms}
-            for hit in generic:
-                office_id = self._resolve_generic(
-                    hit[4].label, supported, countries.weights, found.weights, day
-                )
-                if office_id is not None:
-                    found.add(office_id, hit[4].weight, hit)
-
-        for office_id in list(found.weights):
+        self, found: _Found, declared_labels: Sequence[str], day: date | None
+    ) -> tuple[dict[str, str], list[str]]:
+        """Declared offices, generic phrases, parent offices and host countries."""
+        weights, spans = found.office_weights, found.office_spans
+        declared, unknown = self._declare(OFFICE, declared_labels, weights, spans)
+        for label, span in found.generic:
+            office_id = self._resolve_generic(label, found, day)
+            if office_id is not None:
+                _add(weights, spans, office_id, MENTION_CONFIDENCE["context_alias"], span)
+        for office_id in list(weights):
+            # A department implies its parent (TNTD -> OSCE Secretariat), less surely.
             for parent in self._office_ancestors.get(office_id, ()):
-                if parent not in found.weights:
-                    found.weights[parent] = [PARENT_CONFIDENCE]
-                    found.hits[parent] = found.hits[office_id]
-        return found, declared_ids, unknown
+                if parent not in weights:
+                    weights[parent] = [PARENT_CONFIDENCE]
+                    spans[parent] = spans[office_id]
+            # A field operation concerns its host country: 'Serbia' inside 'OSCE Mission
+            # to Serbia' is not seen again, and 'Programme Office in Nur-Sultan' names none.
+            country = self._hosts.get(office_id)
+            if country is not None and (spans[office_id] or office_id in declared):
+                first = spans[office_id][0] if spans[office_id] else None
+                _add(found.country_weights, found.country_spans, country, HOST_CONFIDENCE, first)
+        return declared, unknown
 
-    def _resolve_generic(
-        self,
-        label: str,
-        supported: set[str | None],
-        countries: Mapping[str, object],
-        known: Mapping[str, object],
-        day: date | None,
-    ) -> str | None:
+    def _resolve_generic(self, label: str, found: _Found, day: date | None) -> str | None:
         """'the OSCE Programme Office' -> the one office the rest of the item points at.
 
         Candidates share the phrase, existed on the publishing day (when known), and
@@ -683,89 +771,50 @@ class Tagger:
         for o in self._generic.get(label, ()):
             if day is not None and not o.active_on(day):
                 continue
-            if o.id in supported or (o.country is not None and o.country in countries):
+            if o.id in found.terms or (
+                o.country is not None and o.country in found.country_weights
+            ):
                 ids.append(o.id)
-        already = [i for i in ids if i in known]
+        already = [i for i in ids if i in found.office_weights]
         if len(already) == 1:
             return already[0]
         return ids[0] if len(ids) == 1 else None
 
-    def _host_countries(self, offices: _Found, declared: dict[str, str], countries: _Found) -> None:
-        """A field operation named in the item concerns its host country.
-
-        'OSCE Mission to Serbia' matches as one office name, so 'Serbia' inside it is
-        not seen again as a country; and 'Programme Office in Nur-Sultan' names no
-        country at all. The host country comes from the taxonomy instead.
-        """
-        for office_id, hits in offices.hits.items():
-            country = self._hosts.get(office_id)
-            if country is None or not (hits or office_id in declared):
-                continue
-            if hits:
-                countries.add(country, HOST_CONFIDENCE, hits[0])
-            else:
-                countries.add(country, HOST_CONFIDENCE, None)
-
     # ------------------------------------------------------------------ topics
 
-    def _topics(
-        self, hits: list[_Hit], offices: _Found, declared: Sequence[str]
-    ) -> tuple[_Found, dict[str, str], list[str]]:
-        found = _Found()
-        signals: dict[str, dict[str, float]] = {}  # topic -> signal -> its say
-        for hit in hits:
-            pattern = hit[4]
-            topic_id = pattern.target or ""
-            said = signals.get(topic_id)
-            if said is None:
-                signals[topic_id] = {pattern.label: pattern.weight}
-                found.hits[topic_id] = [hit]
-                continue
-            found.hits[topic_id].append(hit)
-            weight = pattern.weight
-            if pattern.label in said:  # a recurring signal adds a little, once
-                said[pattern.label] = 1.0 - (1.0 - weight) * (1.0 - weight / 2)
-            else:
-                said[pattern.label] = weight
-        for topic_id, said in signals.items():
-            found.weights[topic_id] = list(said.values())
-        for office_id in offices.weights:
+    @staticmethod
+    def _topic_weights(found: _Found) -> tuple[_Weights, _Spans]:
+        weights = {t: list(signals.values()) for t, signals in found.topic_signals.items()}
+        return weights, found.topic_spans
+
+    def _topic_hints(self, found: _Found, weights: _Weights, spans: _Spans) -> None:
+        """An office whose mandate is one field of work suggests it (RFoM: media freedom)."""
+        for office_id, office_spans in found.office_spans.items():
             for hint in self._hints.get(office_id, ()):
-                named = offices.hits[office_id]
-                found.add(hint.topic, hint.weight, named[0] if named else None)
+                span = office_spans[0] if office_spans else None
+                _add(weights, spans, hint.topic, hint.weight, span)
 
-        declared_ids: dict[str, str] = {}
-        unknown: list[str] = []
-        for label in declared:
-            resolved = self._resolve(TOPIC, label)
-            if resolved is None:
-                unknown.append(label)
-            elif resolved not in declared_ids:
-                declared_ids[resolved] = label
-                if resolved not in found.weights:
-                    found.add(resolved, 1.0, None)
-        weak = [
-            t
-            for t, w in found.weights.items()
-            if t not in declared_ids and _combine(w) < TOPIC_THRESHOLD
-        ]
-        for topic_id in weak:
-            del found.weights[topic_id]
-
-        for topic_id in list(found.weights):
-            for parent in self._topic_ancestors.get(topic_id, ()):
-                if parent not in found.weights:
-                    if topic_id in declared_ids:
+    def _topic_rules(self, weights: _Weights, spans: _Spans, declared: dict[str, str]) -> None:
+        """Drop weak topics; a sub-topic implies its field of work, a little less surely."""
+        for topic_id in [
+            t for t, w in weights.items() if t not in declared and _combine(w) < TOPIC_THRESHOLD
+        ]:
+            del weights[topic_id]
+        for topic_id in [t for t in weights if t in self._topic_ancestors]:
+            for parent in self._topic_ancestors[topic_id]:
+                if parent not in weights:
+                    if topic_id in declared:
                         strength = MAX_INFERRED
                     else:
-                        strength = min(_combine(found.weights[topic_id]), MAX_INFERRED)
-                    found.weights[parent] = [strength * PARENT_TOPIC_FACTOR]
-                    found.hits[parent] = found.hits.get(topic_id, [])
-        return found, declared_ids, unknown
+                        strength = min(_combine(weights[topic_id]), MAX_INFERRED)
+                    weights[parent] = [strength * PARENT_TOPIC_FACTOR]
+                    spans[parent] = spans.get(topic_id, [])
 
     # ------------------------------------------------------------------ content type
 
-    def _content_type(self, declared: str | None, hits: list[_Hit]) -> Tag | None:
+    def _content_type(
+        self, declared: str | None, found: tuple[str, float, _Span] | None
+    ) -> Tag | None:
         if declared:
             tag = self._content_tags.get(declared)
             if tag is None:
@@ -773,12 +822,12 @@ class Tagger:
                     self._content_tags.clear()
                 tag = self._content_tags[declared] = self._declared_content_type(declared)
             return tag
-        for field, start, end, span, pattern in hits:
-            if field == TITLE and pattern.target is not None:
-                name = self.taxonomy.content_types[pattern.target].name
-                evidence = [_evidence("title", span, start, end)]
-                return _tag(pattern.target, name, "inferred", pattern.weight, None, evidence)
-        return None
+        if found is None:
+            return None
+        ct_id, weight, (_, start, end, text) = found
+        evidence = [_evidence("title", text, start, end)]
+        name = self.taxonomy.content_types[ct_id].name
+        return _tag(ct_id, name, "inferred", weight, None, evidence)
 
     def _declared_content_type(self, label: str) -> Tag:
         evidence = [self._declared(label)]
@@ -792,85 +841,72 @@ class Tagger:
 
     def _finish(
         self,
-        found: _Found,
+        weights: _Weights,
+        spans: _Spans,
+        labels: dict[str, str],
         declared: dict[str, str],
         unknown: Sequence[str],
-        entries: Mapping[str, _Named],
+        names: dict[str, str],
         made: dict[tuple[int, int], Evidence],
     ) -> list[Tag]:
         """Declared tags first (as published), then unresolved labels, then inferences."""
         tags: list[Tag] = []
-        hits_of = found.hits
         for entry_id, label in declared.items():
-            hits = hits_of.get(entry_id)
-            if hits:
-                evidence = [self._declared(label), *_evidence_for(hits, MAX_EVIDENCE - 1, made)]
-                name = entries[entry_id].name
-                tags.append(_tag(entry_id, name, "declared", 1.0, label, evidence))
+            found = spans[entry_id]
+            if found:
+                evidence = _evidence_for(found, MAX_EVIDENCE - 1, made)
+                evidence.insert(0, self._declared(label))
+                tags.append(_tag(entry_id, names[entry_id], "declared", 1.0, label, evidence))
             else:
-                tags.append(self._declared_tag(entries, entry_id, label))
+                tags.append(self._declared_tag(names, entry_id, label))
         for label in unknown:
             evidence = [self._declared(label)]
             tags.append(_tag(None, label, "declared", 0.0, label, evidence, resolved=False))
-        if len(found.weights) == len(declared):
+        if len(weights) == len(declared):
             return tags
-        inferred: list[tuple[float, int, int, str]] = []
-        for entry_id, weights in found.weights.items():
-            if entry_id not in declared:
-                confidence = _combine(weights) if len(weights) > 1 else weights[0]
-                if confidence > MAX_INFERRED:
-                    confidence = MAX_INFERRED
-                elif len(weights) > 1:
-                    confidence = round(confidence, 4)
-                hits = hits_of.get(entry_id)
-                first = hits[0] if hits else (9, 0)
-                inferred.append((-confidence, first[0], first[1], entry_id))
-        if len(inferred) > 1:
-            inferred.sort()
-        labels = found.labels
-        for negative, _, _, entry_id in inferred:
-            evidence = _evidence_for(hits_of.get(entry_id, []), MAX_EVIDENCE, made)
-            name = entries[entry_id].name
-            tags.append(_tag(entry_id, name, "inferred", -negative, labels.get(entry_id), evidence))
+        rows: list[tuple[float, int, int, str]] = []
+        for entry_id, found_weights in weights.items():
+            if entry_id in declared:
+                continue
+            if len(found_weights) == 1:
+                confidence = found_weights[0]
+            else:
+                confidence = _combine(found_weights)
+                confidence = MAX_INFERRED if confidence > MAX_INFERRED else round(confidence, 4)
+            found = spans[entry_id]
+            if found:
+                rows.append((-confidence, found[0][0], found[0][1], entry_id))
+            else:
+                rows.append((-confidence, 9, 0, entry_id))
+        if len(rows) > 1:
+            rows.sort()
+        for negative, _, _, entry_id in rows:
+            evidence = _evidence_for(spans[entry_id], MAX_EVIDENCE, made)
+            shown = labels.get(entry_id)
+            tags.append(_tag(entry_id, names[entry_id], "inferred", -negative, shown, evidence))
         return tags
 
 
-def _countries(hits: list[_Hit], texts: tuple[str, str, str]) -> _Found:
-    found = _Found()
-    for hit in hits:
-        pattern = hit[4]
-        target = pattern.target
-        if target is None:  # an exclusion ('North Korea') took the span
-            continue
-        if pattern.mode == "demonym":
-            if _language_sense(texts[hit[0]], hit[1], hit[2]):
-                continue
-        elif target not in found.labels:
-            found.labels[target] = hit[3]
-        found.add(target, pattern.weight, hit)
-    return found
-
-
 def _evidence_for(
-    hits: list[_Hit], limit: int, made: dict[tuple[int, int], Evidence]
+    spans: list[_Span], limit: int, made: dict[tuple[int, int], Evidence]
 ) -> list[Evidence]:
     """Evidence for the first distinct spans, in the order found (one object per span)."""
-    if len(hits) == 1:
-        field, start, end, text, _ = hits[0]
-        evidence = made.get((field, start))
+    if len(spans) == 1:
+        field_index, start, end, text = spans[0]
+        evidence = made.get((field_index, start))
         if evidence is None:
-            evidence = made[field, start] = _evidence(FIELDS[field], text, start, end)
+            evidence = made[field_index, start] = _evidence(FIELDS[field_index], text, start, end)
         return [evidence]
     out: list[Evidence] = []
-    last: tuple[int, int] | None = None
-    for field, start, end, text, _ in hits:
-        key = (field, start)
+    last = -1, -1
+    for field_index, start, end, text in spans:
+        key = (field_index, start)
         if key == last:
             continue
         last = key
         evidence = made.get(key)
         if evidence is None:
-            evidence = made[key] = _evidence(FIELDS[field], text, start, end)
+            evidence = made[key] = _evidence(FIELDS[field_index], text, start, end)
         out.append(evidence)
         if len(out) >= limit:
             break

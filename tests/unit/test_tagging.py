@@ -145,7 +145,7 @@ def test_unknown_declared_labels_are_kept_unresolved_and_counted(tagger: Tagger)
         topics=["Policing", "Space exploration"],
         content_type="Podcast",
     )
-    assert ids(tags.offices) == ["mission-bih", None, "ba"[:0] or "secretariat"][:2]
+    assert ids(tags.offices) == ["mission-bih", None]
     unknown = tags.offices[1]
     assert unknown.resolved is False
     assert (unknown.name, unknown.label, unknown.source) == (
@@ -229,7 +229,9 @@ def test_dangerous_short_labels_are_never_inferred_from_text(tagger: Tagger, tex
     assert tags.countries == []
 
 
-def test_us_election_is_the_united_states_only_by_name(tagger: Tagger, seeds: list[NewsItem]) -> None:
+def test_us_election_is_the_united_states_only_by_name(
+    tagger: Tagger, seeds: list[NewsItem]
+) -> None:
     odihr = seeds[3]
     assert "US election" in odihr.title
     assert text_only(tagger, odihr.title).countries == []
@@ -287,7 +289,7 @@ def test_accent_and_case_insensitive(tagger: Tagger) -> None:
         tags = text_only(tagger, title)
         assert ids(tags.countries) == ["tr"], title
         span = tags.countries[0].evidence[0]
-        assert title[span.start : span.end].casefold().startswith("t")
+        assert title[span.start : span.end] == span.text == title.split()[-1]
     assert ids(text_only(tagger, "Elections in Turkey").countries) == ["tr"]  # former name
     assert ids(text_only(tagger, "Minister of the Czech Republic").countries) == ["cz"]
 

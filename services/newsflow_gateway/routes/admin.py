@@ -59,7 +59,7 @@ async def dead_letters(
     key: AdminKey, state: StateDep, params: Annotated[DeadLetterQuery, Query()]
 ) -> DeadLetterList:
     """Entries that failed too often, oldest first, with their last error."""
-    rows = await state.redis.xrange(streams.DEAD, count=params.limit)
+    rows: Any = await state.redis.xrange(streams.DEAD, count=params.limit) or []
     out = []
     for entry_id, fields in rows:
         event = parse_event(DeadLetter, {streams.EVENT_FIELD: _s(fields[b"event"])})
@@ -87,12 +87,12 @@ async def retry(key: AdminKey, state: StateDep, body: RetryRequest) -> RetryResu
     """Put the given dead letters back on their source streams (after a fix)."""
     replayed = 0
     for dead_id in body.ids:
-        rows = await state.redis.xrange(streams.DEAD, min=dead_id, max=dead_id)
+        rows: Any = await state.redis.xrange(streams.DEAD, min=dead_id, max=dead_id)
         if not rows:
             continue
         event = parse_event(DeadLetter, {streams.EVENT_FIELD: _s(rows[0][1][b"event"])})
         pipe = state.redis.pipeline(transaction=True)
-        pipe.xadd(event.source_stream, dict(event.fields))
+        pipe.xadd(event.source_stream, dict(event.fields))  # type: ignore[arg-type]
         pipe.xdel(streams.DEAD, dead_id)
         await pipe.execute()
         replayed += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.listing import CursorError, fetch_page
@@ -82,12 +82,14 @@ async def list_items(
             },
             media_type=NINJS_MEDIA_TYPE,
         )
-    return ItemPage(
+    result = ItemPage(
         items=[summary_from_doc(d, d.get("score")) for d in page.docs],
         total=page.total,
         limit=params.limit,
         next_cursor=page.next_cursor,
     )
+    # Already a validated model: serialise once, without FastAPI validating it again.
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -86,6 +86,8 @@ def parse_body(body: bytes, content_type: str, tagger: Tagger) -> ParseResult:
         raise ProblemError(
             415, "Unsupported Media Type", f"send one of: {', '.join(sorted(FORMATS))}"
         )
+    if kind == "feed":  # bytes: feedparser honours the XML declaration's encoding
+        return parse_feed(body, topic_labels=lambda label: tagger.resolve_topic(label) is not None)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -96,8 +98,6 @@ def parse_body(body: bytes, content_type: str, tagger: Tagger) -> ParseResult:
         return parse_jsonl(text)
     if kind == "ninjs":
         return parse_ninjs(text)
-    if kind == "feed":
-        return parse_feed(text, topic_labels=lambda label: tagger.resolve_topic(label) is not None)
     return parse_newsroom(text, source=None)
 
 

@@ -11,7 +11,8 @@ from newsflow.formats.common import ParsedItem, ParseError, ParseResult
 
 def parse_jsonl(text: str) -> ParseResult:
     result = ParseResult()
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split on newlines only: U+2028 and friends may legally sit inside JSON strings.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
