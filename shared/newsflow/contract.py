@@ -235,7 +235,7 @@ def describe_errors(error: ValidationError) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for err in error.errors(include_url=False, include_input=False):
         field = ".".join(str(part) for part in err["loc"]) or "item"
-        message = err["msg"]
+        message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown field"
         out.append({"field": field, "message": message})

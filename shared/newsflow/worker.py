@@ -183,7 +183,7 @@ class Worker:
                 id=entry_id,
                 body=item,
                 fields=_decode_fields(data) if isinstance(data, Mapping) else {},
-                correlation_id=msg.correlation_id or entry_id,
+                correlation_id=entry_id,
                 redelivered=redelivered,
             )
             for entry_id, item, data in zip(ids, body, datas, strict=False)

@@ -288,14 +288,14 @@ BAD_INPUTS: list[tuple[str, bytes, int, str, str]] = [
         orjson.dumps({"title": "bad\u0007bell"}),
         422,
         "title",
-        "Value error, control character U+0007 is not allowed",
+        "control character U+0007 is not allowed",
     ),
     (
         "right-to-left override",
         orjson.dumps({"title": "invoice\u202egpj.exe"}),
         422,
         "title",
-        "Value error, bidirectional control character U+202E is not allowed",
+        "bidirectional control character U+202E is not allowed",
     ),
     (
         "javascript: URL",
