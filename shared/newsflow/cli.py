@@ -60,7 +60,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     client = _redis(args.redis_url)
     try:
-        report = push(result, client, progress=progress)
+        report = push(result, client, progress=progress, max_lag=args.max_lag)
     except redis_sync.ConnectionError as exc:
         sys.stderr.write(f"\nnewsflow push: cannot reach Redis: {exc}\n")
         return 1
@@ -217,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: detected from the name and content (feed = RSS 2.0 or Atom)",
     )
     push.add_argument("--redis-url", help="default: REDIS_URL")
+    push.add_argument(
+        "--max-lag",
+        type=int,
+        default=10_000,
+        help="wait before each batch while the ingest group lags more than this (0: never)",
+    )
     push.set_defaults(func=cmd_push)
 
     status = sub.add_parser("status", help="streams, groups, lag, pending, dead letters")

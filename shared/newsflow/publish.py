@@ -85,7 +85,7 @@ def push(
     client: redis_sync.Redis,
     *,
     progress: Callable[[int, int], None] | None = None,
-    max_lag: int = 50_000,
+    max_lag: int = 10_000,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PushReport:
     """Validate and push parsed items; slow down while the pipeline lags behind."""

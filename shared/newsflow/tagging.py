@@ -168,20 +168,21 @@ def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """
     if text.isascii():
         return text.lower(), None
-    # Usually a few non-ASCII characters (dashes, quotes, accents) in English text:
-    # lower-case the whole string in C, then replace just those characters.
     folded = text.lower()
-    regular = True
-    for ch in set(_NON_ASCII.findall(text)):
-        target = _FOLD[ord(ch)]
-        lowered = ch.lower()
-        if ch in _FOLD.irregular or len(lowered) != 1:
-            regular = False
-            break
-        if lowered != target:
-            folded = folded.replace(lowered, target)
-    if regular:
-        return folded, None
+    if len(folded) == len(text) and _FOLD.irregular.isdisjoint(text):
+        for ch in set(_NON_ASCII.findall(text)):
+            target = _FOLD[ord(ch)]
+            if ch in _FOLD.irregular:
+                break
+            if ch.lower() != target:
+                folded = folded.replace(ch.lower(), target)
+        else:
+            return folded, None
+    return _fold_mapped(text)
+
+
+def _fold_mapped(text: str) -> tuple[str, list[int]]:
+    """The general case: characters that fold to none or several ('ß' -> 'ss')."""
     offsets: list[int] = []
     parts: list[str] = []
     for i, ch in enumerate(text):
@@ -190,6 +191,46 @@ def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
         offsets.extend([i] * len(part))
     offsets.append(len(text))
     return "".join(parts), offsets
+
+
+# Stand-ins for non-ASCII characters that fold to something no pattern contains: a
+# letter or digit (still part of a word) and anything else (still a word boundary).
+_WORD_STAND_IN: Final = ord("_")
+_GAP_STAND_IN: Final = ord("\x1f")
+
+
+def _fold_for_matching(text: str) -> tuple[str, list[int] | None]:
+    """Fold for the automaton, whose patterns are all ASCII: faster, same matches.
+
+    News text is mostly ASCII with a few dashes, quotes and accents. Lower-case in C,
+    encode to ASCII with one '?' per other character, and fix just those bytes: an
+    accented letter becomes its base letter, a dash '-', a quote "'", and a character
+    that folds to nothing ASCII becomes a stand-in of the same kind (word or gap), so
+    word boundaries and offsets stay exactly as in the text.
+    """
+    if text.isascii():
+        return text.lower(), None
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return _fold_mapped(text)
+    raw = lowered.encode("ascii", "replace")
+    buf: bytearray | None = None
+    at = raw.find(63)  # '?'
+    while at != -1:
+        ch = text[at]
+        if ch != "?":
+            out = _FOLD[ord(ch)]
+            if len(out) != 1:
+                return _fold_mapped(text)
+            if buf is None:
+                buf = bytearray(raw)
+            code = ord(out)
+            if code < 128:
+                buf[at] = code
+            else:
+                buf[at] = _WORD_STAND_IN if out.isalnum() else _GAP_STAND_IN
+        at = raw.find(63, at + 1)
+    return (raw if buf is None else bytes(buf)).decode("ascii"), None
 
 
 def fold(text: str) -> str:
@@ -507,6 +548,9 @@ class Tagger:
                 bucket = table.setdefault(key, [])
                 if pattern not in bucket:
                     bucket.append(pattern)
+        for key in table:
+            if not key.isascii() or "_" in key or "\x1f" in key:
+                raise ValueError(f"pattern {key!r} must fold to ASCII without '_'")
         automaton = ahocorasick.Automaton()
         for key, patterns in table.items():
             prefix = any(p.prefix for p in patterns)
@@ -575,7 +619,7 @@ class Tagger:
         joined = f"{title}\n{summary}\n{body}" if summary or body else title
         summary_at = len(title) + 1
         body_at = summary_at + len(summary) + 1
-        folded, offsets = fold_with_offsets(joined)
+        folded, offsets = _fold_for_matching(joined)
         size = len(folded)
         hits: list[_Hit] = []
         for end_index, value in self._automaton.iter_long(folded):
@@ -890,7 +934,12 @@ class Tagger:
 def _evidence_for(
     spans: list[_Span], limit: int, made: dict[tuple[int, int], Evidence]
 ) -> list[Evidence]:
-    """Evidence for the first distinct spans, in the order found (one object per span)."""
+    """Evidence for the first span of each distinct text, in the order found.
+
+    'Albania' in the title and again in the summary is one piece of evidence to
+    show (both still count towards the confidence). Spans shared by several tags of
+    the item share one Evidence object.
+    """
     if len(spans) == 1:
         field_index, start, end, text = spans[0]
         evidence = made.get((field_index, start))
@@ -898,15 +947,14 @@ def _evidence_for(
             evidence = made[field_index, start] = _evidence(FIELDS[field_index], text, start, end)
         return [evidence]
     out: list[Evidence] = []
-    last = -1, -1
+    shown: set[str] = set()
     for field_index, start, end, text in spans:
-        key = (field_index, start)
-        if key == last:
+        if text in shown:
             continue
-        last = key
-        evidence = made.get(key)
+        shown.add(text)
+        evidence = made.get((field_index, start))
         if evidence is None:
-            evidence = made[key] = _evidence(FIELDS[field_index], text, start, end)
+            evidence = made[field_index, start] = _evidence(FIELDS[field_index], text, start, end)
         out.append(evidence)
         if len(out) >= limit:
             break
