@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, Literal, Protocol, TypeVar
@@ -193,20 +193,15 @@ def _fold_mapped(text: str) -> tuple[str, list[int]]:
     return "".join(parts), offsets
 
 
-# Stand-ins for non-ASCII characters that fold to something no pattern contains: a
-# letter or digit (still part of a word) and anything else (still a word boundary).
-_WORD_STAND_IN: Final = ord("_")
-_GAP_STAND_IN: Final = ord("\x1f")
-
-
-def _fold_for_matching(text: str) -> tuple[str, list[int] | None]:
+def _fold_for_matching(text: str, word: int, gap: int) -> tuple[str, list[int] | None]:
     """Fold for the automaton, whose patterns are all ASCII: faster, same matches.
 
     News text is mostly ASCII with a few dashes, quotes and accents. Lower-case in C,
     encode to ASCII with one '?' per other character, and fix just those bytes: an
     accented letter becomes its base letter, a dash '-', a quote "'", and a character
     that folds to nothing ASCII becomes a stand-in of the same kind (word or gap), so
-    word boundaries and offsets stay exactly as in the text.
+    word boundaries and offsets stay exactly as in the text. ``word`` and ``gap``
+    are the stand-ins: ASCII codes no pattern contains (see ``_stand_ins``).
     """
     if text.isascii():
         return text.lower(), None
@@ -228,9 +223,24 @@ def _fold_for_matching(text: str) -> tuple[str, list[int] | None]:
             if code < 128:
                 buf[at] = code
             else:
-                buf[at] = _WORD_STAND_IN if out.isalnum() else _GAP_STAND_IN
+                buf[at] = word if out.isalnum() else gap
         at = raw.find(63, at + 1)
     return (raw if buf is None else bytes(buf)).decode("ascii"), None
+
+
+def _stand_ins(keys: Iterable[str]) -> tuple[int, int] | None:
+    """ASCII codes that no pattern contains: one a word character, one not.
+
+    None (use the general fold) if some pattern is not ASCII or none are free.
+    """
+    used = set("".join(keys))
+    if any(not ch.isascii() for ch in used):
+        return None
+    word = next((c for c in "9876543210zqxj" if c not in used), None)
+    gap = next((c for c in "\x1f\x1e\x1d\x1c" if c not in used), None)
+    if word is None or gap is None:
+        return None
+    return ord(word), ord(gap)
 
 
 def fold(text: str) -> str:
@@ -548,9 +558,7 @@ class Tagger:
                 bucket = table.setdefault(key, [])
                 if pattern not in bucket:
                     bucket.append(pattern)
-        for key in table:
-            if not key.isascii() or "_" in key or "\x1f" in key:
-                raise ValueError(f"pattern {key!r} must fold to ASCII without '_'")
+        self._stand_ins = _stand_ins(table)
         automaton = ahocorasick.Automaton()
         for key, patterns in table.items():
             prefix = any(p.prefix for p in patterns)
@@ -619,7 +627,10 @@ class Tagger:
         joined = f"{title}\n{summary}\n{body}" if summary or body else title
         summary_at = len(title) + 1
         body_at = summary_at + len(summary) + 1
-        folded, offsets = _fold_for_matching(joined)
+        if self._stand_ins is None:
+            folded, offsets = fold_with_offsets(joined)
+        else:
+            folded, offsets = _fold_for_matching(joined, *self._stand_ins)
         size = len(folded)
         hits: list[_Hit] = []
         for end_index, value in self._automaton.iter_long(folded):

@@ -797,7 +797,7 @@ class GatewayProbe:
                     break
                 else:
                     self.unanswered += 1
-                self._stop.wait(0.05)
+                self._stop.wait(0.2)
 
     def stop(self) -> None:
         self._stop.set()
@@ -813,7 +813,7 @@ def test_rolling_restart_of_every_replica_under_load(stack: Stack) -> None:
         stack.start(name, "gateway")
         gateways[name] = stack.gateway
     probe = GatewayProbe(list(gateways.values())).start()
-    load = LoadGenerator(stack.redis_url, "rolling", rate=25).start()
+    load = LoadGenerator(stack.redis_url, "rolling", rate=10).start()
     eventually(lambda: len(load.accepted) >= 20)
 
     # Two waves; in each, every service gets its new replica before an old one stops.
@@ -843,9 +843,9 @@ def test_rolling_restart_of_every_replica_under_load(stack: Stack) -> None:
 
     assert probe.server_errors == []
     assert probe.unanswered == 0
-    assert len(probe.codes) > 20
+    assert len(probe.codes) > 10
     assert set(probe.codes) == {200}
-    assert len(sent) > 40
+    assert len(sent) > 20
     redis = stack.redis()
     report = settled(redis, stack.items(), sent=sent, expected_dead=[], gateway=stack.get)
     assert len(report.stored) == len(set(sent))
