@@ -13,21 +13,27 @@ from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 
 
-def get_state(request: Request) -> GatewayState:
+def _state(request: Request) -> GatewayState:
     state: GatewayState = request.app.state.gateway
     return state
 
 
-def get_items(request: Request) -> AsyncCollection[dict[str, Any]]:
-    return get_state(request).db[ITEMS]
+# Dependencies are coroutines on purpose: FastAPI runs plain functions in a thread
+# pool, which costs a context switch per dependency per request.
+async def get_state(request: Request) -> GatewayState:
+    return _state(request)
 
 
-def get_taxonomy(request: Request) -> Taxonomy:
-    return get_state(request).taxonomy
+async def get_items(request: Request) -> AsyncCollection[dict[str, Any]]:
+    return _state(request).db[ITEMS]
 
 
-def get_settings(request: Request) -> GatewaySettings:
-    return get_state(request).settings
+async def get_taxonomy(request: Request) -> Taxonomy:
+    return _state(request).taxonomy
+
+
+async def get_settings(request: Request) -> GatewaySettings:
+    return _state(request).settings
 
 
 StateDep = Annotated[GatewayState, Depends(get_state)]

@@ -196,8 +196,8 @@ def _fold_mapped(text: str) -> tuple[str, list[int]]:
 def _fold_for_matching(text: str, word: int, gap: int) -> tuple[str, list[int] | None]:
     """Fold for the automaton, whose patterns are all ASCII: faster, same matches.
 
-    News text is mostly ASCII with a few dashes, quotes and accents. Lower-case in C,
-    encode to ASCII with one '?' per other character, and fix just those bytes: an
+    News text is mostly ASCII with a few dashes, quotes and accents. Encode to ASCII
+    with one '?' per other character, lower-case the bytes, and fix just those: an
     accented letter becomes its base letter, a dash '-', a quote "'", and a character
     that folds to nothing ASCII becomes a stand-in of the same kind (word or gap), so
     word boundaries and offsets stay exactly as in the text. ``word`` and ``gap``
@@ -205,10 +205,8 @@ def _fold_for_matching(text: str, word: int, gap: int) -> tuple[str, list[int] |
     """
     if text.isascii():
         return text.lower(), None
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        return _fold_mapped(text)
-    raw = lowered.encode("ascii", "replace")
+    # bytes.lower() is ASCII-only and fast; str.lower() on non-ASCII text is not.
+    raw = text.encode("ascii", "replace").lower()
     buf: bytearray | None = None
     at = raw.find(63)  # '?'
     while at != -1:
@@ -367,8 +365,6 @@ class _Pattern:
 
 # Evidence while an item is tagged: (field index, start, end, text as published).
 _Span = tuple[int, int, int, str]
-# A match that passed the boundary and case checks: a span and what it means.
-_Hit = tuple[int, int, int, str, _Pattern]
 _Weights = dict[str, list[float]]
 _Spans = dict[str, list[_Span]]
 
@@ -612,16 +608,17 @@ class Tagger:
 
     # ------------------------------------------------------------------ matching
 
-    def _scan(self, texts: tuple[str, str, str]) -> list[_Hit]:
-        """One automaton pass over the folded fields; boundary- and case-checked hits.
+    def _scan(self, texts: tuple[str, str, str]) -> _Found:
+        """One automaton pass over the folded fields, sorted straight into a :class:`_Found`.
 
         The fields are joined with newlines and scanned once (no pattern contains a
         newline, so nothing matches across fields). The automaton reports
         leftmost-longest, non-overlapping matches, so a longer name hides what it
         contains: the office wins over 'Human Rights' inside 'Office for Democratic
         Institutions and Human Rights', 'Romania' over 'Roma', 'North Korea' (an
-        exclusion) over 'Korea'. Hits come back in reading order, with offsets in
-        their own field.
+        exclusion) over 'Korea'. Matches arrive in reading order; each is checked for
+        word boundaries and, for abbreviations, exact case, and its offsets are
+        taken back to its own field.
         """
         title, summary, body = texts
         joined = f"{title}\n{summary}\n{body}" if summary or body else title
@@ -632,7 +629,7 @@ class Tagger:
         else:
             folded, offsets = _fold_for_matching(joined, *self._stand_ins)
         size = len(folded)
-        hits: list[_Hit] = []
+        found = _Found()
         for end_index, value in self._automaton.iter_long(folded):
             length, left_word, right_word, prefix, patterns = value
             start = end_index - length + 1
@@ -649,54 +646,51 @@ class Tagger:
                 start, stop = offsets[start], offsets[stop - 1] + 1
                 while stop < len(joined) and unicodedata.combining(joined[stop]):
                     stop += 1
-            span = joined[start:stop]
+            text = joined[start:stop]
             if start < summary_at:
-                field, base = 0, 0
+                span = (0, start, stop, text)
             elif start < body_at:
-                field, base = 1, summary_at
+                span = (1, start - summary_at, stop - summary_at, text)
             else:
-                field, base = 2, body_at
+                span = (2, start - body_at, stop - body_at, text)
             for p in patterns:
-                if (bounded or p.prefix) and (p.exact is None or span == p.exact):
-                    hits.append((field, start - base, stop - base, span, p))
-        return hits
-
-    def _collect(self, hits: list[_Hit], texts: tuple[str, str, str]) -> _Found:
-        """Sort hits into offices, countries, topics, places and a content type."""
-        found = _Found()
-        for field_index, start, end, text, p in hits:
-            span = (field_index, start, end, text)
-            group, target = p.group, p.target
-            if group == TOPIC:
-                topic = target or ""
-                signals = found.topic_signals.get(topic)
-                if signals is None:
-                    found.topic_signals[topic] = {p.label: p.weight}
-                    found.topic_spans[topic] = [span]
-                else:
-                    found.topic_spans[topic].append(span)
-                    w = p.weight  # a recurring signal adds a little, once
-                    signals[p.label] = 1.0 - (1.0 - w) * (1.0 - w / 2) if p.label in signals else w
-            elif group == OFFICE:
-                if target is None:
-                    found.generic.append((p.label, span))
-                else:
-                    _add(found.office_weights, found.office_spans, target, p.weight, span)
-                    found.office_labels.setdefault(target, text)
-            elif group == COUNTRY:
-                if target is None:  # an exclusion ('North Korea') took the span
-                    continue
-                if p.mode == "demonym":
-                    if _language_sense(texts[field_index], start, end):
-                        continue
-                else:
-                    found.country_labels.setdefault(target, text)
-                _add(found.country_weights, found.country_spans, target, p.weight, span)
-            elif group == TERM:
-                found.terms.add(target)
-            elif field_index == TITLE and found.content is None and target is not None:
-                found.content = (target, p.weight, span)
+                if (bounded or p.prefix) and (p.exact is None or text == p.exact):
+                    self._sort_hit(found, span, p, texts)
         return found
+
+    @staticmethod
+    def _sort_hit(found: _Found, span: _Span, p: _Pattern, texts: tuple[str, str, str]) -> None:
+        """File one checked match under its office, country, topic, place or content type."""
+        group, target = p.group, p.target
+        if group == TOPIC:
+            topic = target or ""
+            signals = found.topic_signals.get(topic)
+            if signals is None:
+                found.topic_signals[topic] = {p.label: p.weight}
+                found.topic_spans[topic] = [span]
+            else:
+                found.topic_spans[topic].append(span)
+                w = p.weight  # a recurring signal adds a little, once
+                signals[p.label] = 1.0 - (1.0 - w) * (1.0 - w / 2) if p.label in signals else w
+        elif group == OFFICE:
+            if target is None:
+                found.generic.append((p.label, span))
+            else:
+                _add(found.office_weights, found.office_spans, target, p.weight, span)
+                found.office_labels.setdefault(target, span[3])
+        elif group == COUNTRY:
+            if target is None:  # an exclusion ('North Korea') took the span
+                return
+            if p.mode == "demonym":
+                if _language_sense(texts[span[0]], span[1], span[2]):
+                    return
+            else:
+                found.country_labels.setdefault(target, span[3])
+            _add(found.country_weights, found.country_spans, target, p.weight, span)
+        elif group == TERM:
+            found.terms.add(target)
+        elif span[0] == TITLE and found.content is None and target is not None:
+            found.content = (target, p.weight, span)
 
     # ------------------------------------------------------------------ tagging
 
@@ -725,14 +719,10 @@ class Tagger:
     ) -> Tags:
         """Tag from loose fields; evidence offsets refer to these exact strings."""
         texts = (title, summary or "", body or "")
-        found = self._collect(self._scan(texts), texts)
+        found = self._scan(texts)
         day = published_at.date() if published_at is not None else None
         declared_offices, unknown_offices = self._offices(found, offices, day)
-        topic_weights, topic_spans = self._topic_weights(found)
-        if self._hints:
-            self._topic_hints(found, topic_weights, topic_spans)
-        declared_topics, unknown_topics = self._declare(TOPIC, topics, topic_weights, topic_spans)
-        self._topic_rules(topic_weights, topic_spans, declared_topics)
+        topic_weights, topic_spans, declared_topics, unknown_topics = self._topics(found, topics)
 
         made: dict[tuple[int, int], Evidence] = {}  # one Evidence per span, shared by tags
         topic_names, office_names, country_names = self._names
@@ -837,23 +827,33 @@ class Tagger:
 
     # ------------------------------------------------------------------ topics
 
-    @staticmethod
-    def _topic_weights(found: _Found) -> tuple[_Weights, _Spans]:
-        weights = {t: list(signals.values()) for t, signals in found.topic_signals.items()}
-        return weights, found.topic_spans
+    def _topics(
+        self, found: _Found, declared_labels: Sequence[str]
+    ) -> tuple[_Weights, _Spans, dict[str, str], list[str]]:
+        """Signals, office mandates and declared labels; weak topics dropped; parents added.
 
-    def _topic_hints(self, found: _Found, weights: _Weights, spans: _Spans) -> None:
-        """An office whose mandate is one field of work suggests it (RFoM: media freedom)."""
+        A topic's confidence combines its distinct signals; an office whose mandate
+        is one field of work suggests it (RFoM: media freedom); a sub-topic implies
+        its field of work, a little less surely.
+        """
+        weights = {t: list(signals.values()) for t, signals in found.topic_signals.items()}
+        spans = found.topic_spans
         for office_id, office_spans in found.office_spans.items():
             for hint in self._hints.get(office_id, ()):
-                span = office_spans[0] if office_spans else None
-                _add(weights, spans, hint.topic, hint.weight, span)
-
-    def _topic_rules(self, weights: _Weights, spans: _Spans, declared: dict[str, str]) -> None:
-        """Drop weak topics; a sub-topic implies its field of work, a little less surely."""
-        for topic_id in [
-            t for t, w in weights.items() if t not in declared and _combine(w) < TOPIC_THRESHOLD
-        ]:
+                _add(
+                    weights,
+                    spans,
+                    hint.topic,
+                    hint.weight,
+                    office_spans[0] if office_spans else None,
+                )
+        declared, unknown = self._declare(TOPIC, declared_labels, weights, spans)
+        weak = [
+            t
+            for t, w in weights.items()
+            if t not in declared and (w[0] if len(w) == 1 else _combine(w)) < TOPIC_THRESHOLD
+        ]
+        for topic_id in weak:
             del weights[topic_id]
         for topic_id in [t for t in weights if t in self._topic_ancestors]:
             for parent in self._topic_ancestors[topic_id]:
@@ -864,6 +864,7 @@ class Tagger:
                         strength = min(_combine(weights[topic_id]), MAX_INFERRED)
                     weights[parent] = [strength * PARENT_TOPIC_FACTOR]
                     spans[parent] = spans.get(topic_id, [])
+        return weights, spans, declared, unknown
 
     # ------------------------------------------------------------------ content type
 

@@ -131,12 +131,14 @@ def p(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
 
 
-async def bench(gateway: str, url: str, database: str, requests: int) -> list[str]:
+async def bench(gateway: str, url: str, database: str, requests: int, names: set[str]) -> list[str]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
     col = client[database][ITEMS]
     lines = []
     async with httpx.AsyncClient(base_url=gateway, timeout=120) as http:
         for name, params, mongo_filter in QUERIES:
+            if names and name not in names:
+                continue
 
             async def via_gateway(params: dict[str, Any] = params) -> None:
                 response = await http.get("/v1/items", params={**params, "limit": 20})
@@ -170,6 +172,7 @@ async def bench(gateway: str, url: str, database: str, requests: int) -> list[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--only", default="", help="comma-separated query names to run")
     parser.add_argument(
         "--requests",
         type=int,
@@ -213,8 +216,9 @@ def main() -> None:
                     except httpx.HTTPError:
                         time.sleep(0.2)
                 requests = args.requests or max(5, 30_000 // size)
+                names = {n.strip() for n in args.only.split(",") if n.strip()}
                 lines = asyncio.run(
-                    bench(f"http://127.0.0.1:{port}", mongo_url, database, requests)
+                    bench(f"http://127.0.0.1:{port}", mongo_url, database, requests, names)
                 )
                 print(f"{size} stories, {requests} sequential requests per query:")
                 print("\n".join(lines))

@@ -496,16 +496,10 @@ def burst(pipeline: Shared, count: int) -> dict[str, float]:
     assert split["ingest-1"] == count, split
     assert split["enrichment-1"] + split["enrichment-2"] == count, split
     assert split["storage-1"] + split["storage-2"] == count, split
-    lags = pipeline.metrics("newsflow_group_lag")
-    eventually(lambda: not any(pipeline.metrics("newsflow_group_lag").values()), timeout=10)
+    # settled() saw lag 0 and nothing pending in every group (computed by newsflow.status;
+    # the workers' newsflow_group_lag gauge is -1 on Redis 6.2, see test_health.py).
     redis.close()
-    return {
-        "count": count,
-        "push_s": round(pushed, 2),
-        "total_s": round(elapsed, 1),
-        "lag_gauges_at_end": sum(lags.values()),
-        **split,
-    }
+    return {"count": count, "push_s": round(pushed, 2), "total_s": round(elapsed, 1), **split}
 
 
 @pytest.mark.timeout(120)
@@ -762,6 +756,7 @@ class GatewayProbe:
     on to the next one when a connection is refused. Records every status code."""
 
     urls: list[str]
+    paths: list[str]
     codes: list[int] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
     unanswered: int = 0
@@ -788,7 +783,7 @@ class GatewayProbe:
                 n += 1
                 for url in urls:
                     try:
-                        response = client.get(f"{url}/v1/items", params={"limit": 5})
+                        response = client.get(f"{url}{self.paths[n % len(self.paths)]}")
                     except httpx.TransportError:
                         continue
                     self.codes.append(response.status_code)
@@ -812,9 +807,13 @@ def test_rolling_restart_of_every_replica_under_load(stack: Stack) -> None:
     for name in ("gateway-1", "gateway-2"):
         stack.start(name, "gateway")
         gateways[name] = stack.gateway
-    probe = GatewayProbe(list(gateways.values())).start()
     load = LoadGenerator(stack.redis_url, "rolling", rate=10).start()
-    eventually(lambda: len(load.accepted) >= 20)
+    eventually(lambda: len(load.accepted) >= 10)
+    first = load.accepted[0]
+    eventually(lambda: stack.get(f"/v1/items/{first}").status_code == 200)
+    # Mostly one story (cheap), sometimes a listing (SecantusDB counts every match).
+    paths = [f"/v1/items/{first}"] * 3 + ["/v1/items?limit=5"]
+    probe = GatewayProbe(list(gateways.values()), paths).start()
 
     # Two waves; in each, every service gets its new replica before an old one stops.
     waves = [
