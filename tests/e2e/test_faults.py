@@ -509,11 +509,11 @@ def test_burst_split_between_replicas_and_lag_back_to_zero(pipeline: Shared) -> 
 
 
 @pytest.mark.timeout(400)
-def test_soak_burst_of_5000(pipeline: Shared, request: pytest.FixtureRequest) -> None:
+def test_soak_burst_of_5000(request: pytest.FixtureRequest) -> None:
     """The full burst of the issue: about two minutes on SecantusDB. ``-m soak`` only."""
     if "soak" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("soak test: run with -m soak")
-    figures = burst(pipeline, SOAK_BURST)
+    figures = burst(request.getfixturevalue("pipeline"), SOAK_BURST)
     print(f"\nburst: {figures}")
 
 
@@ -821,18 +821,22 @@ def test_rolling_restart_of_every_replica_under_load(stack: Stack) -> None:
         ["enrichment-2", "storage-2", "gateway-2"],
     ]
     for wave, olds in enumerate(waves, start=1):
+        stack.start(f"gateway-r{wave}", "gateway")  # returns once it is ready
+        gateways[f"gateway-r{wave}"] = stack.gateway
+        probe.set_urls(list(gateways.values()))
         workers = [o for o in olds if not o.startswith("gateway")]
         for old in workers:
             service = old.split("-")[0]
             stack.start(f"{service}-r{wave}", service, NEWSFLOW_BATCH_SIZE="10")
-        stack.start(f"gateway-r{wave}", "gateway")
-        gateways[f"gateway-r{wave}"] = stack.gateway
-        probe.set_urls(list(gateways.values()))
         wait_consuming(stack, [f"{o.split('-')[0]}-r{wave}" for o in workers])
         for old in olds:
             gateways.pop(old, None)
-            probe.set_urls(list(gateways.values()))  # taken out of the balancer first
-            code = stack.stop(old)
+        probe.set_urls(list(gateways.values()))  # out of the balancer before it stops
+        stopping = {old: stack.procs.pop(old) for old in olds}
+        for proc in stopping.values():
+            proc.send_signal(signal.SIGTERM)
+        for old, proc in stopping.items():
+            code = proc.wait(timeout=30)
             # Workers exit 0 when asked to stop; uvicorn re-raises SIGTERM after a
             # graceful shutdown.
             expected = {0, -signal.SIGTERM} if old.startswith("gateway") else {0}

@@ -416,6 +416,7 @@ def test_rate_limit_backpressure_and_keyed_reading(stack: Stack) -> None:
         NEWSFLOW_RATE_LIMIT_PER_MINUTE="4",
         NEWSFLOW_INGEST_MAX_LAG="2",
         NEWSFLOW_READ_REQUIRES_KEY="true",
+        NEWSFLOW_CORS_ORIGINS='["https://app.example.org"]',
     )
     col = stack.items().database[API_KEYS]
     key, reader = create(col, "Busy Wire", ["publish"]), create(col, "Reader", ["read"])
@@ -436,5 +437,19 @@ def test_rate_limit_backpressure_and_keyed_reading(stack: Stack) -> None:
     assert 1 <= int(busy.headers["retry-after"]) <= 60
 
     problem(stack.get("/v1/items"), 401)
+    preflight = httpx.options(
+        f"{stack.gateway}/v1/items",
+        headers={
+            "Origin": "https://app.example.org",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example.org"
+    other = httpx.options(
+        f"{stack.gateway}/v1/items",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert "access-control-allow-origin" not in other.headers
     keyed = httpx.get(f"{stack.gateway}/v1/items", headers={"Authorization": f"Bearer {reader}"})
     assert keyed.status_code == 200
