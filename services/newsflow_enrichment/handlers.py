@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -10,6 +11,8 @@ from newsflow.events import ItemEnriched, ItemIngested, parse_event
 from newsflow.tagging import Tagger
 from newsflow.tags import Tags
 from newsflow.worker import Done, Entry, Failed, Outcome
+
+log = logging.getLogger("newsflow.enrichment")
 
 
 def enrich_one(entry: Entry, tagger: Tagger) -> tuple[Outcome, Tags | None]:
@@ -28,4 +31,12 @@ def enrich_one(entry: Entry, tagger: Tagger) -> tuple[Outcome, Tags | None]:
 
 
 def enrich_batch(entries: Sequence[Entry], tagger: Tagger) -> list[tuple[Outcome, Tags | None]]:
-    return [enrich_one(entry, tagger) for entry in entries]
+    """One outcome per entry: a bug triggered by one item fails that item only."""
+    results: list[tuple[Outcome, Tags | None]] = []
+    for entry in entries:
+        try:
+            results.append(enrich_one(entry, tagger))
+        except Exception as exc:
+            log.exception("enrichment failed for entry %s", entry.id)
+            results.append((Failed(f"{type(exc).__name__}: {exc}"), None))
+    return results

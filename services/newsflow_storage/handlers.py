@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -10,6 +11,8 @@ from pymongo.errors import AutoReconnect, ConnectionFailure, ExecutionTimeout, N
 from newsflow.events import ItemEnriched, ItemStored, parse_event
 from newsflow.worker import Done, Entry, Failed, Outcome, TransientError
 from newsflow_storage.repository import ConflictError, StoryRepository, store_copy
+
+log = logging.getLogger("newsflow.storage")
 
 #: Errors that mean "MongoDB is unreachable right now", not "this item is bad".
 TRANSIENT = (AutoReconnect, ConnectionFailure, NetworkTimeout, ExecutionTimeout)
@@ -46,4 +49,14 @@ async def store_one(entry: Entry, repo: StoryRepository) -> Outcome:
 
 
 async def store_batch(entries: Sequence[Entry], repo: StoryRepository) -> list[Outcome]:
-    return [await store_one(entry, repo) for entry in entries]
+    """One outcome per entry; MongoDB being down (TransientError) retries the batch."""
+    outcomes: list[Outcome] = []
+    for entry in entries:
+        try:
+            outcomes.append(await store_one(entry, repo))
+        except TransientError:
+            raise
+        except Exception as exc:
+            log.exception("storage failed for entry %s", entry.id)
+            outcomes.append(Failed(f"{type(exc).__name__}: {exc}"))
+    return outcomes

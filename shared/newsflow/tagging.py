@@ -268,25 +268,29 @@ def _spellings(folded: str) -> set[str]:
 
 M = TypeVar("M", bound=BaseModel)
 _new = object.__new__
-_set = object.__setattr__
+# BaseModel keeps its state in four slots; their setters, looked up once.
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _trusted(cls: type[M], values: dict[str, Any]) -> M:
     """Build a frozen model from values this module produced and knows are valid.
 
-    Validation costs more than the whole scan of an item, and every value here comes
-    from the validated taxonomy or from offsets we computed. The result is an
-    ordinary instance (equal to, and dumped like, a validated one); tests check
-    that round trip. If the models ever gain or lose fields, ``_FAST`` is False and
-    we validate instead of guessing.
+    Validation would cost more than the whole scan of an item, and every value here
+    comes from the validated taxonomy or from offsets we computed. The result is an
+    ordinary instance (equal to, and dumped like, a validated one); tests check that
+    round trip. If the models ever gain or lose fields, ``_FAST`` is False and we
+    validate instead of guessing.
     """
     if not _FAST:
         return cls.model_validate(values)
     obj = _new(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", _FIELDS_SET[cls])
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, _FIELDS_SET[cls])
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
@@ -297,8 +301,6 @@ _FIELDS_SET: Final[dict[type[BaseModel], set[str]]] = {
     Tags: {"taxonomy_version", "topics", "offices", "countries", "content_type"},
 }
 _FAST: Final = all(set(cls.model_fields) == names for cls, names in _FIELDS_SET.items())
-
-
 _EVIDENCE_FIELDS: Final = _FIELDS_SET[Evidence]
 _TAG_FIELDS: Final = _FIELDS_SET[Tag]
 
@@ -308,10 +310,10 @@ def _evidence(field: str, text: str, start: int | None = None, end: int | None =
     if not _FAST:
         return Evidence.model_validate(values)
     obj = _new(Evidence)  # _trusted, inlined: this runs for every span of every item
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", _EVIDENCE_FIELDS)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, _EVIDENCE_FIELDS)
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
@@ -322,7 +324,6 @@ def _tag(
     confidence: float,
     label: str | None,
     evidence: list[Evidence],
-    *,
     resolved: bool = True,
 ) -> Tag:
     values = {
@@ -337,10 +338,10 @@ def _tag(
     if not _FAST:
         return Tag.model_validate(values)
     obj = _new(Tag)  # _trusted, inlined
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", _TAG_FIELDS)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, _TAG_FIELDS)
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
@@ -654,43 +655,43 @@ class Tagger:
             else:
                 span = (2, start - body_at, stop - body_at, text)
             for p in patterns:
-                if (bounded or p.prefix) and (p.exact is None or text == p.exact):
-                    self._sort_hit(found, span, p, texts)
+                if not (bounded or p.prefix) or (p.exact is not None and text != p.exact):
+                    continue
+                # File the match under its office, country, topic, place or content type
+                # (inline: this is the innermost loop).
+                group, target = p.group, p.target
+                if group == TOPIC:
+                    topic = target or ""
+                    signals = found.topic_signals.get(topic)
+                    if signals is None:
+                        found.topic_signals[topic] = {p.label: p.weight}
+                        found.topic_spans[topic] = [span]
+                    else:
+                        found.topic_spans[topic].append(span)
+                        w = p.weight  # a recurring signal adds a little, once
+                        signals[p.label] = (
+                            1.0 - (1.0 - w) * (1.0 - w / 2) if p.label in signals else w
+                        )
+                elif group == OFFICE:
+                    if target is None:
+                        found.generic.append((p.label, span))
+                    else:
+                        _add(found.office_weights, found.office_spans, target, p.weight, span)
+                        found.office_labels.setdefault(target, text)
+                elif group == COUNTRY:
+                    if target is None:  # an exclusion ('North Korea') took the span
+                        continue
+                    if p.mode == "demonym":
+                        if _language_sense(texts[span[0]], span[1], span[2]):
+                            continue
+                    else:
+                        found.country_labels.setdefault(target, text)
+                    _add(found.country_weights, found.country_spans, target, p.weight, span)
+                elif group == TERM:
+                    found.terms.add(target)
+                elif span[0] == TITLE and found.content is None and target is not None:
+                    found.content = (target, p.weight, span)
         return found
-
-    @staticmethod
-    def _sort_hit(found: _Found, span: _Span, p: _Pattern, texts: tuple[str, str, str]) -> None:
-        """File one checked match under its office, country, topic, place or content type."""
-        group, target = p.group, p.target
-        if group == TOPIC:
-            topic = target or ""
-            signals = found.topic_signals.get(topic)
-            if signals is None:
-                found.topic_signals[topic] = {p.label: p.weight}
-                found.topic_spans[topic] = [span]
-            else:
-                found.topic_spans[topic].append(span)
-                w = p.weight  # a recurring signal adds a little, once
-                signals[p.label] = 1.0 - (1.0 - w) * (1.0 - w / 2) if p.label in signals else w
-        elif group == OFFICE:
-            if target is None:
-                found.generic.append((p.label, span))
-            else:
-                _add(found.office_weights, found.office_spans, target, p.weight, span)
-                found.office_labels.setdefault(target, span[3])
-        elif group == COUNTRY:
-            if target is None:  # an exclusion ('North Korea') took the span
-                return
-            if p.mode == "demonym":
-                if _language_sense(texts[span[0]], span[1], span[2]):
-                    return
-            else:
-                found.country_labels.setdefault(target, span[3])
-            _add(found.country_weights, found.country_spans, target, p.weight, span)
-        elif group == TERM:
-            found.terms.add(target)
-        elif span[0] == TITLE and found.content is None and target is not None:
-            found.content = (target, p.weight, span)
 
     # ------------------------------------------------------------------ tagging
 
@@ -889,7 +890,7 @@ class Tagger:
         evidence = [self._declared(label)]
         ct_id = self._resolve(CONTENT, label)
         if ct_id is None:
-            return _tag(None, label, "declared", 0.0, label, evidence, resolved=False)
+            return _tag(None, label, "declared", 0.0, label, evidence, False)
         name = self.taxonomy.content_types[ct_id].name
         return _tag(ct_id, name, "declared", 1.0, label, evidence)
 
@@ -917,7 +918,7 @@ class Tagger:
                 tags.append(self._declared_tag(names, entry_id, label))
         for label in unknown:
             evidence = [self._declared(label)]
-            tags.append(_tag(None, label, "declared", 0.0, label, evidence, resolved=False))
+            tags.append(_tag(None, label, "declared", 0.0, label, evidence, False))
         if len(weights) == len(declared):
             return tags
         rows: list[tuple[float, int, int, str]] = []

@@ -271,6 +271,11 @@ class OwnedServers:
         self.mongo.stop()
         self.mongo = None
 
+    def kill_mongo(self) -> None:
+        assert self.mongo is not None
+        self.mongo.kill()
+        self.mongo = None
+
     def stop(self) -> None:
         for server in (self.redis, self.mongo):
             if server is not None:
@@ -611,6 +616,29 @@ def test_mongodb_down_no_acks_503_then_everything_stored(pipeline: Shared) -> No
         + metric(ports["storage-2"], "newsflow_transient_errors_total")
         > 0
     )
+    redis.close()
+
+
+# -- 5b. MongoDB killed right after a store was acknowledged ------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_mongodb_killed_right_after_an_ack_loses_no_item(pipeline: Shared) -> None:
+    """Storage acks an entry (XACK, and ItemStored on news:stored) only after its write;
+    that write must survive a crash of the MongoDB server that follows the ack."""
+    stack, servers = pipeline.stack, pipeline.servers
+    redis, items = stack.redis(), stack.items()
+    sent: list[str] = []
+    for n in range(3):
+        last = redis.xrevrange(streams.STORED, count=1)
+        after = last[0][0] if last else b"0-0"
+        sent += push(redis, [make_item("durable", n)])
+        announced = redis.xread({streams.STORED: after}, count=1, block=30_000)
+        servers.kill_mongo()  # the moment the store was acknowledged
+        assert announced, "the item was not stored"
+        servers.start_mongo()
+    report = settled(redis, items, sent=sent, expected_dead=[], gateway=stack.get)
+    assert len(report.stored) == 3
     redis.close()
 
 
