@@ -68,8 +68,8 @@ class ItemQuery(BaseModel):
         description="Content-type ids (repeat for OR).",
         examples=[["press-release"]],
     )
-    language: list[str] = Field(
-        default_factory=list, description="Language tags, e.g. en (repeat for OR)."
+    language: list[Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]] = Field(
+        default_factory=list, description="BCP 47 language tags, e.g. en (repeat for OR)."
     )
     date_from: IsoDateTime | None = Field(
         default=None, alias="from", description="Published at or after (ISO 8601 with zone)."

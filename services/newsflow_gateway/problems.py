@@ -178,6 +178,8 @@ def document(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for code, description in defaults.items():
                     responses.setdefault(code, {"description": description})
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "The body could not be parsed."})
                 for code, response in responses.items():
                     if code[0] in "45":
                         response["content"] = problem

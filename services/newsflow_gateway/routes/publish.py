@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from newsflow import streams
+from newsflow.contract import PublisherItem
 from newsflow.events import utcnow
 from newsflow.formats.common import ParseResult
 from newsflow.formats.feeds import parse_feed
@@ -46,6 +47,18 @@ FORMATS = {
     "application/xml": "feed",
     "text/xml": "feed",
     "text/plain": "newsroom",
+}
+
+
+_ITEM_SCHEMA = PublisherItem.model_json_schema()
+_ITEM: dict[str, Any] = {k: v for k, v in _ITEM_SCHEMA.items() if k != "$defs"}
+#: What each format's body looks like, for the OpenAPI document.
+BODY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "json": {"oneOf": [_ITEM, {"type": "array", "items": _ITEM, "maxItems": 100}]},
+    "jsonl": {"type": "string", "description": "One publisher item (JSON) per line."},
+    "ninjs": {"type": "object", "description": "An IPTC ninjs 2.x object, or an array."},
+    "feed": {"type": "string", "description": "An RSS 2.0 or Atom 1.0 document."},
+    "newsroom": {"type": "string", "description": "A newsroom listing (the seed format)."},
 }
 
 
@@ -138,12 +151,7 @@ async def backpressure(state: GatewayState) -> None:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {
-                media: {
-                    "schema": {"type": "string"} if FORMATS[media] in ("feed", "newsroom") else {}
-                }
-                for media in FORMATS
-            },
+            "content": {media: {"schema": BODY_SCHEMAS[FORMATS[media]]} for media in FORMATS},
         }
     },
     responses={
