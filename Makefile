@@ -48,8 +48,14 @@ audit: install
 typecheck: install
 	$(BIN)/mypy shared services
 
+## Longer fault-injection and load runs than `make test` has time for.
+soak: install
+	$(BIN)/python -m pytest -m soak
+
+## Figures quoted in the README: tagger items/s; gateway overhead over the driver.
 bench: install
 	$(BIN)/python tests/benchmarks/bench_tagger.py
+	$(BIN)/python tests/benchmarks/bench_gateway.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache .mypy_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from newsflow.taxonomy import load_taxonomy
 from newsflow_gateway import problems
 from newsflow_gateway.auth import ReadAccess
 from newsflow_gateway.live import LiveHub
+from newsflow_gateway.metrics import GatewayMetrics
 from newsflow_gateway.routes import admin, facets, feeds, health, items, publish, stream
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
@@ -84,6 +86,24 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "Idempotency-Key"],
             expose_headers=["Retry-After"],
         )
+
+    metrics = GatewayMetrics()
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        """Prometheus metrics: requests and latency by route and status."""
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.middleware("http")
     async def security_headers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from faststream.redis import RedisBroker
+from pymongo import WriteConcern
 
 from newsflow import streams
 from newsflow.metrics import WorkerMetrics
@@ -21,7 +22,10 @@ SERVICE = "storage"
 def create_worker(settings: StorageSettings) -> tuple[Worker, RedisBroker]:
     client = create_mongo_client(settings.mongodb_url)
     db = client[settings.mongodb_database]
-    repo = MongoStoryRepository(db[ITEMS])
+    # An ack must mean "durably stored": wait for the journal (and a majority, on a
+    # replica set) before storage acknowledges the entry.
+    durable = WriteConcern(w="majority", j=True)
+    repo = MongoStoryRepository(db[ITEMS].with_options(write_concern=durable))
     indexes_ready = False
 
     async def handle(entries: Sequence[Entry]) -> Sequence[Outcome]:

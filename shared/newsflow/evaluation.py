@@ -24,7 +24,7 @@ out of the truth and listed in the report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,7 +191,11 @@ def _truth(
 
 
 def _resolved(
-    resolve: Any, labels: list[str], line: int, kind: Kind, report: EvaluationReport
+    resolve: Callable[[str], str | None],
+    labels: list[str],
+    line: int,
+    kind: Kind,
+    report: EvaluationReport,
 ) -> set[str]:
     out: set[str] = set()
     for label in labels:

@@ -84,5 +84,18 @@ class WorkerMetrics:
             registry=self.registry,
         )
 
+        # Show every series from the start (at 0), not only after its first event.
+        for counter in (
+            self.items_in,
+            self.items_out,
+            self.items_failed,
+            self.rejected,
+            self.duplicates,
+            self.dead_letters,
+            self.transient_errors,
+        ):
+            counter.labels(service)
+        self.latency.labels(service)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -7,11 +7,12 @@ office names and abbreviations, country names and demonyms, and weighted topic
 signals.
 
 Why an automaton: every label and signal of the taxonomy goes into one
-Aho-Corasick automaton (pyahocorasick), so each field is scanned once, in time
-linear in its length, whatever the number of patterns. A loop of regular
-expressions is an order of magnitude slower. The automaton runs on a case- and
-accent-folded copy of the text; an offset map takes matches back to the original
-string, so evidence offsets always point into the text as published.
+Aho-Corasick automaton (pyahocorasick), so the text is scanned once, in time linear
+in its length, whatever the number of patterns. A loop of regular expressions is an
+order of magnitude slower. The automaton runs on a "matching form" of the text:
+case- and accent-folded, every gap between words a space, one character per
+character, so matches map back to offsets in the text as published (an offset map
+covers the rare characters that fold to several, like 'ß').
 
 Why the rules after matching: a multi-pattern match is not yet a tag. Matches
 must sit on word boundaries ("Roma" is not in "Romania"); abbreviations must match
@@ -20,6 +21,12 @@ Representative of the Chairperson-in-Office" beats "Chairperson-in-Office"); a
 generic phrase such as "OSCE Programme Office" counts only when the rest of the
 item points at exactly one plausible office; and a demonym used for a language
 or a people ("in Russian", "Kosovo Albanian") is not a country.
+
+Why the code looks the way it does in :meth:`Tagger._scan` and ``_finish``: they run
+for every match and every tag of every item, and the benchmark target (20,000 items
+a second on one core, tests/benchmarks/bench_tagger.py) leaves about a hundred
+Python operations per match. Hence plain tuples and dicts, few function calls, and
+output models built without re-validation (:func:`_trusted`).
 
 Pure: no I/O happens here beyond reading the taxonomy passed in.
 """
@@ -31,7 +38,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final, Literal, Protocol, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import ahocorasick
 from pydantic import BaseModel
@@ -47,17 +54,17 @@ Mode = Literal[
     "abbreviation",
     "former",
     "context_alias",
-    "context_term",
     "demonym",
     "exclusion",
     "signal",
     "title_signal",
 ]
 
-# Pattern groups: each is resolved on its own (longest match wins within a group).
-OFFICE, COUNTRY, TOPIC, TERM, CONTENT = range(5)
-FIELDS: Final = ("title", "summary", "body")
+# What a pattern names (also the kinds of declared labels).
+OFFICE, COUNTRY, TOPIC, CONTENT = range(4)
+FIELDS: Final = ("title", "summary", "body", "declared")
 TITLE: Final = 0
+DECLARED: Final = 3  # a 'span' that is a declared label: (DECLARED, None, None, label)
 
 #: Confidence of one mention, by how the office or country was named.
 MENTION_CONFIDENCE: Final[dict[str, float]] = {
@@ -86,10 +93,11 @@ MAX_EVIDENCE: Final = 3
 #: Bound on the memo tables for declared labels (a publisher's vocabulary is small).
 _MEMO_LIMIT: Final = 20_000
 
-# Spelling variants seen on osce.org and in the press; applied to folded patterns.
+# Spelling variants seen on osce.org and in the press; applied to patterns in their
+# matching form (where '-' is already a space).
 _VARIANTS: Final = (
-    ("co-ordinat", "coordinat"),
-    ("co-operation", "cooperation"),
+    ("co ordinat", "coordinat"),
+    ("co operation", "cooperation"),
     ("programme", "program"),
     ("centre", "center"),
     ("organization", "organisation"),
@@ -193,52 +201,82 @@ def _fold_mapped(text: str) -> tuple[str, list[int]]:
     return "".join(parts), offsets
 
 
-def _fold_for_matching(text: str, word: int, gap: int) -> tuple[str, list[int] | None]:
-    """Fold for the automaton, whose patterns are all ASCII: faster, same matches.
+# The matching form of text: folded, every character that is not a letter, digit or
+# '+' turned into a space, fields separated by ' \x1f '. Patterns take the same form
+# with a leading space, so the automaton itself only starts a match at a word start.
+_FIELD_SEPARATOR: Final = " \x1f "
+_KEEP: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+\x1f")
+_GAPS_BYTES: Final = bytes(b if chr(b) in _KEEP else 32 for b in range(256))
+_GAPS_TEXT: Final = re.compile(r"[^\w+\x1f]|_")
+
+
+def _matching_form(label: str) -> str:
+    """' ' + the label folded, with gaps as spaces: 'OSCE/ODIHR' -> ' osce odihr'."""
+    return " " + _GAPS_TEXT.sub(" ", fold(label))
+
+
+def _fold_for_matching(text: str, word: int) -> tuple[str, list[int] | None]:
+    """The matching form of ``text``, and an offset map (None: position i is i).
 
     News text is mostly ASCII with a few dashes, quotes and accents. Encode to ASCII
-    with one '?' per other character, lower-case the bytes, and fix just those: an
-    accented letter becomes its base letter, a dash '-', a quote "'", and a character
-    that folds to nothing ASCII becomes a stand-in of the same kind (word or gap), so
-    word boundaries and offsets stay exactly as in the text. ``word`` and ``gap``
-    are the stand-ins: ASCII codes no pattern contains (see ``_stand_ins``).
+    with one '?' per other character and lower-case the bytes. A '?' that stands for
+    a gap (a dash, a quote, a no-break space) becomes a space like every other gap,
+    so only letters and digits need fixing: an accented letter becomes its base
+    letter, any other becomes ``word``, an ASCII character no pattern contains, so it
+    still belongs to its word. All of it runs in C and keeps one character per
+    character, so offsets need no map. (Gaps other than the en dash take the loop,
+    which maps them to spaces too.) Characters that fold to none or several
+    ('ß' -> 'ss', combining marks) take the general path.
     """
-    if text.isascii():
-        return text.lower(), None
-    # bytes.lower() is ASCII-only and fast; str.lower() on non-ASCII text is not.
     raw = text.encode("ascii", "replace").lower()
-    buf: bytearray | None = None
-    at = raw.find(63)  # '?'
-    while at != -1:
-        ch = text[at]
-        if ch != "?":
-            out = _FOLD[ord(ch)]
-            if len(out) != 1:
-                return _fold_mapped(text)
-            if buf is None:
-                buf = bytearray(raw)
-            code = ord(out)
-            if code < 128:
-                buf[at] = code
-            else:
-                buf[at] = word if out.isalnum() else gap
-        at = raw.find(63, at + 1)
-    return (raw if buf is None else bytes(buf)).decode("ascii"), None
+    # Usually the only non-ASCII character is the dateline's en dash: nothing to fix.
+    if not text.isascii() and raw.count(63) != text.count("?") + text.count("\u2013"):
+        buf = bytearray(raw)
+        at = raw.find(63)  # '?'
+        while at != -1:
+            ch = text[at]
+            code = _MATCH_CODES.get(ch)
+            if code is None:
+                code = _match_code(ch)
+            if code < 0:
+                return _fold_for_matching_mapped(text)
+            buf[at] = word if code == _WORD else code
+            at = raw.find(63, at + 1)
+        raw = bytes(buf)
+    return raw.translate(_GAPS_BYTES).decode("ascii"), None
 
 
-def _stand_ins(keys: Iterable[str]) -> tuple[int, int] | None:
-    """ASCII codes that no pattern contains: one a word character, one not.
+_WORD: Final = 256  # 'a letter or digit with no ASCII fold'
+_MATCH_CODES: dict[str, int] = {"?": 63}
 
-    None (use the general fold) if some pattern is not ASCII or none are free.
-    """
+
+def _match_code(ch: str) -> int:
+    """The byte a non-ASCII character becomes (memoised): its ASCII fold, _WORD, a
+    space, or -1 if it folds to none or several characters."""
+    out = _FOLD[ord(ch)]
+    if len(out) != 1:
+        code = -1
+    elif ord(out) < 128:
+        code = ord(out)
+    else:
+        code = _WORD if out.isalnum() else 32
+    if len(_MATCH_CODES) < 65_536:
+        _MATCH_CODES[ch] = code
+    return code
+
+
+def _fold_for_matching_mapped(text: str) -> tuple[str, list[int] | None]:
+    """The general path: fold (with an offset map if needed), then gaps to spaces."""
+    folded, offsets = fold_with_offsets(text)
+    return _GAPS_TEXT.sub(" ", folded), offsets
+
+
+def _stand_in(keys: Iterable[str]) -> int | None:
+    """An ASCII letter or digit that no pattern contains (None: use the general path)."""
     used = set("".join(keys))
     if any(not ch.isascii() for ch in used):
         return None
-    word = next((c for c in "9876543210zqxj" if c not in used), None)
-    gap = next((c for c in "\x1f\x1e\x1d\x1c" if c not in used), None)
-    if word is None or gap is None:
-        return None
-    return ord(word), ord(gap)
+    return next((ord(c) for c in "9876543210zqxj" if c not in used), None)
 
 
 def fold(text: str) -> str:
@@ -348,11 +386,6 @@ def _tag(
 # --------------------------------------------------------------------------- patterns
 
 
-class _Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
 @dataclass(frozen=True, slots=True)
 class _Pattern:
     group: int
@@ -365,7 +398,7 @@ class _Pattern:
 
 
 # Evidence while an item is tagged: (field index, start, end, text as published).
-_Span = tuple[int, int, int, str]
+_Span = tuple[int, int | None, int | None, str]
 _Weights = dict[str, list[float]]
 _Spans = dict[str, list[_Span]]
 
@@ -397,11 +430,11 @@ class _Found:
         "country_labels",
         "country_spans",
         "country_weights",
+        "folded",
         "generic",
         "office_labels",
         "office_spans",
         "office_weights",
-        "terms",
         "topic_signals",
         "topic_spans",
     )
@@ -411,7 +444,7 @@ class _Found:
         self.office_spans: _Spans = {}
         self.office_labels: dict[str, str] = {}  # the first name the text used
         self.generic: list[tuple[str, _Span]] = []  # 'the OSCE Programme Office'
-        self.terms: set[str | None] = set()  # offices whose seat or place is named
+        self.folded = ""  # the matching form of the fields, for rare second looks
         self.country_weights: _Weights = {}
         self.country_spans: _Spans = {}
         self.country_labels: dict[str, str] = {}
@@ -451,26 +484,25 @@ class Tagger:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self.version = taxonomy.version
-        self._keys: tuple[dict[str, str], ...] = (
-            {
+        # Declared labels by identity key, per kind (OFFICE, TOPIC, CONTENT).
+        self._keys: dict[int, dict[str, str]] = {
+            OFFICE: {
                 _label_key(label): o.id
                 for o in taxonomy.offices.values()
                 for label in office_labels(o)
             },
-            {},
-            {
+            TOPIC: {
                 _label_key(label): t.id
                 for t in taxonomy.topics.values()
                 for label in (t.name, *t.aliases)
             },
-            {},
-            {
+            CONTENT: {
                 _label_key(label): c.id
                 for c in taxonomy.content_types.values()
                 for label in (c.name, *c.aliases)
             },
-        )
-        self._memo: tuple[dict[str, str | None], ...] = ({}, {}, {}, {}, {})
+        }
+        self._memo: dict[int, dict[str, str | None]] = {OFFICE: {}, TOPIC: {}, CONTENT: {}}
         self._generic: dict[str, list[Office]] = {}
         for o in taxonomy.offices.values():
             for label in o.context_aliases:
@@ -483,6 +515,11 @@ class Tagger:
             t: tuple(up) for t in taxonomy.topics if (up := taxonomy.topic_ancestors(t))
         }
         self._hints = {o.id: o.topic_hints for o in taxonomy.offices.values() if o.topic_hints}
+        self._places = {
+            o.id: tuple(_matching_form(place) + " " for place in o.context_terms)
+            for o in taxonomy.offices.values()
+            if o.context_terms
+        }
         self._hosts = {
             o.id: o.country
             for o in taxonomy.offices.values()
@@ -515,8 +552,6 @@ class Tagger:
             for label in abbreviations:
                 weight = MENTION_CONFIDENCE["abbreviation"]
                 yield label, _Pattern(OFFICE, o.id, "abbreviation", weight, label, exact=label)
-            for label in o.context_terms:
-                yield label, _Pattern(TERM, o.id, "context_term", 0.0, label)
         # One pattern per generic phrase; which office it means is decided per item.
         weight = MENTION_CONFIDENCE["context_alias"]
         for label in self._generic:
@@ -549,17 +584,24 @@ class Tagger:
     def _build(self) -> ahocorasick.Automaton:
         table: dict[str, list[_Pattern]] = {}
         for label, pattern in self._patterns():
-            folded = fold(label)
-            keys = {folded} if pattern.exact is not None else _spellings(folded)
+            key = _matching_form(label)
+            keys = {key} if pattern.exact is not None else _spellings(key)
             for key in keys:
+                if not key.strip() or not key[-1].isalnum():
+                    raise ValueError(f"pattern {label!r} must end with a letter or digit")
                 bucket = table.setdefault(key, [])
                 if pattern not in bucket:
                     bucket.append(pattern)
-        self._stand_ins = _stand_ins(table)
+        self._stand_in = _stand_in(table)
         automaton = ahocorasick.Automaton()
         for key, patterns in table.items():
-            prefix = any(p.prefix for p in patterns)
-            value = (len(key), key[0].isalnum(), key[-1].isalnum(), prefix, tuple(patterns))
+            # (length without the leading space, any prefix pattern, the patterns)
+            # Patterns as plain tuples: unpacking one is cheaper than reading attributes.
+            flat = tuple(
+                (p.group, p.target, p.weight, p.label, p.exact, p.prefix, p.mode == "demonym")
+                for p in patterns
+            )
+            value = (len(key) - 1, any(p.prefix for p in patterns), flat)
             automaton.add_word(key, value)
         automaton.make_automaton()
         return automaton
@@ -610,87 +652,103 @@ class Tagger:
     # ------------------------------------------------------------------ matching
 
     def _scan(self, texts: tuple[str, str, str]) -> _Found:
-        """One automaton pass over the folded fields, sorted straight into a :class:`_Found`.
+        """One automaton pass over the fields, sorted straight into a :class:`_Found`.
 
-        The fields are joined with newlines and scanned once (no pattern contains a
-        newline, so nothing matches across fields). The automaton reports
+        The fields are joined and scanned once in their matching form, where every
+        gap between words is a space and every pattern starts with one: a match can
+        only start at a word start, and it must end at a word end (or, for a pattern
+        like 'journalist*', run on to it). Fields are joined with a separator no
+        pattern contains, so nothing matches across fields. The automaton reports
         leftmost-longest, non-overlapping matches, so a longer name hides what it
         contains: the office wins over 'Human Rights' inside 'Office for Democratic
         Institutions and Human Rights', 'Romania' over 'Roma', 'North Korea' (an
-        exclusion) over 'Korea'. Matches arrive in reading order; each is checked for
-        word boundaries and, for abbreviations, exact case, and its offsets are
-        taken back to its own field.
+        exclusion) over 'Korea'. Matches arrive in reading order; abbreviations must
+        also match case exactly; offsets go back to the field as published.
         """
         title, summary, body = texts
-        joined = f"{title}\n{summary}\n{body}" if summary or body else title
-        summary_at = len(title) + 1
-        body_at = summary_at + len(summary) + 1
-        if self._stand_ins is None:
-            folded, offsets = fold_with_offsets(joined)
+        # A space at each end: every word has a gap before and after it.
+        joined = f" {title}{_FIELD_SEPARATOR}{summary}{_FIELD_SEPARATOR}{body} "
+        summary_at = len(title) + len(_FIELD_SEPARATOR) + 1
+        body_at = summary_at + len(summary) + len(_FIELD_SEPARATOR)
+        if self._stand_in is None:
+            folded, offsets = _fold_for_matching_mapped(joined)
         else:
-            folded, offsets = _fold_for_matching(joined, *self._stand_ins)
-        size = len(folded)
+            folded, offsets = _fold_for_matching(joined, self._stand_in)
         found = _Found()
-        for end_index, value in self._automaton.iter_long(folded):
-            length, left_word, right_word, prefix, patterns = value
-            start = end_index - length + 1
+        found.folded = folded
+        # Local names for the containers: this loop runs for every match of every item.
+        topic_signals, topic_spans = found.topic_signals, found.topic_spans
+        office_weights, office_spans = found.office_weights, found.office_spans
+        country_weights, country_spans = found.country_weights, found.country_spans
+        for end_index, (length, prefix, patterns) in self._automaton.iter_long(folded):
             stop = end_index + 1
-            if left_word and start and folded[start - 1].isalnum():
-                continue
-            bounded = not (right_word and stop < size and folded[stop].isalnum())
+            bounded = folded[stop] == " "
             if not bounded:
                 if not prefix:
                     continue
-                while stop < size and folded[stop].isalnum():
+                while folded[stop].isalnum():
                     stop += 1
+            start = end_index - length + 1
             if offsets is not None:
                 start, stop = offsets[start], offsets[stop - 1] + 1
                 while stop < len(joined) and unicodedata.combining(joined[stop]):
                     stop += 1
             text = joined[start:stop]
             if start < summary_at:
-                span = (0, start, stop, text)
+                field, start, stop = 0, start - 1, stop - 1
             elif start < body_at:
-                span = (1, start - summary_at, stop - summary_at, text)
+                field, start, stop = 1, start - summary_at, stop - summary_at
             else:
-                span = (2, start - body_at, stop - body_at, text)
-            for p in patterns:
-                if not (bounded or p.prefix) or (p.exact is not None and text != p.exact):
+                field, start, stop = 2, start - body_at, stop - body_at
+            span = (field, start, stop, text)
+            for group, target, weight, label, exact, prefix_ok, demonym in patterns:
+                if not (bounded or prefix_ok) or (exact is not None and text != exact):
                     continue
                 # File the match under its office, country, topic, place or content type
                 # (inline: this is the innermost loop).
-                group, target = p.group, p.target
                 if group == TOPIC:
                     topic = target or ""
-                    signals = found.topic_signals.get(topic)
+                    signals = topic_signals.get(topic)
                     if signals is None:
-                        found.topic_signals[topic] = {p.label: p.weight}
-                        found.topic_spans[topic] = [span]
+                        topic_signals[topic] = {label: weight}
+                        topic_spans[topic] = [span]
                     else:
-                        found.topic_spans[topic].append(span)
-                        w = p.weight  # a recurring signal adds a little, once
-                        signals[p.label] = (
-                            1.0 - (1.0 - w) * (1.0 - w / 2) if p.label in signals else w
+                        topic_spans[topic].append(span)
+                        # a recurring signal adds a little, once
+                        signals[label] = (
+                            1.0 - (1.0 - weight) * (1.0 - weight / 2)
+                            if label in signals
+                            else weight
                         )
                 elif group == OFFICE:
                     if target is None:
-                        found.generic.append((p.label, span))
+                        found.generic.append((label, span))
                     else:
-                        _add(found.office_weights, found.office_spans, target, p.weight, span)
-                        found.office_labels.setdefault(target, text)
+                        weights = office_weights.get(target)
+                        if weights is None:
+                            office_weights[target] = [weight]
+                            office_spans[target] = [span]
+                            found.office_labels[target] = text
+                        else:
+                            weights.append(weight)
+                            office_spans[target].append(span)
                 elif group == COUNTRY:
                     if target is None:  # an exclusion ('North Korea') took the span
                         continue
-                    if p.mode == "demonym":
-                        if _language_sense(texts[span[0]], span[1], span[2]):
+                    if demonym:
+                        if _language_sense(texts[field], start, stop):
                             continue
                     else:
                         found.country_labels.setdefault(target, text)
-                    _add(found.country_weights, found.country_spans, target, p.weight, span)
-                elif group == TERM:
-                    found.terms.add(target)
-                elif span[0] == TITLE and found.content is None and target is not None:
-                    found.content = (target, p.weight, span)
+                    weights = country_weights.get(target)
+                    if weights is None:
+                        country_weights[target] = [weight]
+                        country_spans[target] = [span]
+                    else:
+                        weights.append(weight)
+                        country_spans[target].append(span)
+                elif field == TITLE and found.content is None and target is not None:
+                    found.content = (target, weight, span)
         return found
 
     # ------------------------------------------------------------------ tagging
@@ -725,7 +783,7 @@ class Tagger:
         declared_offices, unknown_offices = self._offices(found, offices, day)
         topic_weights, topic_spans, declared_topics, unknown_topics = self._topics(found, topics)
 
-        made: dict[tuple[int, int], Evidence] = {}  # one Evidence per span, shared by tags
+        made: dict[_Span, Evidence] = {}  # one Evidence per span, shared by tags
         topic_names, office_names, country_names = self._names
         return _trusted(
             Tags,
@@ -765,9 +823,15 @@ class Tagger:
     def _declare(
         self, kind: int, labels: Sequence[str], weights: _Weights, spans: _Spans
     ) -> tuple[dict[str, str], list[str]]:
-        """Resolve declared labels: {id: label as published}, and the unknown labels."""
+        """Resolve declared labels: {id: label as published}, and the unknown labels.
+
+        A declared entry the text never names gets its label as its only span, so
+        what it implies (a parent, a host country, a mandate's topic) can cite it.
+        """
         declared: dict[str, str] = {}
         unknown: list[str] = []
+        if not labels:
+            return declared, unknown
         memo = self._memo[kind]
         for label in labels:
             entry_id = memo[label] if label in memo else self._resolve(kind, label)
@@ -777,7 +841,7 @@ class Tagger:
                 declared[entry_id] = label
                 if entry_id not in weights:
                     weights[entry_id] = [1.0]
-                    spans[entry_id] = []
+                    spans[entry_id] = [(DECLARED, None, None, label)]
         return declared, unknown
 
     # ------------------------------------------------------------------ offices
@@ -801,8 +865,8 @@ class Tagger:
             # A field operation concerns its host country: 'Serbia' inside 'OSCE Mission
             # to Serbia' is not seen again, and 'Programme Office in Nur-Sultan' names none.
             country = self._hosts.get(office_id)
-            if country is not None and (spans[office_id] or office_id in declared):
-                first = spans[office_id][0] if spans[office_id] else None
+            if country is not None and spans[office_id]:
+                first = spans[office_id][0]
                 _add(found.country_weights, found.country_spans, country, HOST_CONFIDENCE, first)
         return declared, unknown
 
@@ -817,7 +881,7 @@ class Tagger:
         for o in self._generic.get(label, ()):
             if day is not None and not o.active_on(day):
                 continue
-            if o.id in found.terms or (
+            if self._places_named(o.id, found.folded) or (
                 o.country is not None and o.country in found.country_weights
             ):
                 ids.append(o.id)
@@ -825,6 +889,15 @@ class Tagger:
         if len(already) == 1:
             return already[0]
         return ids[0] if len(ids) == 1 else None
+
+    def _places_named(self, office_id: str, folded: str) -> bool:
+        """Whether the item names the office's seat or another of its places.
+
+        Only asked when a generic phrase needs context, so a plain substring test on
+        the matching form (gaps are spaces, so ' astana ' is the whole word) beats
+        matching every place name in every item.
+        """
+        return any(place in folded for place in self._places.get(office_id, ()))
 
     # ------------------------------------------------------------------ topics
 
@@ -837,26 +910,33 @@ class Tagger:
         is one field of work suggests it (RFoM: media freedom); a sub-topic implies
         its field of work, a little less surely.
         """
-        weights = {t: list(signals.values()) for t, signals in found.topic_signals.items()}
+        weights: _Weights = {}
+        for topic_id, signals in found.topic_signals.items():
+            weights[topic_id] = list(signals.values())
         spans = found.topic_spans
+        hints = self._hints
         for office_id, office_spans in found.office_spans.items():
-            for hint in self._hints.get(office_id, ()):
-                _add(
-                    weights,
-                    spans,
-                    hint.topic,
-                    hint.weight,
-                    office_spans[0] if office_spans else None,
-                )
+            if office_id in hints:
+                first = office_spans[0] if office_spans else None
+                for hint in hints[office_id]:
+                    _add(weights, spans, hint.topic, hint.weight, first)
         declared, unknown = self._declare(TOPIC, declared_labels, weights, spans)
-        weak = [
-            t
-            for t, w in weights.items()
-            if t not in declared and (w[0] if len(w) == 1 else _combine(w)) < TOPIC_THRESHOLD
-        ]
+        weak: list[str] = []
+        parents: list[str] = []
+        for topic_id, found_weights in weights.items():
+            if topic_id in declared:
+                strength = 1.0
+            elif len(found_weights) == 1:
+                strength = found_weights[0]
+            else:
+                strength = _combine(found_weights)
+            if strength < TOPIC_THRESHOLD:
+                weak.append(topic_id)
+            elif topic_id in self._topic_ancestors:
+                parents.append(topic_id)
         for topic_id in weak:
             del weights[topic_id]
-        for topic_id in [t for t in weights if t in self._topic_ancestors]:
+        for topic_id in parents:
             for parent in self._topic_ancestors[topic_id]:
                 if parent not in weights:
                     if topic_id in declared:
@@ -904,15 +984,18 @@ class Tagger:
         declared: dict[str, str],
         unknown: Sequence[str],
         names: dict[str, str],
-        made: dict[tuple[int, int], Evidence],
+        made: dict[_Span, Evidence],
     ) -> list[Tag]:
         """Declared tags first (as published), then unresolved labels, then inferences."""
         tags: list[Tag] = []
+        if not weights and not unknown:
+            return tags
         for entry_id, label in declared.items():
             found = spans[entry_id]
-            if found:
+            if found and found[0][0] != DECLARED:
                 evidence = _evidence_for(found, MAX_EVIDENCE - 1, made)
-                evidence.insert(0, self._declared(label))
+                head = self._declared_evidence.get(label)
+                evidence.insert(0, head if head is not None else self._declared(label))
                 tags.append(_tag(entry_id, names[entry_id], "declared", 1.0, label, evidence))
             else:
                 tags.append(self._declared_tag(names, entry_id, label))
@@ -929,45 +1012,47 @@ class Tagger:
                 confidence = found_weights[0]
             else:
                 confidence = _combine(found_weights)
-                confidence = MAX_INFERRED if confidence > MAX_INFERRED else round(confidence, 4)
+                # four decimals, cheaper than round(); never above MAX_INFERRED
+                confidence = min(int(confidence * 10_000 + 0.5) / 10_000, MAX_INFERRED)
             found = spans[entry_id]
             if found:
-                rows.append((-confidence, found[0][0], found[0][1], entry_id))
+                rows.append((-confidence, found[0][0], found[0][1] or 0, entry_id))
             else:
                 rows.append((-confidence, 9, 0, entry_id))
         if len(rows) > 1:
             rows.sort()
         for negative, _, _, entry_id in rows:
-            evidence = _evidence_for(spans[entry_id], MAX_EVIDENCE, made)
+            found = spans[entry_id]
+            if len(found) == 1:  # the usual case: one span, maybe shared with another tag
+                span = found[0]
+                only = made.get(span)
+                if only is None:
+                    only = made[span] = _evidence(FIELDS[span[0]], span[3], span[1], span[2])
+                evidence = [only]
+            else:
+                evidence = _evidence_for(found, MAX_EVIDENCE, made)
             shown = labels.get(entry_id)
             tags.append(_tag(entry_id, names[entry_id], "inferred", -negative, shown, evidence))
         return tags
 
 
-def _evidence_for(
-    spans: list[_Span], limit: int, made: dict[tuple[int, int], Evidence]
-) -> list[Evidence]:
+def _evidence_for(spans: list[_Span], limit: int, made: dict[_Span, Evidence]) -> list[Evidence]:
     """Evidence for the first span of each distinct text, in the order found.
 
     'Albania' in the title and again in the summary is one piece of evidence to
-    show (both still count towards the confidence). Spans shared by several tags of
-    the item share one Evidence object.
+    show (both still count towards the confidence). A span shared by several tags
+    of the item (a parent office, a parent topic) is one Evidence object.
     """
-    if len(spans) == 1:
-        field_index, start, end, text = spans[0]
-        evidence = made.get((field_index, start))
-        if evidence is None:
-            evidence = made[field_index, start] = _evidence(FIELDS[field_index], text, start, end)
-        return [evidence]
     out: list[Evidence] = []
     shown: set[str] = set()
-    for field_index, start, end, text in spans:
+    for span in spans:
+        text = span[3]
         if text in shown:
             continue
         shown.add(text)
-        evidence = made.get((field_index, start))
+        evidence = made.get(span)
         if evidence is None:
-            evidence = made[field_index, start] = _evidence(FIELDS[field_index], text, start, end)
+            evidence = made[span] = _evidence(FIELDS[span[0]], text, span[1], span[2])
         out.append(evidence)
         if len(out) >= limit:
             break

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -51,6 +52,9 @@ from newsflow.metrics import WorkerMetrics
 from newsflow.settings import WorkerSettings
 
 log = logging.getLogger("newsflow.worker")
+
+#: Past this many undelivered entries the lag gauge stops counting (Redis 6.2 only).
+LAG_SCAN_CAP = 100_000
 
 #: Namespace for deterministic event ids derived from the input entry.
 EVENT_NAMESPACE = uuid.UUID("6f1c1f3e-4a7b-4a55-9d0e-3b7b3d0f2a61")
@@ -243,6 +247,9 @@ class Worker:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), timeout=delay)
                     delay = min(delay * 2, 5.0)
+                    # Some entries may have been handled before the dependency failed;
+                    # on the retry they are repeats whose effects must still be announced.
+                    entries = [dataclasses.replace(e, redelivered=True) for e in entries]
                     continue
                 except Exception as exc:
                     log.exception(
@@ -372,9 +379,15 @@ class Worker:
         """(lag, pending) of this worker's group; lag is -1 when Redis cannot tell."""
         for info in await self.redis.xinfo_groups(self.stream):
             name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
-            if name == self.group:
-                lag = info.get("lag")
-                return (int(lag) if lag is not None else -1), int(info["pending"])
+            if name != self.group:
+                continue
+            lag = info.get("lag")
+            if lag is None:  # Redis 6.2: count the entries after the last delivered one
+                last = info["last-delivered-id"]
+                last = last.decode() if isinstance(last, bytes) else str(last)
+                after = await self.redis.xrange(self.stream, min=f"({last}", count=LAG_SCAN_CAP)
+                lag = len(after or [])
+            return int(lag), int(info["pending"])
         return -1, 0
 
     async def cleanup_consumers(self, idle_ms: int) -> list[str]:
@@ -484,13 +497,27 @@ async def _recover_subscribers(worker: Worker, broker: RedisBroker) -> int:
     log.error(
         "%s: a subscriber stopped (consumer group lost?); recreating the group", worker.service
     )
-    try:
-        created = await ensure_group(worker.redis, worker.stream, worker.group)
-        for sub in broker.subscribers:
-            if not sub.running:
-                await sub.start()
-    except Exception:
-        log.exception("%s: could not recover the subscribers; exiting with failure", worker.service)
-        return 1
+    delay, deadline = 0.2, time.monotonic() + 60
+    while True:
+        try:
+            created = await ensure_group(worker.redis, worker.stream, worker.group)
+            for sub in broker.subscribers:
+                if not sub.running:
+                    await sub.start()
+            break
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            # The connection pool still holds sockets to the Redis that went away;
+            # the next attempt reconnects.
+            if time.monotonic() > deadline or worker._stopping.is_set():
+                log.exception("%s: could not recover; exiting with failure", worker.service)
+                return 1
+            log.warning("%s: Redis not reachable yet (%s); retrying", worker.service, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        except Exception:
+            log.exception(
+                "%s: could not recover the subscribers; exiting with failure", worker.service
+            )
+            return 1
     log.warning("%s: resumed (group %s)", worker.service, "recreated" if created else "existed")
     return 0

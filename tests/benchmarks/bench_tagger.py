@@ -32,15 +32,27 @@ TARGET = 20_000  # items per second, one core
 
 
 def load_items(n: int) -> list[dict[str, Any]]:
-    """N publisher-style items, cycling through the evaluation set."""
+    """N items as ``tag_fields`` keyword arguments, cycling through the evaluation set.
+
+    Built before timing, so the loop measures the tagger, not dictionary lookups.
+    """
     base: list[dict[str, Any]] = []
     for line in EVALUATION.read_text(encoding="utf-8").splitlines():
         if line.strip():
             entry = json.loads(line)
-            item = dict(entry.get("item", entry))
-            if item.get("published_at"):
-                item["published_at"] = parse_published_at(item["published_at"])
-            base.append(item)
+            item = entry.get("item", entry)
+            published = item.get("published_at")
+            base.append(
+                {
+                    "title": item["title"],
+                    "summary": item.get("summary"),
+                    "body": item.get("body"),
+                    "offices": item.get("offices", ()),
+                    "topics": item.get("topics", ()),
+                    "content_type": item.get("content_type"),
+                    "published_at": parse_published_at(published) if published else None,
+                }
+            )
     return [base[i % len(base)] for i in range(n)]
 
 
@@ -102,18 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{len(items):,} items, {chars / len(items):.0f} characters each on average")
 
-    def tag(item: dict[str, Any]) -> object:
-        return tagger.tag_fields(
-            title=item["title"],
-            summary=item.get("summary"),
-            body=item.get("body"),
-            offices=item.get("offices", ()),
-            topics=item.get("topics", ()),
-            content_type=item.get("content_type"),
-            published_at=item.get("published_at"),
-        )
-
-    rate = measure("Tagger.tag_fields", tag, items, args.rounds)
+    rate = measure("Tagger.tag_fields", lambda kw: tagger.tag_fields(**kw), items, args.rounds)
     measure(
         "regex alternation baseline",
         regex_baseline(tagger),

@@ -480,3 +480,72 @@ def test_tagging_is_pure(tagger: Tagger, seeds: list[NewsItem]) -> None:
     again = [Tagger(load_taxonomy()).tag(item) for item in seeds]
     assert first == again
     assert first == [tagger.tag(item) for item in seeds]
+
+
+def test_what_a_declared_office_implies_cites_the_declared_label(tagger: Tagger) -> None:
+    tags = tagger.tag_fields(
+        title="New handbook published",
+        offices=["OSCE Programme Office in Dushanbe", "Transnational Threats Department"],
+        topics=["Climate change"],
+    )
+    assert ids(tags.offices) == ["po-dushanbe", "tntd", "secretariat"]
+    secretariat = tags.offices[2]
+    assert [(e.field, e.text) for e in secretariat.evidence] == [
+        ("declared", "Transnational Threats Department")
+    ]
+    (tajikistan,) = tags.countries
+    assert tajikistan.id == "tj"
+    assert [(e.field, e.text) for e in tajikistan.evidence] == [
+        ("declared", "OSCE Programme Office in Dushanbe")
+    ]
+    climate, environment = tags.topics
+    assert (climate.source, environment.source) == ("declared", "inferred")
+    assert [(e.field, e.text) for e in environment.evidence] == [("declared", "Climate change")]
+    rfom = tagger.tag_fields(title="Statement", offices=["RFoM"]).topics[0]
+    assert (rfom.id, rfom.evidence[0].field, rfom.evidence[0].text) == (
+        "media-freedom",
+        "declared",
+        "RFoM",
+    )
+
+
+def test_every_tag_explains_itself(tagger: Tagger) -> None:
+    for raw in _evaluation_items():
+        tags = tagger.tag(normalise(raw, now=NOW))
+        for tag in [*tags.offices, *tags.topics, *tags.countries]:
+            assert tag.evidence, (raw["title"], tag.id)
+
+
+def test_nothing_matches_across_fields(tagger: Tagger) -> None:
+    tags = tagger.tag_fields(title="Statement on human", summary="rights of the child")
+    assert tags.topics == []
+    tags = tagger.tag_fields(title="Statement on human rights", summary="of the child")
+    assert [e.field for e in by_id(tags.topics, "human-rights").evidence] == ["title"]
+
+
+def test_non_ascii_letters_stay_part_of_their_word(tagger: Tagger) -> None:
+    assert text_only(tagger, "SMMé report and ODIHRж").offices == []
+    tags = text_only(tagger, "ODIHR’s report – “SMM” – Kyiv")
+    assert ids(tags.offices) == ["odihr", "smm-ukraine"]
+
+
+def test_fast_and_general_folding_agree(tagger: Tagger) -> None:
+    general = Tagger(load_taxonomy())
+    general._stand_in = None  # as if a pattern were not ASCII: the general path
+    samples = [
+        *(normalise(raw, now=NOW) for raw in _evaluation_items()),
+        normalise({"title": "Мисия ОБСЕ – ODIHR in Türkiye, Vollebæk, Große ß"}, now=NOW),
+    ]
+    for item in samples:
+        assert general.tag(item) == tagger.tag(item), item.title
+
+
+def test_validated_construction_gives_the_same_tags(
+    tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import newsflow.tagging as tagging_module
+
+    fast = [tagger.tag(normalise(raw, now=NOW)) for raw in _evaluation_items()]
+    monkeypatch.setattr(tagging_module, "_FAST", False)
+    slow = [Tagger(load_taxonomy()).tag(normalise(raw, now=NOW)) for raw in _evaluation_items()]
+    assert slow == fast
