@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from newsflow import streams
+from newsflow.lag import group_state
 
 CACHE_S = 1.0
-SCAN_CAP = 100_000
 _cache: dict[int, tuple[float, int]] = {}
 
 
@@ -19,20 +20,10 @@ async def ingest_lag(redis: Redis) -> int:
     cached = _cache.get(id(redis))
     if cached and now - cached[0] < CACHE_S:
         return cached[1]
-    lag = 0
     try:
-        groups = await redis.xinfo_groups(streams.INGEST)
-    except Exception:  # no stream yet: nothing is waiting
-        groups = []
-    for group in groups:
-        name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
-        if name != streams.GROUPS[streams.INGEST]:
-            continue
-        if group.get("lag") is not None:  # Redis 7+
-            lag = int(group["lag"])
-        else:  # Redis 6.2: count what lies after the last delivered entry
-            last = group["last-delivered-id"]
-            last = last.decode() if isinstance(last, bytes) else str(last)
-            lag = len(await redis.xrange(streams.INGEST, min=f"({last}", count=SCAN_CAP) or [])
+        state = await group_state(redis, streams.INGEST, streams.GROUPS[streams.INGEST])
+    except ResponseError:  # no stream yet: nothing is waiting
+        state = None
+    lag = state[0] if state else 0
     _cache[id(redis)] = (now, lag)
     return lag

@@ -1,17 +1,8 @@
 """Entry point: ``python -m newsflow_ingest``."""
 
-from newsflow.service import configure_logging, load_settings, run_service
-from newsflow.worker import serve
+from newsflow.service import run_worker
 from newsflow_ingest.app import create_worker
 from newsflow_ingest.settings import IngestSettings
 
-
-async def main() -> int:
-    settings = load_settings(IngestSettings)
-    configure_logging(settings.log_level)
-    worker, broker = create_worker(settings)
-    return await serve(worker, broker)
-
-
 if __name__ == "__main__":
-    run_service(main)
+    run_worker(IngestSettings, create_worker)

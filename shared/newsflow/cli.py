@@ -272,7 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except BrokenPipeError:  # `newsflow evaluate ... | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
     return code
 
 

@@ -8,9 +8,11 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from faststream.redis import RedisBroker
 from pydantic import ValidationError
 
-from newsflow.settings import ServiceSettings
+from newsflow.settings import ServiceSettings, WorkerSettings
+from newsflow.worker import Worker, serve
 
 
 def configure_logging(level: str) -> None:
@@ -38,3 +40,20 @@ def load_settings(cls: type[S]) -> S:
 def run_service(main: Callable[[], Coroutine[Any, Any, int]]) -> None:
     """Run ``main`` and exit with its code (0 only for a clean, requested stop)."""
     sys.exit(asyncio.run(main()))
+
+
+W = TypeVar("W", bound=WorkerSettings)
+
+
+def run_worker(
+    settings_cls: type[W], create_worker: Callable[[W], tuple[Worker, RedisBroker]]
+) -> None:
+    """The whole ``__main__`` of a worker service: settings, logging, serve, exit code."""
+
+    async def main() -> int:
+        settings = load_settings(settings_cls)
+        configure_logging(settings.log_level)
+        worker, broker = create_worker(settings)
+        return await serve(worker, broker)
+
+    run_service(main)

@@ -48,13 +48,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from newsflow import streams
 from newsflow.events import DeadLetter, Event
 from newsflow.health import HealthServer
+from newsflow.lag import group_state
 from newsflow.metrics import WorkerMetrics
 from newsflow.settings import WorkerSettings
 
 log = logging.getLogger("newsflow.worker")
-
-#: Past this many undelivered entries the lag gauge stops counting (Redis 6.2 only).
-LAG_SCAN_CAP = 100_000
 
 #: Namespace for deterministic event ids derived from the input entry.
 EVENT_NAMESPACE = uuid.UUID("6f1c1f3e-4a7b-4a55-9d0e-3b7b3d0f2a61")
@@ -376,19 +374,9 @@ class Worker:
     # -- operations -----------------------------------------------------------
 
     async def group_stats(self) -> tuple[int, int]:
-        """(lag, pending) of this worker's group; lag is -1 when Redis cannot tell."""
-        for info in await self.redis.xinfo_groups(self.stream):
-            name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
-            if name != self.group:
-                continue
-            lag = info.get("lag")
-            if lag is None:  # Redis 6.2: count the entries after the last delivered one
-                last = info["last-delivered-id"]
-                last = last.decode() if isinstance(last, bytes) else str(last)
-                after = await self.redis.xrange(self.stream, min=f"({last}", count=LAG_SCAN_CAP)
-                lag = len(after or [])
-            return int(lag), int(info["pending"])
-        return -1, 0
+        """(lag, pending) of this worker's group; (-1, 0) when the group is missing."""
+        state = await group_state(self.redis, self.stream, self.group)
+        return state if state is not None else (-1, 0)
 
     async def cleanup_consumers(self, idle_ms: int) -> list[str]:
         """Delete consumers of the group that hold nothing and have been idle for long."""

@@ -44,59 +44,41 @@ def _title(params: FeedQuery) -> str:
     return "Newsflow: " + ("; ".join(parts) if parts else "latest stories")
 
 
-@router.get(
-    "/atom",
-    summary="Atom feed of a search",
-    responses={
-        **ERRORS,
-        200: {
-            "content": {"application/atom+xml": {"schema": {"type": "string"}}},
-            "description": "An Atom 1.0 feed.",
-        },
-    },
-)
-async def atom(
-    request: Request,
-    params: Annotated[FeedQuery, Query()],
-    items: ItemsDep,
-    taxonomy: TaxonomyDep,
-    settings: SettingsDep,
-) -> Response:
-    """The newest stories matching the same query and filters as ``/v1/items``, as Atom."""
-    docs = await _docs(params, items, taxonomy, settings.query_timeout_ms)
-    body = feeds.atom(
-        docs,
-        title=_title(params),
-        self_url=str(request.url),
-        item_url=str(request.base_url) + "v1/items/{id}",
+def _feed_route(kind: str, media_type: str, render: Any, label: str) -> None:
+    """Register ``/v1/feeds/<kind>``: the same search, rendered by ``render``."""
+
+    async def feed(
+        request: Request,
+        params: Annotated[FeedQuery, Query()],
+        items: ItemsDep,
+        taxonomy: TaxonomyDep,
+        settings: SettingsDep,
+    ) -> Response:
+        docs = await _docs(params, items, taxonomy, settings.query_timeout_ms)
+        body = render(
+            docs,
+            title=_title(params),
+            self_url=str(request.url),
+            item_url=str(request.base_url) + "v1/items/{id}",
+        )
+        return Response(body, media_type=f"{media_type}; charset=utf-8")
+
+    feed.__doc__ = (
+        f"The newest stories matching the same query and filters as ``/v1/items``, as {label}."
     )
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
+    router.get(
+        f"/{kind}",
+        summary=f"{label} feed of a search",
+        name=f"feed_{kind}",
+        responses={
+            **ERRORS,
+            200: {
+                "content": {media_type: {"schema": {"type": "string"}}},
+                "description": f"An {label} feed.",
+            },
+        },
+    )(feed)
 
 
-@router.get(
-    "/rss",
-    summary="RSS feed of a search",
-    responses={
-        **ERRORS,
-        200: {
-            "content": {"application/rss+xml": {"schema": {"type": "string"}}},
-            "description": "An RSS 2.0 feed.",
-        },
-    },
-)
-async def rss(
-    request: Request,
-    params: Annotated[FeedQuery, Query()],
-    items: ItemsDep,
-    taxonomy: TaxonomyDep,
-    settings: SettingsDep,
-) -> Response:
-    """The newest stories matching the same query and filters as ``/v1/items``, as RSS."""
-    docs = await _docs(params, items, taxonomy, settings.query_timeout_ms)
-    body = feeds.rss(
-        docs,
-        title=_title(params),
-        self_url=str(request.url),
-        item_url=str(request.base_url) + "v1/items/{id}",
-    )
-    return Response(body, media_type="application/rss+xml; charset=utf-8")
+_feed_route("atom", "application/atom+xml", feeds.atom, "Atom 1.0")
+_feed_route("rss", "application/rss+xml", feeds.rss, "RSS 2.0")
