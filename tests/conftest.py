@@ -11,7 +11,6 @@ import redis as redis_sync
 
 from newsflow import embedded
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLE = (
     Path(__file__).resolve().parents[1]
     / "shared"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -13,10 +14,9 @@ import pytest
 from newsflow.contract import PublisherItem
 from newsflow.formats.ninjs import looks_like_ninjs, parse_ninjs
 from newsflow.normalise import Rejection, normalise
-from tests.conftest import SHARED
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-SCHEMA = SHARED / "schemas" / "ninjs-schema_2.2.json"
+SCHEMA = Path(__file__).parents[1] / "data" / "ninjs-schema_2.2.json"
 
 #: A press release as a CMS exporting ninjs 2.2 would write it.
 PRESS_RELEASE: dict[str, Any] = {
@@ -113,7 +113,6 @@ def only_error(value: Any) -> str:
     return result.errors[0].message
 
 
-@pytest.mark.skipif(not SCHEMA.exists(), reason="IPTC schema not checked out next to the repo")
 @pytest.mark.parametrize("sample", [PRESS_RELEASE, STATEMENT], ids=["release", "statement"])
 def test_samples_are_valid_ninjs_2_2(sample: dict[str, Any]) -> None:
     jsonschema.Draft202012Validator(orjson.loads(SCHEMA.read_bytes())).validate(sample)
