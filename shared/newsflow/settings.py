@@ -107,6 +107,11 @@ class WorkerSettings(ServiceSettings):
         le=65535,
         description="Port for /healthz, /readyz and /metrics; unset means no HTTP endpoint.",
     )
+    ready_max_lag: int = Field(
+        default=10_000,
+        ge=1,
+        description="Readiness fails while the group lags more than this many entries.",
+    )
     http_host: str = Field(
         default="127.0.0.1", description="Address of the health/metrics HTTP server."
     )

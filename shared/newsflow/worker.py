@@ -140,11 +140,13 @@ class Worker:
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _batches: int = 0
     _last_poll: float = field(default_factory=time.monotonic)
+    _broker: RedisBroker | None = None
 
     # -- wiring ---------------------------------------------------------------
 
     def register(self, broker: RedisBroker) -> None:
         """Attach the reader and the reclaimer subscribers to ``broker``."""
+        self._broker = broker
         consumer = self.settings.consumer_name
         common: dict[str, Any] = {
             "group": self.group,
@@ -391,9 +393,16 @@ class Worker:
         return removed
 
     async def readiness(self) -> dict[str, str]:
+        """What keeps this worker from being ready: Redis (and the service's own
+        dependencies) unreachable, the consumer loop stopped, or the lag too high."""
         failing: dict[str, str] = {}
+        if self._broker is not None and not all(s.running for s in self._broker.subscribers):
+            failing["consumer"] = "a subscriber is not running"
         try:
             await self.redis.ping()
+            lag, _ = await self.group_stats()
+            if lag > self.settings.ready_max_lag:
+                failing["lag"] = f"{lag} entries behind (limit {self.settings.ready_max_lag})"
         except Exception as exc:
             failing["redis"] = str(exc) or type(exc).__name__
         for check in self.readiness_checks:

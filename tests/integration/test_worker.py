@@ -152,3 +152,19 @@ async def test_group_lost_is_recreated_and_work_goes_on(redis_url: str) -> None:
         await eventually_async(lambda: _async_true("after" in handled), within=20)
         assert not task.done()
     await redis.aclose()
+
+
+async def test_readiness_reports_lag_over_the_limit(redis_url: str) -> None:
+    async def handler(entries: Sequence[Entry]) -> Sequence[Outcome]:
+        return [Done() for _ in entries]
+
+    worker, _ = make_worker(redis_url, handler, "w4", ready_max_lag=2)
+    redis = Redis.from_url(redis_url)
+    await ensure_group(redis, "t:in", "g")
+    # Not started: the consumer loop is not running yet.
+    assert await worker.readiness() == {"consumer": "a subscriber is not running"}
+    for n in range(3):
+        await redis.xadd("t:in", {"n": str(n)})
+    assert (await worker.readiness())["lag"] == "3 entries behind (limit 2)"
+    await redis.aclose()
+    await worker.redis.aclose()
