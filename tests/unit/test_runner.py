@@ -1,0 +1,38 @@
+"""The local supervisor restarts a service that dies, and says so."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from newsflow.runner import Managed, Supervisor, parse_replicas
+
+
+def test_parse_replicas() -> None:
+    assert parse_replicas("enrichment=2, storage=3") == {"enrichment": 2, "storage": 3}
+    assert parse_replicas("") == {}
+    for bad in ["gateway=2", "storage", "storage=0", "storage=x", "mystery=1"]:
+        with pytest.raises(ValueError, match="bad replica"):
+            parse_replicas(bad)
+
+
+@pytest.mark.timeout(60)
+def test_a_dead_service_is_restarted_and_the_restart_logged(tmp_path: Path) -> None:
+    out = io.StringIO()
+    supervisor = Supervisor(out)
+    # A configuration error makes the service exit 1 straight away, every time.
+    env = {**os.environ, "REDIS_URL": "nonsense://"}
+    supervisor.add(Managed("ingest-1", "ingest", env, tmp_path / "ingest-1.log"))
+    deadline = time.monotonic() + 45
+    while "restarted ingest-1" not in out.getvalue() and time.monotonic() < deadline:
+        supervisor.check()
+        time.sleep(0.1)
+    supervisor.stop()
+    log = out.getvalue()
+    assert "[supervisor] ingest-1 exited with code 1; restarting in 1s" in log
+    assert "[supervisor] restarted ingest-1 (restart #1)" in log
+    assert "REDIS_URL must start with redis://" in (tmp_path / "ingest-1.log").read_text()
