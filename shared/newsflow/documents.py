@@ -36,16 +36,21 @@ def should_replace(existing: Mapping[str, Any] | None, incoming: Mapping[str, An
     """Whether ``incoming`` supersedes the stored copy with the same key.
 
     A higher revision wins; an older one never overwrites a newer one. At equal
-    revision the later-received copy wins, so a replay of the same entry (same
-    receive time) is a no-op.
+    revision the same content received again changes nothing, and different
+    content (a correction without a revision) wins if it was received later.
     """
     if existing is None:
         return True
     if incoming["revision"] != existing["revision"]:
         return bool(incoming["revision"] > existing["revision"])
-    if incoming == existing:
-        return False
+    if _content(incoming) == _content(existing):
+        return False  # the same copy received again: a replay, or a publisher's retry
     return bool(incoming["received_at"] >= existing["received_at"])
+
+
+def _content(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy without its receive times, which differ between deliveries of one story."""
+    return {**record, "received_at": None, "item": {**record["item"], "received_at": None}}
 
 
 def _tag_key(tag: Mapping[str, Any]) -> str:

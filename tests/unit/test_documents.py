@@ -114,3 +114,14 @@ def test_concurrent_writers_keep_every_copy() -> None:
     asyncio.run(main())
     (doc,) = repo.docs.values()
     assert doc["office_ids"] == sorted(f"o{n}" for n in range(12))
+
+
+def test_the_same_copy_pushed_again_later_changes_nothing() -> None:
+    first = copy(["OCEEA"])
+    again = copy(["OCEEA"], received=datetime(2026, 11, 27, tzinfo=UTC))
+    doc = merge(first.id, None, first, tags_for(["oceea"]))
+    assert merge(first.id, doc, again, tags_for(["oceea"])) is None
+    corrected = copy(["OCEEA"], summary="Corrected.", received=datetime(2026, 11, 27, tzinfo=UTC))
+    updated = merge(first.id, doc, corrected, tags_for(["oceea"]))
+    assert updated is not None
+    assert updated["summary"] == "Corrected."
