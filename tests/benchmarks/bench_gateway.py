@@ -70,6 +70,7 @@ WORDS = (
 def stories(n: int, seed: int = 7) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     start = datetime(2019, 1, 1, tzinfo=UTC)
+    step = timedelta(days=6 * 365) / n  # six years of news, whatever n is
     out = []
     for i in range(n):
         words = " ".join(rng.choice(WORDS) for _ in range(6))
@@ -77,7 +78,7 @@ def stories(n: int, seed: int = 7) -> list[dict[str, Any]]:
             {
                 "title": f"{words.capitalize()} {i}",
                 "summary": " ".join(rng.choice(WORDS) for _ in range(40)),
-                "published_at": (start + timedelta(hours=7 * i)).isoformat(),
+                "published_at": (start + step * i).isoformat(),
                 "offices": [rng.choice(OFFICES)],
                 "topics": rng.sample(TOPICS, 2),
                 "content_type": rng.choice(["News", "Press release"]),
@@ -205,6 +206,8 @@ def main() -> None:
                 "MONGODB_DATABASE": database,
                 "GATEWAY_PORT": str(port),
                 "NEWSFLOW_LOG_LEVEL": "WARNING",
+                # SecantusDB needs more than the default 15 s for big unfiltered pages.
+                "NEWSFLOW_QUERY_TIMEOUT_MS": "600000",
             }
             proc = subprocess.Popen([sys.executable, "-m", "newsflow_gateway"], env=env)
             try:
