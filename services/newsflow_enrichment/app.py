@@ -8,10 +8,9 @@ from faststream.redis import RedisBroker
 
 from newsflow import streams
 from newsflow.metrics import WorkerMetrics
-from newsflow.redis_factory import create_broker, create_redis
 from newsflow.tagging import Tagger
 from newsflow.taxonomy import load_taxonomy
-from newsflow.worker import Entry, Outcome, Worker
+from newsflow.worker import Entry, Outcome, Worker, build_worker
 from newsflow_enrichment.handlers import enrich_batch
 from newsflow_enrichment.settings import EnrichmentSettings
 
@@ -35,15 +34,4 @@ def create_worker(settings: EnrichmentSettings) -> tuple[Worker, RedisBroker]:
                 metrics.unresolved_labels.labels(SERVICE, "content_type").inc()
         return [outcome for outcome, _ in results]
 
-    worker = Worker(
-        service=SERVICE,
-        settings=settings,
-        stream=streams.INGESTED,
-        group=streams.GROUPS[streams.INGESTED],
-        handler=handle,
-        redis=create_redis(settings.redis_url),
-        metrics=metrics,
-    )
-    broker = create_broker(settings.redis_url)
-    worker.register(broker)
-    return worker, broker
+    return build_worker(SERVICE, settings, streams.INGESTED, handle, metrics=metrics)

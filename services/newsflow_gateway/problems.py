@@ -111,25 +111,18 @@ def install(app: FastAPI) -> None:
             request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
         )
 
-    @app.exception_handler(ConnectionFailure)
-    async def _db_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
+    async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        detail = (
+            "the query took too long; narrow it or retry"
+            if isinstance(exc, ExecutionTimeout)
+            else "the item store is unreachable; retry shortly"
+        )
         return problem_response(
-            request,
-            503,
-            "Service Unavailable",
-            "the item store is unreachable; retry shortly",
-            headers={"Retry-After": "5"},
+            request, 503, "Service Unavailable", detail, headers={"Retry-After": "5"}
         )
 
-    @app.exception_handler(ExecutionTimeout)
-    async def _db_slow(request: Request, exc: ExecutionTimeout) -> JSONResponse:
-        return problem_response(
-            request,
-            503,
-            "Service Unavailable",
-            "the query took too long; narrow it or retry",
-            headers={"Retry-After": "5"},
-        )
+    app.add_exception_handler(ConnectionFailure, _store_unavailable)
+    app.add_exception_handler(ExecutionTimeout, _store_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -29,10 +29,6 @@ class TextQuery:
     phrases: list[list[str]] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
 
-    @property
-    def empty(self) -> bool:
-        return not (self.required or self.phrases or self.excluded)
-
     def units(self) -> list[str]:
         """Index terms that must all be present: words, and the word pairs of phrases."""
         must: list[str] = list(self.required)

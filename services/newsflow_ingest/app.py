@@ -8,9 +8,8 @@ from faststream.redis import RedisBroker
 
 from newsflow import streams
 from newsflow.events import ItemIngested, utcnow
-from newsflow.metrics import WorkerMetrics
-from newsflow.redis_factory import create_broker, create_redis
-from newsflow.worker import Done, Entry, Outcome, Worker
+from newsflow.redis_factory import create_redis
+from newsflow.worker import Done, Entry, Outcome, Worker, build_worker
 from newsflow_ingest.handlers import apply_idempotency, idempotency_key, ingest_batch
 from newsflow_ingest.settings import IngestSettings
 
@@ -35,15 +34,4 @@ def create_worker(settings: IngestSettings) -> tuple[Worker, RedisBroker]:
         )
         return apply_idempotency(outcomes, seen, settings.idempotency_window_s)
 
-    worker = Worker(
-        service=SERVICE,
-        settings=settings,
-        stream=streams.INGEST,
-        group=streams.GROUPS[streams.INGEST],
-        handler=handle,
-        redis=redis,
-        metrics=WorkerMetrics(SERVICE),
-    )
-    broker = create_broker(settings.redis_url)
-    worker.register(broker)
-    return worker, broker
+    return build_worker(SERVICE, settings, streams.INGEST, handle, redis=redis)

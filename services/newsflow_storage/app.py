@@ -8,10 +8,8 @@ from faststream.redis import RedisBroker
 from pymongo import WriteConcern
 
 from newsflow import streams
-from newsflow.metrics import WorkerMetrics
 from newsflow.mongo import ITEMS, create_mongo_client, ensure_indexes
-from newsflow.redis_factory import create_broker, create_redis
-from newsflow.worker import Entry, Outcome, TransientError, Worker
+from newsflow.worker import Entry, Outcome, TransientError, Worker, build_worker
 from newsflow_storage.handlers import TRANSIENT, store_batch
 from newsflow_storage.repository import MongoStoryRepository
 from newsflow_storage.settings import StorageSettings
@@ -45,16 +43,4 @@ def create_worker(settings: StorageSettings) -> tuple[Worker, RedisBroker]:
             return str(exc) or type(exc).__name__
         return None
 
-    worker = Worker(
-        service=SERVICE,
-        settings=settings,
-        stream=streams.ENRICHED,
-        group=streams.GROUPS[streams.ENRICHED],
-        handler=handle,
-        redis=create_redis(settings.redis_url),
-        metrics=WorkerMetrics(SERVICE),
-        readiness_checks=[mongodb],
-    )
-    broker = create_broker(settings.redis_url)
-    worker.register(broker)
-    return worker, broker
+    return build_worker(SERVICE, settings, streams.ENRICHED, handle, readiness_checks=[mongodb])

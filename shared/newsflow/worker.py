@@ -50,6 +50,7 @@ from newsflow.events import DeadLetter, Event
 from newsflow.health import HealthServer
 from newsflow.lag import group_state
 from newsflow.metrics import WorkerMetrics
+from newsflow.redis_factory import create_broker, create_redis
 from newsflow.settings import WorkerSettings
 
 log = logging.getLogger("newsflow.worker")
@@ -139,7 +140,6 @@ class Worker:
     readiness_checks: Sequence[Callable[[], Awaitable[str | None]]] = ()
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _batches: int = 0
-    _last_poll: float = field(default_factory=time.monotonic)
     _broker: RedisBroker | None = None
 
     # -- wiring ---------------------------------------------------------------
@@ -178,7 +178,6 @@ class Worker:
     async def _on_batch(
         self, body: list[Any], msg: RedisStreamMessage, *, redelivered: bool
     ) -> None:
-        self._last_poll = time.monotonic()
         raw = msg.raw_message
         ids = [i.decode() if isinstance(i, bytes) else str(i) for i in raw["message_ids"]]
         datas: list[Any] = list(raw.get("data") or [{} for _ in ids])
@@ -413,6 +412,35 @@ class Worker:
 
     def request_stop(self) -> None:
         self._stopping.set()
+
+
+def build_worker(
+    service: str,
+    settings: WorkerSettings,
+    stream: str,
+    handler: BatchHandler,
+    *,
+    redis: Redis | None = None,
+    metrics: WorkerMetrics | None = None,
+    readiness_checks: Sequence[Callable[[], Awaitable[str | None]]] = (),
+) -> tuple[Worker, RedisBroker]:
+    """A service's worker on ``stream`` (in that stream's group) and its broker.
+
+    Nothing connects here; :func:`serve` starts both.
+    """
+    worker = Worker(
+        service=service,
+        settings=settings,
+        stream=stream,
+        group=streams.GROUPS[stream],
+        handler=handler,
+        redis=redis or create_redis(settings.redis_url),
+        metrics=metrics or WorkerMetrics(service),
+        readiness_checks=readiness_checks,
+    )
+    broker = create_broker(settings.redis_url)
+    worker.register(broker)
+    return worker, broker
 
 
 async def serve(worker: Worker, broker: RedisBroker) -> int:
