@@ -1,4 +1,8 @@
-"""The storage handler: merge each enriched copy into its story, then announce it."""
+"""The storage handler: merge each enriched copy into its story, then announce it.
+
+A batch first goes through the bulk insert of new stories; copies of stories that
+already exist go one by one through the optimistic read-merge-write path.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,13 @@ from pymongo.errors import AutoReconnect, ConnectionFailure, ExecutionTimeout, N
 
 from newsflow.events import ItemEnriched, ItemStored, parse_event
 from newsflow.worker import Done, Entry, Failed, Outcome, TransientError
-from newsflow_storage.repository import ConflictError, StoryRepository, store_copy
+from newsflow_storage.repository import (
+    ConflictError,
+    StoreResult,
+    StoryRepository,
+    insert_new_stories,
+    store_copy,
+)
 
 log = logging.getLogger("newsflow.storage")
 
@@ -18,17 +28,25 @@ log = logging.getLogger("newsflow.storage")
 TRANSIENT = (AutoReconnect, ConnectionFailure, NetworkTimeout, ExecutionTimeout)
 
 
-async def store_one(entry: Entry, repo: StoryRepository) -> Outcome:
+def _parse(entry: Entry) -> ItemEnriched | Failed:
     try:
-        event = parse_event(ItemEnriched, entry.body)
+        return parse_event(ItemEnriched, entry.body)
     except ValidationError as exc:
         return Failed(f"not an ItemEnriched event: {exc}")
+
+
+async def store_one(entry: Entry, event: ItemEnriched, repo: StoryRepository) -> Outcome:
+    """The one-by-one path: read, merge, write with optimistic concurrency."""
     try:
         result = await store_copy(repo, event.item, event.tags)
     except TRANSIENT as exc:
         raise TransientError(str(exc)) from exc
     except ConflictError as exc:
         return Failed(str(exc))
+    return _announce(entry, event, result)
+
+
+def _announce(entry: Entry, event: ItemEnriched, result: StoreResult) -> Outcome:
     # A replay changes nothing and announces nothing. A redelivery after a crash
     # between the write and the ack announces again: the first announcement may
     # never have been published.
@@ -50,13 +68,33 @@ async def store_one(entry: Entry, repo: StoryRepository) -> Outcome:
 
 async def store_batch(entries: Sequence[Entry], repo: StoryRepository) -> list[Outcome]:
     """One outcome per entry; MongoDB being down (TransientError) retries the batch."""
+    events = [_parse(entry) for entry in entries]
+    valid = [(i, e) for i, e in enumerate(events) if isinstance(e, ItemEnriched)]
+    fast: list[StoreResult | None] = [None] * len(valid)
+    try:
+        fast = await insert_new_stories(repo, [(e.item, e.tags) for _, e in valid])
+    except TRANSIENT as exc:
+        raise TransientError(str(exc)) from exc
+    except Exception:
+        log.exception("bulk insert failed; storing the batch one entry at a time")
+    done: dict[int, Outcome] = {
+        i: _announce(entries[i], event, result)
+        for (i, event), result in zip(valid, fast, strict=True)
+        if result is not None
+    }
     outcomes: list[Outcome] = []
-    for entry in entries:
-        try:
-            outcomes.append(await store_one(entry, repo))
-        except TransientError:
-            raise
-        except Exception as exc:
-            log.exception("storage failed for entry %s", entry.id)
-            outcomes.append(Failed(f"{type(exc).__name__}: {exc}"))
+    for i, entry in enumerate(entries):
+        event = events[i]
+        if isinstance(event, Failed):
+            outcomes.append(event)
+        elif i in done:
+            outcomes.append(done[i])
+        else:
+            try:
+                outcomes.append(await store_one(entry, event, repo))
+            except TransientError:
+                raise
+            except Exception as exc:
+                log.exception("storage failed for entry %s", entry.id)
+                outcomes.append(Failed(f"{type(exc).__name__}: {exc}"))
     return outcomes

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import pairwise
 from typing import Final
 
@@ -60,7 +61,14 @@ MAX_TERMS: Final = 5_000
 
 def words(text: str) -> list[str]:
     """Folded words of ``text`` in order, stop-words included (for phrase matching)."""
-    return [w.replace("’", "'") for w in _WORD.findall(fold(text))]
+    return list(_words(text))
+
+
+@lru_cache(maxsize=64)
+def _words(text: str) -> tuple[str, ...]:
+    # Cached: a story's title, summary and body are each split for terms, word
+    # pairs and relevance fields; once is enough.
+    return tuple(w.replace("’", "'") for w in _WORD.findall(fold(text)))
 
 
 def terms(*texts: str | None) -> list[str]:
@@ -69,7 +77,7 @@ def terms(*texts: str | None) -> list[str]:
     for text in texts:
         if not text:
             continue
-        for word in words(text):
+        for word in _words(text):
             if word not in STOP_WORDS:
                 seen.setdefault(word, None)
                 if len(seen) >= MAX_TERMS:
@@ -81,8 +89,7 @@ def bigrams(text: str | None) -> list[str]:
     """Adjacent word pairs ("rule of", "of law"): what makes phrase search indexable."""
     if not text:
         return []
-    ws = words(text)
-    return [f"{a} {b}" for a, b in pairwise(ws)]
+    return [f"{a} {b}" for a, b in pairwise(_words(text))]
 
 
 def union(*groups: Iterable[str]) -> list[str]:

@@ -84,8 +84,82 @@ async def test_storage_replay_is_silent_but_redelivery_announces() -> None:
     assert len(repo.docs) == 1
 
 
+def copy_of(office: str, title: str = "Asset recovery conference") -> ItemEnriched:
+    item = normalise(
+        {"title": title, "url": f"https://example.org/{title}", "offices": [office]}, now=NOW
+    )
+    return ItemEnriched(correlation_id="1-0", item=item, tags=TAGGER.tag(item))
+
+
+class CountingRepository(InMemoryStoryRepository):
+    """Counts round trips, and refuses documents whose title contains "refuse"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    async def get(self, story_id: str) -> dict[str, Any] | None:
+        self.calls.append("get")
+        return await super().get(story_id)
+
+    async def put(self, doc: dict[str, Any], expected_version: int | None) -> bool:
+        self.calls.append("put")
+        if "refuse" in doc["title"]:
+            raise ValueError("document refused by the server")
+        return await super().put(doc, expected_version)
+
+    async def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
+        self.calls.append(f"insert_new:{len(docs)}")
+        refused = {d["_id"] for d in docs if "refuse" in d["title"]}
+        existed = await super().insert_new([d for d in docs if d["_id"] not in refused])
+        return existed | refused
+
+
+async def test_storage_new_stories_take_one_bulk_insert() -> None:
+    repo = CountingRepository()
+    batch = [copy_of("ODIHR"), copy_of("OSCE Secretariat"), copy_of("ODIHR", "Another story")]
+    outcomes = await store_batch(
+        [entry(e.to_fields(), f"{i}-0") for i, e in enumerate(batch)], repo
+    )
+    assert repo.calls == ["insert_new:2"]  # two stories, no reads, no per-item writes
+    stored = [o.outputs[0] for o in outcomes if isinstance(o, Done)]
+    assert [s.created for s in stored] == [True, False, True]
+    assert all(isinstance(s, ItemStored) for s in stored)
+    story = repo.docs[batch[0].item.id]
+    assert len(story["copies"]) == 2  # both offices' copies, merged in memory
+
+
+async def test_storage_existing_story_falls_back_to_merge() -> None:
+    repo = CountingRepository()
+    await store_batch([entry(copy_of("ODIHR").to_fields())], repo)
+    repo.calls.clear()
+    second = copy_of("OSCE Secretariat")
+    (outcome,) = await store_batch([entry(second.to_fields(), "2-0")], repo)
+    assert repo.calls == ["insert_new:1", "get", "put"]
+    assert isinstance(outcome, Done)
+    assert isinstance(outcome.outputs[0], ItemStored)
+    assert not outcome.outputs[0].created
+    assert len(repo.docs[second.item.id]["copies"]) == 2
+
+
+async def test_storage_a_refused_document_fails_alone() -> None:
+    repo = CountingRepository()
+    batch = [copy_of("ODIHR", "Good story"), copy_of("ODIHR", "Please refuse me")]
+    good, bad = await store_batch(
+        [entry(e.to_fields(), f"{i}-0") for i, e in enumerate(batch)], repo
+    )
+    assert isinstance(good, Done)
+    assert good.outputs
+    assert isinstance(bad, Failed)
+    assert "refused" in bad.error
+    assert list(repo.docs) == [batch[0].item.id]
+
+
 class DownRepository(InMemoryStoryRepository):
     async def get(self, story_id: str) -> dict[str, Any] | None:
+        raise AutoReconnect("connection refused")
+
+    async def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
         raise AutoReconnect("connection refused")
 
 
