@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev,bench]'
 	@touch $@
 
 ## Start the whole stack on embedded Redis and SecantusDB, load the sample newsroom.
@@ -52,10 +52,11 @@ typecheck: install
 soak: install
 	$(BIN)/python -m pytest -m soak
 
-## Figures quoted in the README: tagger items/s; gateway overhead over the driver.
+## Figures quoted in the README: the pipeline against its ceilings (bench-results/),
+## then the tagger alone.
 bench: install
+	$(BIN)/newsflow bench
 	$(BIN)/python tests/benchmarks/bench_tagger.py
-	$(BIN)/python tests/benchmarks/bench_gateway.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache .mypy_cache

@@ -10,6 +10,7 @@ Sub-commands::
     newsflow dlq        list or replay dead letters
     newsflow reenrich   re-tag stored stories after a taxonomy change (resumable)
     newsflow keys       create, list and revoke publisher API keys
+    newsflow bench      throughput, latency and ceilings of the whole pipeline
 
 Connections come from REDIS_URL and MONGODB_URL (or --redis-url / --mongodb-url).
 """
@@ -17,6 +18,7 @@ Connections come from REDIS_URL and MONGODB_URL (or --redis-url / --mongodb-url)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -194,6 +196,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return run_evaluate(Path(args.file), tagger, sys.stdout)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    try:
+        from newsflow.bench.run import BenchOptions, run_bench
+    except ImportError as exc:  # matplotlib, psutil or rich missing
+        sys.stderr.write(f"newsflow bench needs the 'bench' extra (make install): {exc}\n")
+        return 2
+    settings = ServiceSettings()
+    options = BenchOptions(
+        items=args.items,
+        batch_size=args.batch_size,
+        storage_items=args.stage_items,
+        ceiling_items=args.stage_items,
+        latency_seconds=args.latency_seconds,
+        gateway_sizes=tuple(int(s) for s in args.gateway_sizes.split(",") if s.strip()),
+        out=Path(args.out),
+        redis_url=settings.redis_url if "REDIS_URL" in os.environ else None,
+        mongodb_url=settings.mongodb_url if "MONGODB_URL" in os.environ else None,
+    )
+    results = run_bench(options)
+    return 0 if all(t["met"] for t in results["targets"]) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsflow", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -267,6 +291,24 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (create, keys_list, revoke):
         p.add_argument("--mongodb-url", help="default: MONGODB_URL")
     keys_p.set_defaults(func=cmd_keys)
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure the pipeline against the raw ceilings beneath it (embedded servers, "
+        "or REDIS_URL/MONGODB_URL)",
+    )
+    bench.add_argument("--items", type=int, default=20_000, help="items per throughput run")
+    bench.add_argument("--batch-size", type=int, default=100, help="the services' batch size")
+    bench.add_argument(
+        "--stage-items",
+        type=int,
+        default=5_000,
+        help="documents for the storage stage and the raw MongoDB ceiling",
+    )
+    bench.add_argument("--latency-seconds", type=float, default=20.0, help="per load level")
+    bench.add_argument("--gateway-sizes", default="1000,10000", help="stories, comma-separated")
+    bench.add_argument("--out", default="bench-results", help="where latest.json/png go")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -90,6 +90,8 @@ _FORBIDDEN: Final = re.compile(
     + "".join(chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(17))
     + "]"
 )
+#: The same for ASCII text, which is most text and scans ten times faster.
+_FORBIDDEN_ASCII: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def check_text(value: str) -> str:
@@ -97,7 +99,7 @@ def check_text(value: str) -> str:
 
     One regular-expression scan: this runs on every string of every item.
     """
-    found = _FORBIDDEN.search(value)
+    found = (_FORBIDDEN_ASCII if value.isascii() else _FORBIDDEN).search(value)
     if found is None:
         return value
     ch = found.group()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
@@ -18,7 +17,7 @@ def clean_line(value: str) -> str:
 def clean_block(value: str) -> str:
     """Like :func:`clean_line` but keeps paragraph breaks (at most one blank line)."""
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
