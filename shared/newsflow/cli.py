@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=5_000,
         help="documents for the storage stage and the raw MongoDB ceiling",
     )
-    bench.add_argument("--latency-seconds", type=float, default=20.0, help="per load level")
+    bench.add_argument("--latency-seconds", type=float, default=15.0, help="per load level")
     bench.add_argument("--gateway-sizes", default="1000,10000", help="stories, comma-separated")
     bench.add_argument("--out", default="bench-results", help="where latest.json/png go")
     bench.set_defaults(func=cmd_bench)

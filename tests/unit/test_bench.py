@@ -1,0 +1,109 @@
+"""The bench's own logic: its items, and how it judges the targets."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from newsflow.bench.corpus import encode, generate_items
+from newsflow.bench.report import table
+from newsflow.bench.run import _verdict
+from newsflow.contract import PublisherItem
+from newsflow.normalise import normalise
+from newsflow.tagging import Tagger
+from newsflow.taxonomy import load_taxonomy
+
+TAXONOMY = load_taxonomy()
+
+
+def test_items_are_realistic_valid_and_reproducible() -> None:
+    items = generate_items(TAXONOMY, 300, seed=3)
+    sizes = [len(p) for p in encode(items)]
+    assert 1300 <= sum(sizes) / len(sizes) <= 1700  # about 1.5 KB of JSON each
+    assert items == generate_items(TAXONOMY, 300, seed=3)
+    assert items != generate_items(TAXONOMY, 300, seed=4)
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    ids = {normalise(PublisherItem.model_validate(i).model_dump(), now=now).id for i in items}
+    assert len(ids) == 300  # every item is its own story
+    assert any("offices" not in i for i in items)  # some carry no metadata, as on osce.org
+
+
+def test_items_name_offices_topics_and_countries_in_their_text() -> None:
+    tagger = Tagger(TAXONOMY)
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    for raw in generate_items(TAXONOMY, 50, seed=5):
+        bare = {k: v for k, v in raw.items() if k not in ("offices", "topics")}
+        tags = tagger.tag(normalise(bare, now=now))
+        assert tags.offices, raw["title"]
+        assert tags.countries, raw["title"]
+        assert tags.topics, raw["title"]
+
+
+def results(*, ratio: float, p99: float, second: float, validation: float) -> dict[str, Any]:
+    run = {
+        "items_per_second": 300.0,
+        "ratio_to_ceiling": ratio,
+        "cpu_seconds_per_1000": {"secantusd": 3.1, "storage-1": 0.4},
+        "cpu_share": {"secantusd": 0.93, "storage-1": 0.12},
+    }
+    return {
+        "generated_at": "2026-11-27T00:00:00+00:00",
+        "machine": {"cores": 2, "cpu": "test", "python": "3.11"},
+        "servers": {"redis": "6.2", "mongodb_wire_server": "8.2"},
+        "settings": {"items": 100, "item_bytes": 1500, "batch_size": 100},
+        "ceilings": {
+            "items_per_second": {
+                "redis ingest stage": 50_000.0,
+                "redis enrichment stage": 50_000.0,
+                "redis storage stage": 50_000.0,
+                "mongodb inserts": 320.0,
+            },
+            "slowest": "mongodb inserts",
+        },
+        "stages": {
+            "validation": {"items_per_second": validation, "cpu_seconds_per_1000_items": 0.1},
+            "tagging": {"items_per_second": 8000.0, "cpu_seconds_per_1000_items": 0.1},
+            "storage": {"items_per_second": 280.0, "cpu_seconds_per_1000_items": 0.4},
+        },
+        "pipeline": {
+            "one": run,
+            "two": {**run, "items_per_second": second},
+        },
+        "latency": [
+            {
+                "load": 0.5,
+                "offered_items_per_second": 150.0,
+                "sent": 10,
+                "received": 10,
+                "p50_ms": 30.0,
+                "p95_ms": 80.0,
+                "p99_ms": p99,
+            }
+        ],
+        "gateway": {},
+    }
+
+
+def test_verdict_meets_targets_and_names_the_bottleneck() -> None:
+    r = results(ratio=0.9, p99=120.0, second=300.0, validation=9000.0)
+    _verdict(r)
+    assert [t["met"] for t in r["targets"]] == [True, True, True, True]
+    assert "mongodb inserts" in r["bottleneck"]
+    assert "secantusd at 93%" in r["bottleneck"]
+    out = io.StringIO()
+    table(r, out)
+    assert "| one | 300 | 0.90 |" in out.getvalue()
+    assert "**no**" not in out.getvalue()
+    orjson.dumps(r)  # everything in the results is JSON
+
+
+def test_verdict_reports_each_missed_target() -> None:
+    r = results(ratio=0.7, p99=650.0, second=250.0, validation=4000.0)
+    _verdict(r)
+    assert [t["met"] for t in r["targets"]] == [False, False, False, False]
+    out = io.StringIO()
+    table(r, out)
+    assert out.getvalue().count("**no**") == 4
