@@ -1,8 +1,8 @@
 """The live feed: one reader of ``news:stored`` fanned out to every SSE client.
 
-A single task tails the stream (XREAD) and looks each stored story up once; every
-connected client has a queue and its own query, matched in Python with the same
-semantics as the database filter. A client that reconnects with
+A single task tails the stream (XREAD) and looks up the stored stories of each
+read in one query; every connected client has a queue and its own query, matched
+in Python with the same semantics as the database filter. A client that reconnects with
 ``Last-Event-ID`` first replays the stream from that id (XRANGE), then continues
 with live events, skipping any it has already sent: no gaps, no repeats.
 """
@@ -94,10 +94,14 @@ class LiveHub:
                     last = await self.tip()
                 rows: Any = await self._redis.xread({streams.STORED: last}, block=1000, count=100)
                 for _, entries in rows or []:
-                    for raw_id, fields in entries:
-                        last = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-                        if self._subs:
-                            await self._dispatch(last, fields)
+                    batch = [
+                        (raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id), fields)
+                        for raw_id, fields in entries
+                    ]
+                    if batch and self._subs:
+                        await self._dispatch(batch)
+                    if batch:
+                        last = batch[-1][0]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis or Mongo hiccup: log, back off, go on
@@ -105,17 +109,26 @@ class LiveHub:
                 last = None
                 await asyncio.sleep(1.0)
 
-    async def _dispatch(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
-        event = orjson.loads(fields[streams.EVENT_FIELD.encode()])
-        doc = await self._doc(event["item_id"])
-        if doc is None:
-            return
-        for sub in list(self._subs):
-            if sub.matches(doc):
-                try:
-                    sub.queue.put_nowait((entry_id, doc))
-                except asyncio.QueueFull:
-                    sub.overflowed = True
+    async def _dispatch(self, batch: list[tuple[str, dict[bytes, bytes]]]) -> None:
+        """Look up the stories of a batch of announcements in one query, then hand
+        each, in stream order, to every client whose query it matches."""
+        item_ids = [orjson.loads(f[streams.EVENT_FIELD.encode()])["item_id"] for _, f in batch]
+        docs = {
+            doc["_id"]: doc
+            async for doc in self._items.find(
+                {"_id": {"$in": list(set(item_ids))}}, LIVE_PROJECTION
+            )
+        }
+        for (entry_id, _), item_id in zip(batch, item_ids, strict=True):
+            doc = docs.get(item_id)
+            if doc is None:
+                continue
+            for sub in list(self._subs):
+                if sub.matches(doc):
+                    try:
+                        sub.queue.put_nowait((entry_id, doc))
+                    except asyncio.QueueFull:
+                        sub.overflowed = True
 
     async def follow(
         self, sub: Subscription, after: str

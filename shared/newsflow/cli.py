@@ -207,7 +207,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         items=args.items,
         batch_size=args.batch_size,
         storage_items=args.stage_items,
-        ceiling_items=args.stage_items,
         latency_seconds=args.latency_seconds,
         gateway_sizes=tuple(int(s) for s in args.gateway_sizes.split(",") if s.strip()),
         out=Path(args.out),
@@ -302,8 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--stage-items",
         type=int,
-        default=5_000,
-        help="documents for the storage stage and the raw MongoDB ceiling",
+        default=2_000,
+        help="items for the storage stage alone (the other stages take all items)",
     )
     bench.add_argument("--latency-seconds", type=float, default=15.0, help="per load level")
     bench.add_argument("--gateway-sizes", default="1000,10000", help="stories, comma-separated")

@@ -103,8 +103,9 @@ QUERIES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-async def timed(fn: Callable[[], Awaitable[Any]], requests: int) -> list[float]:
-    await fn()  # warm up
+async def timed(fn: Callable[[], Awaitable[Any]], requests: int, warm_up: bool) -> list[float]:
+    if warm_up:
+        await fn()
     samples = []
     for _ in range(requests):
         started = time.perf_counter()
@@ -118,7 +119,7 @@ def percentile(samples: list[float], q: int) -> float:
 
 
 async def measure(
-    gateway: str, url: str, database: str, requests: int
+    gateway: str, url: str, database: str, requests: int, *, warm_up: bool = True
 ) -> dict[str, dict[str, float | bool]]:
     """Per query: p50/p99 and requests/s through the gateway and direct, the ratio
     of the p50s, and whether the gateway is within the target."""
@@ -143,8 +144,8 @@ async def measure(
                     .to_list()
                 )
 
-            gw = await timed(via_gateway, requests)
-            db = await timed(direct, requests)
+            gw = await timed(via_gateway, requests, warm_up)
+            db = await timed(direct, requests, warm_up)
             g50, d50 = percentile(gw, 50), percentile(db, 50)
             results[name] = {
                 "gateway_p50_ms": round(g50, 2),

@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient, WriteConcern
 from redis.asyncio import Redis
 
-from newsflow.events import ItemEnriched, parse_event
 from newsflow.mongo import ITEM_INDEXES, ITEMS
 from newsflow.tagging import Tagger
 from newsflow.worker import Done, Entry
@@ -83,10 +82,19 @@ def prepare(payloads: Sequence[bytes], tagger: Tagger) -> Prepared:
     ingest_in = [{"item": p.decode()} for p in payloads]
     ingested = _outputs(ingest_batch(_entries(ingest_in), now=now))
     enriched = _outputs([o for o, _ in enrich_batch(_entries(ingested), tagger)])
-    repo = InMemoryStoryRepository()
+    repo = _Keeping()
     stored = _outputs(asyncio.run(_store_all(_entries(enriched), repo)))
-    documents = [repo.docs[parse_event(ItemEnriched, f).item.id] for f in enriched]
-    return Prepared(ingest_in, ingested, enriched, stored, documents)
+    # Every bench item is its own story, so the documents come in item order.
+    return Prepared(ingest_in, ingested, enriched, stored, list(repo.docs.values()))
+
+
+class _Keeping(InMemoryStoryRepository):
+    """Keeps the documents as built (no defensive copies: nothing else holds them)."""
+
+    async def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
+        existed = {d["_id"] for d in docs if d["_id"] in self.docs}
+        self.docs.update((d["_id"], d) for d in docs if d["_id"] not in existed)
+        return existed
 
 
 async def _store_all(entries: Sequence[Entry], repo: InMemoryStoryRepository) -> list[Any]:
