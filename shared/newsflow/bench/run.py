@@ -188,7 +188,7 @@ def _ceilings_and_stages(
         "slowest": slowest,
     }
     bar.phase("each stage alone", 1)
-    servers.drop_database("bench_stage")
+    servers.fresh_database("bench_stage")
     costs = stages.stage_costs(
         prepared,
         tagger,
@@ -216,7 +216,7 @@ def _pipeline_runs(
     for index, (name, replicas) in enumerate(CONFIGS.items()):
         database = f"bench_pipeline_{index}"
         servers.flush_redis()
-        servers.drop_database(database)
+        servers.fresh_database(database)
         stack = Stack(servers, database, replicas, workdir / "logs", options.batch_size)
         bar.phase(f"starting the stack: {name}", 1)
         stack.start()
@@ -273,6 +273,7 @@ def _latency_runs(
 
 def _gateway(servers: Servers, tagger: Tagger, size: int, workdir: Path, bar: Bar) -> Any:
     database = f"bench_gateway_{size}"
+    servers.fresh_database(database)
     asyncio.run(gateway_bench.load(servers.mongodb_url, database, size, tagger))
     bar.update(1)
     stack = Stack(servers, database, {}, workdir / "logs")
