@@ -198,10 +198,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     try:
-        from newsflow.bench.run import BenchOptions, run_bench
+        from newsflow.bench.run import BenchOptions, render, run_bench
     except ImportError as exc:  # matplotlib, psutil or rich missing
         sys.stderr.write(f"newsflow bench needs the 'bench' extra (make install): {exc}\n")
         return 2
+    if args.render:
+        results = render(Path(args.render))
+        return 0 if all(t["met"] for t in results["targets"]) else 1
     settings = ServiceSettings()
     options = BenchOptions(
         items=args.items,
@@ -307,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--latency-seconds", type=float, default=15.0, help="per load level")
     bench.add_argument("--gateway-sizes", default="1000,10000", help="stories, comma-separated")
     bench.add_argument("--out", default="bench-results", help="where latest.json/png go")
+    bench.add_argument(
+        "--render",
+        metavar="JSON",
+        help="measure nothing: judge and print a saved latest.json again, redraw its PNG",
+    )
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -92,7 +92,12 @@ def test_verdict_meets_targets_and_names_the_bottleneck() -> None:
     _verdict(r)
     assert [t["met"] for t in r["targets"]] == [True, True, True, True]
     assert "mongodb inserts" in r["bottleneck"]
-    assert "secantusd at 93%" in r["bottleneck"]
+    assert "secantusd used 93% of one core" in r["bottleneck"]
+    # 1000/3.1 = 323/s for secantusd, 1000/0.4 = 2,500/s for storage: about 8x
+    assert (
+        "The limit is secantusd; the next bottleneck would be storage-1, at about 8x"
+        in (r["bottleneck"])
+    )
     out = io.StringIO()
     table(r, out)
     assert "| one | 300 | 0.90 |" in out.getvalue()
@@ -107,3 +112,17 @@ def test_verdict_reports_each_missed_target() -> None:
     out = io.StringIO()
     table(r, out)
     assert out.getvalue().count("**no**") == 4
+
+
+def test_render_judges_a_saved_run_again_and_redraws_its_chart(tmp_path: Any) -> None:
+    from newsflow.bench.run import render
+
+    saved = results(ratio=0.85, p99=100.0, second=310.0, validation=9000.0)
+    path = tmp_path / "latest.json"
+    path.write_bytes(orjson.dumps(saved))
+    out = io.StringIO()
+    again = render(path, out)
+    assert all(t["met"] for t in again["targets"])
+    assert orjson.loads(path.read_bytes())["targets"] == again["targets"]
+    assert (tmp_path / "latest.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Bottleneck:" in out.getvalue()

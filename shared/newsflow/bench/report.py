@@ -52,10 +52,15 @@ def table(results: dict[str, Any], out: TextIO) -> None:
     """The figures as Markdown tables (readable in a terminal and in the README)."""
     w = out.write
     m = results["machine"]
+    servers = results["servers"]
+    mongo = (
+        f"SecantusDB (reports MongoDB {servers['mongodb_wire_server']})"
+        if servers.get("mongodb_embedded") == "True"
+        else f"MongoDB {servers['mongodb_wire_server']}"
+    )
     w(
         f"Machine: {m['cores']} cores ({m['cpu']}), Python {m['python']}, "
-        f"Redis {results['servers']['redis']}, MongoDB wire server "
-        f"{results['servers']['mongodb_wire_server']}; {results['settings']['items']:,} items "
+        f"Redis {results['servers']['redis']}, {mongo}; {results['settings']['items']:,} items "
         f"of {results['settings']['item_bytes']:,} bytes on average, batches of "
         f"{results['settings']['batch_size']}.\n\n"
     )

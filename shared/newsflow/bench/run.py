@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import shutil
 import sys
 import tempfile
@@ -147,6 +148,16 @@ def run_bench(options: BenchOptions, out: Any = sys.stdout) -> dict[str, Any]:
     finally:
         servers.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def render(path: Path, out: Any = sys.stdout) -> dict[str, Any]:
+    """Judge and print a saved run again, and redraw its chart: no measuring."""
+    results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    _verdict(results)
+    report.write_json(results, path)
+    report.chart(results, path.with_suffix(".png"))
+    report.table(results, out)
+    return results
 
 
 def _ceilings_and_stages(
@@ -358,19 +369,29 @@ def _verdict(results: dict[str, Any]) -> None:
 
 
 def _bottleneck(results: dict[str, Any]) -> str:
-    """The busiest process in the pipeline runs, next to the slowest ceiling."""
-    lines = []
-    for name, run in results["pipeline"].items():
-        busiest = max(run["cpu_share"], key=lambda p: run["cpu_share"][p])
-        lines.append(
-            f"with {name}, the busiest process was {busiest} at "
-            f"{run['cpu_share'][busiest]:.0%} of one core"
-        )
+    """Which process limits the pipeline, and which would limit it next.
+
+    A process's CPU seconds per 1,000 items say how many items per second it could
+    handle at one full core; the lowest such figure is the limit, the next lowest
+    is where the bottleneck moves once the first is lifted.
+    """
     slowest = results["ceilings"]["slowest"]
     rate = results["ceilings"]["items_per_second"][slowest]
+    parts = [f"the slowest raw ceiling is {slowest} at {rate:,.0f} items/s"]
+    for name, run in results["pipeline"].items():
+        share = run["cpu_share"]
+        busiest = max(share, key=lambda p: share[p])
+        parts.append(f"with {name}, {busiest} used {share[busiest]:.0%} of one core")
+    first = next(iter(results["pipeline"].values()))
+    at_full_core = sorted(
+        (1000 / cost, proc) for proc, cost in first["cpu_seconds_per_1000"].items() if cost > 0
+    )
+    ranking = ", ".join(f"{proc} {items:,.0f}/s" for items, proc in at_full_core[:4])
     return (
-        f"the slowest raw ceiling is {slowest} at {rate:,.0f} items/s; "
-        + "; ".join(lines)
-        + ". A process near 100 % of one core is the limit: it cannot go faster, and "
-        "a second replica of another service does not help."
+        "; ".join(parts)
+        + ". Items/s each process could handle at one full core (one replica each): "
+        + ranking
+        + f". The limit is {at_full_core[0][1]}; the next bottleneck would be "
+        f"{at_full_core[1][1]}, at about {at_full_core[1][0] / at_full_core[0][0]:.0f}x "
+        "the present throughput."
     )
