@@ -3,8 +3,8 @@ directly with the driver, in the same run, on the same database.
 
 N realistic stories (built with the pipeline's own normaliser, tagger and merge,
 spread over six years) are loaded straight into a fresh database, the gateway
-runs as a real process on it, and each query is timed sequentially through both
-paths. The embedded SecantusDB is slow on large sorts, so absolute numbers say
+runs as a real process on it, and each query is timed through both paths in
+turn, one request at a time. The embedded SecantusDB is slow on large sorts, so absolute numbers say
 little about production; the ratio and the overhead in milliseconds are the point.
 The target is the gateway within +20 % + 2 ms of the direct query.
 """
@@ -103,14 +103,23 @@ QUERIES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-async def timed(fn: Callable[[], Awaitable[Any]], requests: int, warm_up: bool) -> list[float]:
+async def timed(
+    a: Callable[[], Awaitable[Any]],
+    b: Callable[[], Awaitable[Any]],
+    requests: int,
+    warm_up: bool,
+) -> tuple[list[float], list[float]]:
+    """Time ``a`` and ``b`` alternately, so both see the same server conditions
+    (SecantusDB's speed drifts over tens of seconds, with its checkpoints)."""
     if warm_up:
-        await fn()
-    samples = []
+        await a()
+        await b()
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(requests):
-        started = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - started) * 1000)
+        for fn, out in ((a, samples[0]), (b, samples[1])):
+            started = time.perf_counter()
+            await fn()
+            out.append((time.perf_counter() - started) * 1000)
     return samples
 
 
@@ -144,8 +153,7 @@ async def measure(
                     .to_list()
                 )
 
-            gw = await timed(via_gateway, requests, warm_up)
-            db = await timed(direct, requests, warm_up)
+            gw, db = await timed(via_gateway, direct, requests, warm_up)
             g50, d50 = percentile(gw, 50), percentile(db, 50)
             results[name] = {
                 "gateway_p50_ms": round(g50, 2),
