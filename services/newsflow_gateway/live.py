@@ -112,15 +112,21 @@ class LiveHub:
     async def _dispatch(self, batch: list[tuple[str, dict[bytes, bytes]]]) -> None:
         """Look up the stories of a batch of announcements in one query, then hand
         each, in stream order, to every client whose query it matches."""
-        item_ids = [orjson.loads(f[streams.EVENT_FIELD.encode()])["item_id"] for _, f in batch]
+        item_ids: list[str | None] = []
+        for entry_id, fields in batch:
+            try:
+                item_ids.append(orjson.loads(fields[streams.EVENT_FIELD.encode()])["item_id"])
+            except (KeyError, TypeError, orjson.JSONDecodeError):
+                log.warning("live feed: skipping malformed entry %s on news:stored", entry_id)
+                item_ids.append(None)
         docs = {
             doc["_id"]: doc
             async for doc in self._items.find(
-                {"_id": {"$in": list(set(item_ids))}}, LIVE_PROJECTION
+                {"_id": {"$in": list({i for i in item_ids if i})}}, LIVE_PROJECTION
             )
         }
         for (entry_id, _), item_id in zip(batch, item_ids, strict=True):
-            doc = docs.get(item_id)
+            doc = docs.get(item_id) if item_id else None
             if doc is None:
                 continue
             for sub in list(self._subs):

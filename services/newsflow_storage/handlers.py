@@ -6,11 +6,18 @@ already exist go one by one through the optimistic read-merge-write path.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 
 from pydantic import ValidationError
-from pymongo.errors import AutoReconnect, ConnectionFailure, ExecutionTimeout, NetworkTimeout
+from pymongo.errors import (
+    AutoReconnect,
+    BulkWriteError,
+    ConnectionFailure,
+    ExecutionTimeout,
+    NetworkTimeout,
+)
 
 from newsflow.events import ItemEnriched, ItemStored, parse_event
 from newsflow.worker import Done, Entry, Failed, Outcome, TransientError
@@ -71,12 +78,18 @@ async def store_batch(entries: Sequence[Entry], repo: StoryRepository) -> list[O
     events = [_parse(entry) for entry in entries]
     valid = [(i, e) for i, e in enumerate(events) if isinstance(e, ItemEnriched)]
     fast: list[StoreResult | None] = [None] * len(valid)
+    bulk_failed = False
     try:
         fast = await insert_new_stories(repo, [(e.item, e.tags) for _, e in valid])
     except TRANSIENT as exc:
         raise TransientError(str(exc)) from exc
+    except BulkWriteError as exc:
+        # Written, but not durably (a write concern error): retry the whole batch.
+        # The retry counts as a redelivery, so what was written is announced.
+        raise TransientError(f"bulk insert not confirmed: {exc}") from exc
     except Exception:
         log.exception("bulk insert failed; storing the batch one entry at a time")
+        bulk_failed = True
     done: dict[int, Outcome] = {
         i: _announce(entries[i], event, result)
         for (i, event), result in zip(valid, fast, strict=True)
@@ -90,6 +103,10 @@ async def store_batch(entries: Sequence[Entry], repo: StoryRepository) -> list[O
         elif i in done:
             outcomes.append(done[i])
         else:
+            if bulk_failed:
+                # Part of the bulk insert may have gone through: a copy found
+                # already stored must still be announced, as on a redelivery.
+                entry = dataclasses.replace(entry, redelivered=True)
             try:
                 outcomes.append(await store_one(entry, event, repo))
             except TransientError:

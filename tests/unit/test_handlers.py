@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, BulkWriteError
 
 from newsflow.events import ItemEnriched, ItemIngested, ItemStored
 from newsflow.normalise import normalise
@@ -153,6 +153,64 @@ async def test_storage_a_refused_document_fails_alone() -> None:
     assert isinstance(bad, Failed)
     assert "refused" in bad.error
     assert list(repo.docs) == [batch[0].item.id]
+
+
+class WritesThenFails(InMemoryStoryRepository):
+    """Writes the whole bulk insert, then reports an error (as a server can)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    async def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
+        await super().insert_new(docs)
+        raise self.error
+
+
+async def test_storage_unconfirmed_bulk_write_retries_the_batch() -> None:
+    unconfirmed = BulkWriteError({"writeErrors": [], "writeConcernErrors": [{"code": 64}]})
+    repo = WritesThenFails(unconfirmed)
+    with pytest.raises(TransientError):
+        await store_batch([entry(copy_of("ODIHR").to_fields())], repo)
+    # The worker retries a transient failure as a redelivery: the copy, already
+    # written, is announced then.
+    (retried,) = await store_batch(
+        [entry(copy_of("ODIHR").to_fields(), redelivered=True)], InMemoryStoryRepository()
+    )
+    assert isinstance(retried, Done)
+    assert retried.outputs
+
+
+async def test_storage_bulk_failure_after_a_partial_write_still_announces() -> None:
+    repo = WritesThenFails(RuntimeError("connection reset mid-reply"))
+    batch = [copy_of("ODIHR", "One"), copy_of("ODIHR", "Two")]
+    outcomes = await store_batch(
+        [entry(e.to_fields(), f"{i}-0") for i, e in enumerate(batch)], repo
+    )
+    assert all(isinstance(o, Done) and len(o.outputs) == 1 for o in outcomes)
+    assert len(repo.docs) == 2
+
+
+async def test_storage_same_copy_twice_in_a_batch_is_stored_and_announced_once() -> None:
+    repo = CountingRepository()
+    event = copy_of("ODIHR")
+    first, second = await store_batch(
+        [entry(event.to_fields(), "1-0"), entry(event.to_fields(), "2-0")], repo
+    )
+    assert isinstance(first, Done)
+    assert len(first.outputs) == 1
+    assert second == Done()
+    assert len(repo.docs[event.item.id]["copies"]) == 1
+
+
+async def test_storage_redelivered_copy_of_a_stored_story_is_announced_again() -> None:
+    repo = CountingRepository()
+    event = copy_of("ODIHR")
+    await store_batch([entry(event.to_fields())], repo)
+    (again,) = await store_batch([entry(event.to_fields(), redelivered=True)], repo)
+    assert isinstance(again, Done)
+    assert len(again.outputs) == 1
+    assert len(repo.docs) == 1
 
 
 class DownRepository(InMemoryStoryRepository):

@@ -1,0 +1,69 @@
+"""The live hub's fan-out, with a fake collection: no Redis, no MongoDB."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from newsflow_gateway.live import LiveHub, Subscription
+from newsflow_gateway.query import Filters, TextQuery
+
+
+class FakeItems:
+    """Answers ``find({"_id": {"$in": ids}})`` from a dict, and counts the queries."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
+        self.docs = docs
+        self.queries: list[list[str]] = []
+
+    def find(self, query: dict[str, Any], projection: dict[str, Any]) -> AsyncIterator[Any]:
+        ids = list(query["_id"]["$in"])
+        self.queries.append(ids)
+
+        async def rows() -> AsyncIterator[dict[str, Any]]:
+            for i in ids:
+                if i in self.docs:
+                    yield self.docs[i]
+
+        return rows()
+
+
+def stored(item_id: str) -> dict[bytes, bytes]:
+    return {b"event": orjson.dumps({"item_id": item_id})}
+
+
+async def test_one_query_per_read_stream_order_and_bad_entries_skipped() -> None:
+    items = FakeItems(
+        {
+            "a": {"_id": "a", "topic_ids": ["elections"], "terms": []},
+            "b": {"_id": "b", "topic_ids": ["policing"], "terms": []},
+            "c": {"_id": "c", "topic_ids": ["elections"], "terms": []},
+        }
+    )
+    hub = LiveHub(redis=None, items=items)  # type: ignore[arg-type]
+    everything = Subscription(filters=Filters(), text=TextQuery())
+    elections = Subscription(filters=Filters(topic=["elections"]), text=TextQuery())
+    hub._subs.update({everything, elections})
+    await hub._dispatch(
+        [
+            ("1-0", stored("c")),
+            ("2-0", {b"event": b"{not json"}),  # malformed: skipped, not fatal
+            ("3-0", stored("gone")),  # announced, but no longer stored
+            ("4-0", stored("b")),
+            ("5-0", stored("a")),
+        ]
+    )
+    assert len(items.queries) == 1
+    assert sorted(items.queries[0]) == ["a", "b", "c", "gone"]
+
+    def drain(sub: Subscription) -> list[tuple[str, str]]:
+        out = []
+        while not sub.queue.empty():
+            entry_id, doc = sub.queue.get_nowait()
+            out.append((entry_id, doc["_id"]))
+        return out
+
+    assert drain(everything) == [("1-0", "c"), ("4-0", "b"), ("5-0", "a")]
+    assert drain(elections) == [("1-0", "c"), ("5-0", "a")]
