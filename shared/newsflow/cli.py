@@ -205,6 +205,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.render:
         results = render(Path(args.render))
         return 0 if all(t["met"] for t in results["targets"]) else 1
+    if "REDIS_URL" in os.environ and not args.allow_flush:
+        sys.stderr.write(
+            "newsflow bench: REDIS_URL is set. The bench empties that Redis database "
+            "(FLUSHDB) and runs its own services on its news:* streams; point it at a "
+            "Redis nothing else uses and pass --allow-flush, or unset REDIS_URL to use "
+            "an embedded one.\n"
+        )
+        return 2
     settings = ServiceSettings()
     options = BenchOptions(
         items=args.items,
@@ -310,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--latency-seconds", type=float, default=15.0, help="per load level")
     bench.add_argument("--gateway-sizes", default="1000,10000", help="stories, comma-separated")
     bench.add_argument("--out", default="bench-results", help="where latest.json/png go")
+    bench.add_argument(
+        "--allow-flush",
+        action="store_true",
+        help="with REDIS_URL: allow the bench to empty that Redis database",
+    )
     bench.add_argument(
         "--render",
         metavar="JSON",

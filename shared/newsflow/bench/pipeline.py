@@ -93,6 +93,8 @@ async def throughput(
 @dataclass(frozen=True)
 class Latency:
     offered_per_second: float
+    #: The rate the XADDs actually went out at (the producer may fall behind).
+    sent_per_second: float
     sent: int
     received: int
     samples_ms: list[float]
@@ -107,6 +109,7 @@ class Latency:
     def summary(self) -> dict[str, Any]:
         return {
             "offered_items_per_second": round(self.offered_per_second, 1),
+            "sent_items_per_second": round(self.sent_per_second, 1),
             "sent": self.sent,
             "received": self.received,
             "p50_ms": round(self.percentile(50), 1),
@@ -126,7 +129,7 @@ async def _follow(gateway: str, arrived: dict[str, float], ready: asyncio.Event)
         ready.set()
         async for line in response.aiter_lines():
             if line.startswith("data: "):
-                arrived.setdefault(orjson.loads(line[6:])["id"], time.time())
+                arrived.setdefault(orjson.loads(line[6:])["id"], time.perf_counter())
 
 
 async def latency(
@@ -153,10 +156,11 @@ async def latency(
             delay = start + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            sent[story_id] = time.time()
+            sent[story_id] = time.perf_counter()
             await redis.xadd(streams.INGEST, {streams.ITEM_FIELD: payload})
             if progress and i % 50 == 0:
                 progress(len(arrived), len(items))
+        offered_for = time.perf_counter() - start
         deadline = time.monotonic() + drain_timeout
         while len(arrived.keys() & sent.keys()) < len(sent) and time.monotonic() < deadline:
             if follower.done():
@@ -170,4 +174,5 @@ async def latency(
             await follower
         await redis.aclose()
     samples = [(arrived[k] - t) * 1000 for k, t in sent.items() if k in arrived]
-    return Latency(rate, len(sent), len(samples), sorted(samples))
+    achieved = len(sent) / offered_for if offered_for > 0 else float(len(sent))
+    return Latency(rate, achieved, len(sent), len(samples), sorted(samples))

@@ -90,11 +90,12 @@ def table(results: dict[str, Any], out: TextIO) -> None:
             else:
                 cells.append("")
         w(f"| {proc} | " + " | ".join(cells) + " |\n")
-    w("\n| latency, XADD to the gateway's live feed | offered items/s | p50 ms | p95 ms | ")
-    w("p99 ms | received |\n|---|---:|---:|---:|---:|---:|\n")
+    w("\n| latency, XADD to the gateway's live feed | offered / sent items/s | p50 ms | ")
+    w("p95 ms | p99 ms | received |\n|---|---:|---:|---:|---:|---:|\n")
     for run in results["latency"]:
         w(
-            f"| {run['load']:.0%} of throughput | {run['offered_items_per_second']} | "
+            f"| {run['load']:.0%} of throughput | {run['offered_items_per_second']} / "
+            f"{run.get('sent_items_per_second', '')} | "
             f"{run['p50_ms']} | {run['p95_ms']} | {run['p99_ms']} | "
             f"{run['received']}/{run['sent']} |\n"
         )
@@ -102,7 +103,7 @@ def table(results: dict[str, Any], out: TextIO) -> None:
         queries = run["queries"]
         w(
             f"\n| gateway, {int(size):,} stories, {run['requests_per_query']} requests per "
-            "query and path | gateway p50 / p99 ms | req/s | "
+            "query and path | gateway p50 / p99 ms | req/s, one client | "
             "direct p50 / p99 ms | ratio | within +20 % + 2 ms |\n"
             "|---|---:|---:|---:|---:|---|\n"
         )

@@ -103,12 +103,17 @@ def start_servers(workdir: Path, redis_url: str | None, mongodb_url: str | None)
     """The given URLs, or embedded servers in ``workdir`` (Redis without AOF: the
     bench measures the pipeline, and ``newsflow run`` fsyncs only once a second)."""
     owned: list[embedded.EmbeddedServer] = []
-    if not redis_url:
-        owned.append(embedded.start_redis(workdir / "redis", appendonly=False))
-        redis_url = owned[-1].url
-    if not mongodb_url:
-        owned.append(embedded.start_secantus(workdir / "mongo-0"))
-        mongodb_url = owned[-1].url
+    try:
+        if not redis_url:
+            owned.append(embedded.start_redis(workdir / "redis", appendonly=False))
+            redis_url = owned[-1].url
+        if not mongodb_url:
+            owned.append(embedded.start_secantus(workdir / "mongo-0"))
+            mongodb_url = owned[-1].url
+    except BaseException:
+        for server in owned:
+            server.stop()
+        raise
     return Servers(redis_url=redis_url, mongodb_url=mongodb_url, owned=owned, workdir=workdir)
 
 
