@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient, WriteConcern
 from redis.asyncio import Redis
 
+from newsflow.bench.pipeline import Progress
 from newsflow.mongo import ITEM_INDEXES, ITEMS
 from newsflow.tagging import Tagger
 from newsflow.worker import Done, Entry
@@ -34,7 +35,6 @@ from newsflow_storage.handlers import store_batch
 from newsflow_storage.repository import InMemoryStoryRepository, MongoStoryRepository
 
 Fields = dict[str, Any]
-Progress = Callable[[int, int], None]
 DURABLE = WriteConcern(w="majority", j=True)  # as the storage service writes
 T = TypeVar("T")
 
