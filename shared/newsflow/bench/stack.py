@@ -23,7 +23,7 @@ import redis as redis_sync
 from pymongo import MongoClient
 
 from newsflow import embedded
-from newsflow.runner import MODULES
+from newsflow.runner import MODULES, service_env
 
 
 @dataclass
@@ -135,16 +135,15 @@ class Stack:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def _env(self, **extra: str) -> dict[str, str]:
-        env = dict(os.environ)
+        env = service_env(
+            os.environ, redis_url=self.servers.redis_url, mongodb_url=self.servers.mongodb_url
+        )
         env.update(
-            REDIS_URL=self.servers.redis_url,
-            MONGODB_URL=self.servers.mongodb_url,
             MONGODB_DATABASE=self.database,
             NEWSFLOW_LOG_LEVEL="WARNING",
             NEWSFLOW_BATCH_SIZE=str(self.batch_size),
             # The bench pushes 20,000 items at once; readiness by lag is not the point.
             NEWSFLOW_READY_MAX_LAG="1000000",
-            PYTHONUNBUFFERED="1",
         )
         env.update(extra)
         return env
