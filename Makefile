@@ -10,11 +10,11 @@ STAMP  := $(VENV)/.installed-stamp
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev,bench]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./tools
 	@touch $@
 
 ## Start the whole stack on embedded Redis and SecantusDB, load the sample newsroom.
@@ -32,8 +32,8 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared services
-	$(BIN)/bandit --quiet --recursive shared services --severity-level high
+	$(BIN)/mypy shared services tools
+	$(BIN)/bandit --quiet --recursive shared services tools --severity-level high
 	@$(MAKE) --no-print-directory audit
 
 ## Known-vulnerability audit of the installed dependencies. It needs PyPI's JSON
@@ -46,7 +46,7 @@ audit: install
 	exit $$code
 
 typecheck: install
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services tools
 
 ## Longer fault-injection and load runs than `make test` has time for.
 soak: install

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import redis as redis_sync
 
-from newsflow import embedded
+from newsflow_tools import embedded
 
 SAMPLE = (
     Path(__file__).resolve().parents[1]
-    / "shared"
-    / "newsflow"
+    / "tools"
+    / "newsflow_tools"
     / "data"
-    / ("osce-newsroom-sample.txt")
+    / "osce-newsroom-sample.txt"
 )
 
 

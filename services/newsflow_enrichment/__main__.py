@@ -1,6 +1,6 @@
 """Entry point: ``python -m newsflow_enrichment``."""
 
-from newsflow.service import run_worker
+from newsflow.runtime.service import run_worker
 from newsflow_enrichment.app import create_worker
 from newsflow_enrichment.settings import EnrichmentSettings
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from faststream.redis import RedisBroker
 
 from newsflow import streams
-from newsflow.metrics import WorkerMetrics
-from newsflow.tagging import Tagger
-from newsflow.taxonomy import load_taxonomy
-from newsflow.worker import Entry, Outcome, Worker, build_worker
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import load_taxonomy
+from newsflow.runtime.metrics import WorkerMetrics
+from newsflow.runtime.worker import Entry, Outcome, Worker, build_worker
 from newsflow_enrichment.handlers import enrich_batch
 from newsflow_enrichment.settings import EnrichmentSettings
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.tags import Tags
 from newsflow.events import ItemEnriched, ItemIngested, parse_event
-from newsflow.tagging import Tagger
-from newsflow.tags import Tags
-from newsflow.worker import Done, Entry, Failed, Outcome
+from newsflow.runtime.worker import Done, Entry, Failed, Outcome
 
 log = logging.getLogger("newsflow.enrichment")
 

@@ -2,7 +2,7 @@
 
 import uvicorn
 
-from newsflow.service import configure_logging, load_settings
+from newsflow.runtime.service import configure_logging, load_settings
 from newsflow_gateway.app import create_app
 from newsflow_gateway.settings import GatewaySettings
 

@@ -11,10 +11,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from newsflow import __version__
-from newsflow.mongo import ITEMS, create_mongo_client, ensure_indexes
-from newsflow.redis_factory import create_redis
-from newsflow.tagging import Tagger
-from newsflow.taxonomy import load_taxonomy
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import load_taxonomy
+from newsflow.runtime.mongo import ITEMS, create_mongo_client, ensure_indexes
+from newsflow.runtime.redis_factory import create_redis
 from newsflow_gateway import problems
 from newsflow_gateway.auth import ReadAccess
 from newsflow_gateway.live import LiveHub

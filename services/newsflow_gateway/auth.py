@@ -1,7 +1,7 @@
 """API-key authentication and scopes for the gateway.
 
 Keys arrive as ``Authorization: Bearer nfk_<id>_<secret>``; the id finds the
-stored hash and the secret is compared in constant time (:mod:`newsflow.keys`).
+stored hash and the secret is compared in constant time (:mod:`newsflow.runtime.keys`).
 Publishing always needs a key with the ``publish`` scope; reading needs ``read``
 only when ``read_requires_key`` is set.
 """
@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from newsflow.keys import API_KEYS, ApiKey, parse_key, verify
+from newsflow.runtime.keys import API_KEYS, ApiKey, parse_key, verify
 from newsflow_gateway.deps import StateDep
 from newsflow_gateway.problems import ProblemError
 

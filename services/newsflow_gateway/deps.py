@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from pymongo.asynchronous.collection import AsyncCollection
 
-from newsflow.mongo import ITEMS
-from newsflow.taxonomy import Taxonomy
+from newsflow.domain.taxonomy import Taxonomy
+from newsflow.runtime.mongo import ITEMS
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 

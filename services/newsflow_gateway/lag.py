@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from newsflow import streams
-from newsflow.lag import group_state
+from newsflow.runtime.lag import group_state
 
 CACHE_S = 1.0
 _cache: dict[int, tuple[float, int]] = {}

@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from redis.asyncio import Redis
 
 from newsflow import streams
-from newsflow_gateway.query import Filters, TextQuery
+from newsflow_gateway.search.query import Filters, TextQuery
 
 log = logging.getLogger("newsflow.gateway.live")
 

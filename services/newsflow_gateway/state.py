@@ -9,8 +9,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
-from newsflow.tagging import Tagger
-from newsflow.taxonomy import Taxonomy
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import Taxonomy
 from newsflow_gateway.live import LiveHub
 from newsflow_gateway.settings import GatewaySettings
 

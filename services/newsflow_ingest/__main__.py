@@ -1,6 +1,6 @@
 """Entry point: ``python -m newsflow_ingest``."""
 
-from newsflow.service import run_worker
+from newsflow.runtime.service import run_worker
 from newsflow_ingest.app import create_worker
 from newsflow_ingest.settings import IngestSettings
 

@@ -8,8 +8,8 @@ from faststream.redis import RedisBroker
 
 from newsflow import streams
 from newsflow.events import ItemIngested, utcnow
-from newsflow.redis_factory import create_redis
-from newsflow.worker import Done, Entry, Outcome, Worker, build_worker
+from newsflow.runtime.redis_factory import create_redis
+from newsflow.runtime.worker import Done, Entry, Outcome, Worker, build_worker
 from newsflow_ingest.handlers import apply_idempotency, idempotency_key, ingest_batch
 from newsflow_ingest.settings import IngestSettings
 

@@ -11,10 +11,10 @@ from datetime import datetime
 
 import orjson
 
+from newsflow.domain.normalise import Rejection, normalise
+from newsflow.domain.text import identity_key
 from newsflow.events import FieldError, ItemIngested, ItemRejected
-from newsflow.normalise import Rejection, normalise
-from newsflow.text import identity_key
-from newsflow.worker import Done, Entry, Outcome
+from newsflow.runtime.worker import Done, Entry, Outcome
 
 #: Largest original payload copied into a rejection event.
 MAX_PAYLOAD_ECHO = 64 * 1024

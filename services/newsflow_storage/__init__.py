@@ -1,6 +1,6 @@
 """Storage service: upserts enriched items into MongoDB, one document per story.
 
 Reads ``news:enriched`` (group ``storage``), merges each copy into its story
-(:mod:`newsflow.documents`), and publishes ``ItemStored`` on ``news:stored`` for
+(:mod:`newsflow_storage.merge`), and publishes ``ItemStored`` on ``news:stored`` for
 the gateway's live feed. Entry point: ``python -m newsflow_storage``.
 """

@@ -1,6 +1,6 @@
 """Entry point: ``python -m newsflow_storage``."""
 
-from newsflow.service import run_worker
+from newsflow.runtime.service import run_worker
 from newsflow_storage.app import create_worker
 from newsflow_storage.settings import StorageSettings
 

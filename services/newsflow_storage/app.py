@@ -8,8 +8,8 @@ from faststream.redis import RedisBroker
 from pymongo import WriteConcern
 
 from newsflow import streams
-from newsflow.mongo import ITEMS, create_mongo_client, ensure_indexes
-from newsflow.worker import Entry, Outcome, TransientError, Worker, build_worker
+from newsflow.runtime.mongo import ITEMS, create_mongo_client, ensure_indexes
+from newsflow.runtime.worker import Entry, Outcome, TransientError, Worker, build_worker
 from newsflow_storage.handlers import TRANSIENT, store_batch
 from newsflow_storage.repository import MongoStoryRepository
 from newsflow_storage.settings import StorageSettings

@@ -20,7 +20,7 @@ from pymongo.errors import (
 )
 
 from newsflow.events import ItemEnriched, ItemStored, parse_event
-from newsflow.worker import Done, Entry, Failed, Outcome, TransientError
+from newsflow.runtime.worker import Done, Entry, Failed, Outcome, TransientError
 from newsflow_storage.repository import (
     ConflictError,
     StoreResult,

@@ -22,9 +22,9 @@ from typing import Any, Protocol
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from newsflow.documents import merge
-from newsflow.items import NewsItem
-from newsflow.tags import Tags
+from newsflow.domain.items import NewsItem
+from newsflow.domain.tags import Tags
+from newsflow_storage.merge import merge
 
 MAX_CONFLICT_RETRIES = 20
 

@@ -20,9 +20,9 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from newsflow import streams
-from newsflow.items import NewsItem
+from newsflow.domain.items import NewsItem
+from newsflow.domain.tags import Tags
 from newsflow.streams import EVENT_FIELD
-from newsflow.tags import Tags
 
 
 def utcnow() -> datetime:

@@ -27,7 +27,7 @@
 Every entry on our own streams holds one field, ``event``, whose value is the JSON
 of a versioned event model from :mod:`newsflow.events`. External publishers write
 one field, ``item``, holding a JSON object in the publisher contract
-(:mod:`newsflow.contract`); FastStream's own envelope is accepted as well.
+(:mod:`newsflow.domain.contract`); FastStream's own envelope is accepted as well.
 """
 
 from typing import Final

@@ -23,9 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from newsflow.contract import parse_published_at
-from newsflow.tagging import Tagger
-from newsflow.taxonomy import load_taxonomy
+from newsflow.domain.contract import parse_published_at
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import load_taxonomy
 
 EVALUATION = Path(__file__).resolve().parents[1] / "data" / "evaluation.jsonl"
 TARGET = 20_000  # items per second, one core

@@ -9,7 +9,7 @@ every consumer group:
 - the store holds nothing that was not sent, and no story twice (the gateway's
   listing neither: no id on two pages, ``total`` equal to the store's count);
 - no group (ingest, enrichment, storage) has pending entries, and every group's
-  lag is 0 (computed by :func:`newsflow.status.collect`, since Redis 6.2 has no
+  lag is 0 (computed by :func:`newsflow_tools.status.collect`, since Redis 6.2 has no
   ``lag`` field).
 
 :func:`check` raises ``AssertionError`` naming every violation, so a test polls it
@@ -30,9 +30,10 @@ import httpx
 import orjson
 import redis as redis_sync
 
-from newsflow import status, streams
+from newsflow import streams
+from newsflow.domain.normalise import Rejection, normalise
 from newsflow.events import utcnow
-from newsflow.normalise import Rejection, normalise
+from newsflow_tools import status
 from tests.helpers import eventually
 
 #: Above this many stored stories the gateway is asked for its total only, not paged

@@ -17,8 +17,8 @@ import pytest
 import redis as redis_sync
 from pymongo import MongoClient
 
-from newsflow import embedded
-from newsflow.runner import MODULES
+from newsflow_tools import embedded
+from newsflow_tools.runner import MODULES
 from tests.helpers import eventually
 
 

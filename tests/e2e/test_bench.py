@@ -21,7 +21,7 @@ def test_bench_writes_figures_ratios_and_chart(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "newsflow.cli",
+            "newsflow_tools.cli",
             "bench",
             "--items",
             "400",

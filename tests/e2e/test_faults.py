@@ -36,7 +36,8 @@ import pytest
 import redis as redis_sync
 from prometheus_client.parser import text_string_to_metric_families
 
-from newsflow import embedded, status, streams
+from newsflow import streams
+from newsflow_tools import embedded, status
 from tests.e2e.checker import check, group_problems, settled, story_id
 from tests.e2e.conftest import Stack
 from tests.helpers import eventually
@@ -743,7 +744,7 @@ def burst(pipeline: Shared, count: int) -> dict[str, float]:
     assert split["ingest-1"] >= count, split
     assert split["enrichment-1"] + split["enrichment-2"] >= count, split
     assert split["storage-1"] + split["storage-2"] >= count, split
-    # settled() saw lag 0 and nothing pending in every group (computed by newsflow.status;
+    # settled() saw lag 0 and nothing pending in every group (computed by newsflow_tools.status;
     # the workers' newsflow_group_lag gauge is -1 on Redis 6.2, see test_health.py).
     redis.close()
     return {"count": count, "push_s": round(pushed, 2), "total_s": round(elapsed, 1), **split}

@@ -14,7 +14,7 @@ import jsonschema
 import orjson
 import pytest
 
-from newsflow.formats.newsroom import parse_newsroom
+from newsflow.domain.formats.newsroom import parse_newsroom
 from tests.conftest import SAMPLE
 from tests.e2e.conftest import Stack
 from tests.helpers import eventually

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from newsflow.keys import API_KEYS, create
+from newsflow.runtime.keys import API_KEYS, create
 from tests.e2e.conftest import Stack
 from tests.e2e.test_publishing import GOOD, post, problem
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from newsflow.taxonomy import load_taxonomy
+from newsflow.domain.taxonomy import load_taxonomy
 from tests.e2e.conftest import Stack
 from tests.helpers import eventually
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newsflow.cli", *args],
+        [sys.executable, "-m", "newsflow_tools.cli", *args],
         env=stack.env(),
         capture_output=True,
         text=True,

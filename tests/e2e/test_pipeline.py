@@ -24,7 +24,15 @@ ASSET_TITLE = (
 
 def push_sample(stack: Stack) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newsflow.cli", "push", str(SAMPLE), "--redis-url", stack.redis_url],
+        [
+            sys.executable,
+            "-m",
+            "newsflow_tools.cli",
+            "push",
+            str(SAMPLE),
+            "--redis-url",
+            stack.redis_url,
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from newsflow.keys import API_KEYS, create
+from newsflow.runtime.keys import API_KEYS, create
 from tests.conftest import SAMPLE
 from tests.e2e.conftest import Stack
 from tests.helpers import eventually
@@ -145,7 +145,7 @@ class TestAuth:
 
         def cli(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                [sys.executable, "-m", "newsflow.cli", "keys", *args],
+                [sys.executable, "-m", "newsflow_tools.cli", "keys", *args],
                 capture_output=True,
                 text=True,
                 env=env,
@@ -386,7 +386,7 @@ class TestBadInput:
             [
                 sys.executable,
                 "-m",
-                "newsflow.cli",
+                "newsflow_tools.cli",
                 "push",
                 str(path),
                 "--redis-url",

@@ -6,8 +6,8 @@ import orjson
 import pytest
 import redis as redis_sync
 
-from newsflow.formats.newsroom import parse_newsroom
-from newsflow.publish import push
+from newsflow.domain.formats.newsroom import parse_newsroom
+from newsflow_tools.push import push
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from newsflow import embedded
 from newsflow_storage.repository import MongoStoryRepository
+from newsflow_tools import embedded
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,10 @@ from redis.asyncio import Redis
 
 from newsflow import streams
 from newsflow.events import DeadLetter, ItemIngested, ItemRejected, parse_event
-from newsflow.metrics import WorkerMetrics
-from newsflow.redis_factory import create_broker
+from newsflow.runtime.metrics import WorkerMetrics
+from newsflow.runtime.redis_factory import create_broker
+from newsflow.runtime.worker import Done, Entry, Failed, Outcome, Worker, ensure_group, serve
 from newsflow.settings import WorkerSettings
-from newsflow.worker import Done, Entry, Failed, Outcome, Worker, ensure_group, serve
 from newsflow_ingest.app import create_worker as create_ingest
 from newsflow_ingest.settings import IngestSettings
 from tests.helpers import eventually_async

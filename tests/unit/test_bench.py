@@ -8,13 +8,13 @@ from typing import Any
 
 import orjson
 
-from newsflow.bench.corpus import encode, generate_items
-from newsflow.bench.report import table
-from newsflow.bench.run import _verdict
-from newsflow.contract import PublisherItem
-from newsflow.normalise import normalise
-from newsflow.tagging import Tagger
-from newsflow.taxonomy import load_taxonomy
+from newsflow.domain.contract import PublisherItem
+from newsflow.domain.normalise import normalise
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import load_taxonomy
+from newsflow_tools.bench.corpus import encode, generate_items
+from newsflow_tools.bench.report import table
+from newsflow_tools.bench.run import _verdict
 
 TAXONOMY = load_taxonomy()
 
@@ -144,7 +144,7 @@ def test_a_slow_service_process_misses_the_5000_target() -> None:
 
 
 def test_render_judges_a_saved_run_again_and_redraws_its_chart(tmp_path: Any) -> None:
-    from newsflow.bench.run import render
+    from newsflow_tools.bench.run import render
 
     saved = results(ratio=0.85, p99=100.0, second=310.0, validation=9000.0)
     path = tmp_path / "latest.json"

@@ -6,10 +6,10 @@ import asyncio
 import random
 from datetime import UTC, datetime
 
-from newsflow.documents import merge
-from newsflow.items import NewsItem
-from newsflow.normalise import normalise
-from newsflow.tags import Evidence, Tag, Tags
+from newsflow.domain.items import NewsItem
+from newsflow.domain.normalise import normalise
+from newsflow.domain.tags import Evidence, Tag, Tags
+from newsflow_storage.merge import merge
 from newsflow_storage.repository import InMemoryStoryRepository, store_copy
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

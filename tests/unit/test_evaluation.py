@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from newsflow.evaluation import (
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import load_taxonomy
+from newsflow_tools.evaluation import (
     Score,
     evaluate,
     evaluate_numbered,
@@ -18,8 +20,6 @@ from newsflow.evaluation import (
     run_evaluate,
     run_tag,
 )
-from newsflow.tagging import Tagger
-from newsflow.taxonomy import load_taxonomy
 
 EVALUATION = Path(__file__).resolve().parents[1] / "data" / "evaluation.jsonl"
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from newsflow.domain.normalise import normalise
 from newsflow.events import ALL_EVENTS, Event, ItemIngested, parse_event
-from newsflow.normalise import normalise
 from newsflow.streams import EVENT_FIELD
 
 PINNED = Path(__file__).parent / "event_schemas"

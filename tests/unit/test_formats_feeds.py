@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from newsflow.contract import LIMITS, PublisherItem
-from newsflow.formats.feeds import looks_like_feed, parse_feed
-from newsflow.normalise import normalise
+from newsflow.domain.contract import LIMITS, PublisherItem
+from newsflow.domain.formats.feeds import looks_like_feed, parse_feed
+from newsflow.domain.normalise import normalise
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 KNOWN_TOPICS = frozenset(

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsflow.contract import PublisherItem
-from newsflow.formats.common import ParsedItem, ParseError, ParseResult
-from newsflow.formats.feeds import parse_feed
-from newsflow.formats.jsonl import parse_json, parse_jsonl
-from newsflow.formats.newsroom import parse_newsroom
-from newsflow.formats.ninjs import parse_ninjs
-from newsflow.normalise import Rejection, normalise
+from newsflow.domain.contract import PublisherItem
+from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
+from newsflow.domain.formats.feeds import parse_feed
+from newsflow.domain.formats.jsonl import parse_json, parse_jsonl
+from newsflow.domain.formats.newsroom import parse_newsroom
+from newsflow.domain.formats.ninjs import parse_ninjs
+from newsflow.domain.normalise import Rejection, normalise
 from tests.conftest import SAMPLE
 from tests.unit.test_formats_feeds import ATOM, RSS
 from tests.unit.test_formats_ninjs import PRESS_RELEASE, STATEMENT

@@ -11,9 +11,9 @@ import jsonschema
 import orjson
 import pytest
 
-from newsflow.contract import PublisherItem
-from newsflow.formats.ninjs import looks_like_ninjs, parse_ninjs
-from newsflow.normalise import Rejection, normalise
+from newsflow.domain.contract import PublisherItem
+from newsflow.domain.formats.ninjs import looks_like_ninjs, parse_ninjs
+from newsflow.domain.normalise import Rejection, normalise
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SCHEMA = Path(__file__).parents[1] / "data" / "ninjs-schema_2.2.json"

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pymongo.errors import AutoReconnect, BulkWriteError
 
+from newsflow.domain.normalise import normalise
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import load_taxonomy
 from newsflow.events import ItemEnriched, ItemIngested, ItemStored
-from newsflow.normalise import normalise
-from newsflow.tagging import Tagger
-from newsflow.taxonomy import load_taxonomy
-from newsflow.worker import Done, Entry, Failed, TransientError
+from newsflow.runtime.worker import Done, Entry, Failed, TransientError
 from newsflow_enrichment.handlers import enrich_batch
 from newsflow_ingest.handlers import apply_idempotency, ingest_batch
 from newsflow_storage.handlers import store_batch

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from newsflow_gateway.live import LiveHub, Subscription
-from newsflow_gateway.query import Filters, TextQuery
+from newsflow_gateway.search.query import Filters, TextQuery
 
 
 class FakeItems:

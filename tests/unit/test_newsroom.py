@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsflow.formats.newsroom import parse_newsroom
+from newsflow.domain.formats.newsroom import parse_newsroom
 from tests.conftest import SAMPLE
 
 

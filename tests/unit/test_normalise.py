@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from newsflow.contract import LIMITS, parse_published_at
-from newsflow.normalise import Rejection, canonical_url, decode_entry, normalise, story_id
+from newsflow.domain.contract import LIMITS, parse_published_at
+from newsflow.domain.normalise import Rejection, canonical_url, decode_entry, normalise, story_id
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

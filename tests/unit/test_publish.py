@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from newsflow.publish import detect_format, parse_file
+from newsflow_tools.push import detect_format, parse_file
 from tests.conftest import SAMPLE
 
 RSS = (

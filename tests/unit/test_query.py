@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsflow_gateway.query import (
+from newsflow_gateway.search.query import (
     CursorError,
     Filters,
     decode_cursor,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsflow.runner import Managed, Supervisor, parse_replicas
+from newsflow_tools.runner import Managed, Supervisor, parse_replicas
 
 
 def test_parse_replicas() -> None:

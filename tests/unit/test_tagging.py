@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from newsflow.formats.newsroom import parse_newsroom
-from newsflow.items import NewsItem
-from newsflow.normalise import normalise
-from newsflow.tagging import Tagger, count_unresolved, fold, fold_with_offsets
-from newsflow.tags import Tag, Tags
-from newsflow.taxonomy import load_taxonomy
+from newsflow.domain.formats.newsroom import parse_newsroom
+from newsflow.domain.items import NewsItem
+from newsflow.domain.normalise import normalise
+from newsflow.domain.tagging import Tagger, count_unresolved, fold, fold_with_offsets
+from newsflow.domain.tags import Tag, Tags
+from newsflow.domain.taxonomy import load_taxonomy
 from tests.conftest import SAMPLE
 
 EVALUATION = Path(__file__).resolve().parents[1] / "data" / "evaluation.jsonl"
@@ -543,7 +543,7 @@ def test_fast_and_general_folding_agree(tagger: Tagger) -> None:
 def test_validated_construction_gives_the_same_tags(
     tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import newsflow.tagging as tagging_module
+    import newsflow.domain.tagging as tagging_module
 
     fast = [tagger.tag(normalise(raw, now=NOW)) for raw in _evaluation_items()]
     monkeypatch.setattr(tagging_module, "_FAST", False)

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from newsflow.taxonomy import (
+from newsflow.domain.taxonomy import (
     DEFAULT_PATH,
     TaxonomyError,
     date_bounds,
     load_taxonomy,
     strip_closed_suffix,
 )
-from newsflow.text import identity_key
+from newsflow.domain.text import identity_key
 
 TAXONOMY = load_taxonomy()
 

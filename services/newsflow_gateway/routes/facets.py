@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
-from newsflow_gateway.params import ItemQuery, NoQuery, mongo_filter
 from newsflow_gateway.problems import Problem
+from newsflow_gateway.search.params import ItemQuery, NoQuery, mongo_filter
 
 router = APIRouter(prefix="/v1", tags=["facets and taxonomy"])
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from newsflow_gateway import feeds
 from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
-from newsflow_gateway.listing import LIST_PROJECTION, fetch_page
-from newsflow_gateway.params import FeedQuery, mongo_filter
 from newsflow_gateway.problems import Problem
+from newsflow_gateway.renderers import syndication
+from newsflow_gateway.search.listing import LIST_PROJECTION, fetch_page
+from newsflow_gateway.search.params import FeedQuery, mongo_filter
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -80,5 +80,5 @@ def _feed_route(kind: str, media_type: str, render: Any, label: str) -> None:
     )(feed)
 
 
-_feed_route("atom", "application/atom+xml", feeds.atom, "Atom 1.0")
-_feed_route("rss", "application/rss+xml", feeds.rss, "RSS 2.0")
+_feed_route("atom", "application/atom+xml", syndication.atom, "Atom 1.0")
+_feed_route("rss", "application/rss+xml", syndication.rss, "RSS 2.0")

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
-from newsflow_gateway.listing import CursorError, fetch_page
-from newsflow_gateway.ninjs import NINJS_MEDIA_TYPE, to_ninjs
-from newsflow_gateway.params import FormatQuery, ListQuery, mongo_filter
 from newsflow_gateway.problems import Problem, ProblemError
+from newsflow_gateway.renderers.ninjs_doc import NINJS_MEDIA_TYPE, to_ninjs
 from newsflow_gateway.schemas import ItemDetail, ItemPage, detail_from_doc, summary_from_doc
+from newsflow_gateway.search.listing import CursorError, fetch_page
+from newsflow_gateway.search.params import FormatQuery, ListQuery, mongo_filter
 
 router = APIRouter(prefix="/v1", tags=["items"])
 

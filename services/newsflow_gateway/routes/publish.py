@@ -19,15 +19,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from newsflow import streams
-from newsflow.contract import PublisherItem
+from newsflow.domain.contract import PublisherItem
+from newsflow.domain.formats.common import ParseResult
+from newsflow.domain.formats.feeds import parse_feed
+from newsflow.domain.formats.jsonl import parse_json, parse_jsonl
+from newsflow.domain.formats.newsroom import parse_newsroom
+from newsflow.domain.formats.ninjs import parse_ninjs
+from newsflow.domain.normalise import Rejection, normalise
+from newsflow.domain.tagging import Tagger
 from newsflow.events import utcnow
-from newsflow.formats.common import ParseResult
-from newsflow.formats.feeds import parse_feed
-from newsflow.formats.jsonl import parse_json, parse_jsonl
-from newsflow.formats.newsroom import parse_newsroom
-from newsflow.formats.ninjs import parse_ninjs
-from newsflow.normalise import Rejection, normalise
-from newsflow.tagging import Tagger
 from newsflow_gateway.auth import PublisherKey
 from newsflow_gateway.deps import StateDep
 from newsflow_gateway.lag import ingest_lag

@@ -12,9 +12,9 @@ from fastapi.responses import StreamingResponse
 
 from newsflow_gateway.deps import StateDep, TaxonomyDep
 from newsflow_gateway.live import Subscription, valid_entry_id
-from newsflow_gateway.params import ItemQuery, mongo_filter
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.schemas import summary_from_doc
+from newsflow_gateway.search.params import ItemQuery, mongo_filter
 
 router = APIRouter(prefix="/v1", tags=["live"])
 KEEPALIVE_S = 15.0

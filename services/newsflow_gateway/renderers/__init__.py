@@ -1,0 +1,1 @@
+"""Output formats the gateway renders: Atom/RSS feeds and IPTC ninjs documents."""

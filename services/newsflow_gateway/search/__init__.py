@@ -1,0 +1,1 @@
+"""The gateway's search: query parameters, the query model, and paging over the store."""

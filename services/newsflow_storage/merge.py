@@ -1,0 +1,159 @@
+"""The stored story document, and how copies of a story merge into it.
+
+A story is one document however many offices published it. Each copy (one per
+publisher and set of declared offices) is kept under ``copies.<copy_key>`` with its
+own revision; everything the API filters and searches on is *derived* from all
+copies by :func:`derive`: the union of their tags, ids and search terms, and the
+fullest text. Because derivation depends only on the set of copies, the result is
+the same whatever order copies and replays arrive in, and a replay changes nothing.
+
+Pure functions only: the storage service does the I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from newsflow.domain import search
+from newsflow.domain.items import NewsItem
+from newsflow.domain.tags import Tag, Tags
+
+
+def copy_record(item: NewsItem, tags: Tags) -> dict[str, Any]:
+    """What we keep of one copy of a story."""
+    return {
+        "copy_key": item.copy_key,
+        "revision": item.revision,
+        "received_at": item.received_at,
+        "item": item.model_dump(mode="python"),
+        "tags": tags.model_dump(mode="python"),
+    }
+
+
+def should_replace(existing: Mapping[str, Any] | None, incoming: Mapping[str, Any]) -> bool:
+    """Whether ``incoming`` supersedes the stored copy with the same key.
+
+    A higher revision wins; an older one never overwrites a newer one. At equal
+    revision the same content received again changes nothing, and different
+    content (a correction without a revision) wins if it was received later.
+    """
+    if existing is None:
+        return True
+    if incoming["revision"] != existing["revision"]:
+        return bool(incoming["revision"] > existing["revision"])
+    if _content(incoming) == _content(existing):
+        return False  # the same copy received again: a replay, or a publisher's retry
+    return bool(incoming["received_at"] >= existing["received_at"])
+
+
+def _content(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy without its receive times, which differ between deliveries of one story."""
+    return {**record, "received_at": None, "item": {**record["item"], "received_at": None}}
+
+
+def _tag_key(tag: Mapping[str, Any]) -> str:
+    return str(tag["id"]) if tag.get("id") else "label:" + str(tag.get("label") or tag["name"])
+
+
+def merge_tags(groups: Iterable[Iterable[Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """Union of tags by canonical id: declared beats inferred, highest confidence kept,
+    evidence and published labels accumulated."""
+    merged: dict[str, dict[str, Any]] = {}
+    for group in groups:
+        for tag in group:
+            key = _tag_key(tag)
+            current = merged.get(key)
+            if current is None:
+                merged[key] = {
+                    **tag,
+                    "evidence": list(tag.get("evidence", [])),
+                    "labels": [tag["label"]] if tag.get("label") else [],
+                }
+                continue
+            if tag["source"] == "declared" and current["source"] != "declared":
+                current["source"] = "declared"
+            current["confidence"] = max(current["confidence"], tag["confidence"])
+            for ev in tag.get("evidence", []):
+                if ev not in current["evidence"]:
+                    current["evidence"].append(ev)
+            if tag.get("label") and tag["label"] not in current["labels"]:
+                current["labels"].append(tag["label"])
+    return sorted(merged.values(), key=lambda t: (-t["confidence"], _tag_key(t)))
+
+
+def derive(story_id: str, copies: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Every queryable field of a story, computed from its copies."""
+    ordered = [copies[k] for k in sorted(copies)]
+    items = [c["item"] for c in ordered]
+    tags = [c["tags"] for c in ordered]
+    # The fullest copy supplies the text: longest body, then longest summary.
+    primary = max(
+        items,
+        key=lambda i: (len(i.get("body") or ""), len(i.get("summary") or ""), i["copy_key"]),
+    )
+    published = [i["published_at"] for i in items if i.get("published_at")]
+    published_at: datetime | None = min(published) if published else None
+    first_received = min(i["received_at"] for i in items)
+    offices = merge_tags(t["offices"] for t in tags)
+    topics = merge_tags(t["topics"] for t in tags)
+    countries = merge_tags(t["countries"] for t in tags)
+    content_types = merge_tags([t["content_type"]] for t in tags if t.get("content_type"))
+    content_type = content_types[0] if content_types else None
+    languages = sorted({i["language"] for i in items if i.get("language")})
+    return {
+        "_id": story_id,
+        "title": primary["title"],
+        "summary": primary.get("summary"),
+        "body": primary.get("body"),
+        "url": next((i["url"] for i in items if i.get("url")), None),
+        "published_at": published_at,
+        "sort_at": published_at or first_received,
+        "first_received_at": first_received,
+        "language": languages[0] if languages else None,
+        "sources": sorted({i["source"] for i in items if i.get("source")}),
+        "offices_published": sorted({o for i in items for o in i.get("offices", [])}),
+        "offices": offices,
+        "topics": topics,
+        "countries": countries,
+        "content_type": content_type,
+        "office_ids": sorted({t["id"] for t in offices if t.get("id")}),
+        "topic_ids": sorted({t["id"] for t in topics if t.get("id")}),
+        "country_ids": sorted({t["id"] for t in countries if t.get("id")}),
+        "content_type_id": content_type["id"] if content_type else None,
+        "taxonomy_version": min(t["taxonomy_version"] for t in tags),
+        # Title and summary terms (with word pairs, for phrases) weight relevance.
+        "title_terms": search.union(
+            search.terms(primary["title"]), search.bigrams(primary["title"])
+        ),
+        "summary_terms": search.union(
+            search.terms(primary.get("summary")), search.bigrams(primary.get("summary"))
+        ),
+        "terms": search.union(
+            *(search.terms(i["title"], i.get("summary"), i.get("body")) for i in items),
+            *(search.bigrams(i.get(f)) for i in items for f in ("title", "summary", "body")),
+        ),
+        "copies": {c["copy_key"]: dict(c) for c in ordered},
+    }
+
+
+def merge(
+    story_id: str, existing: Mapping[str, Any] | None, item: NewsItem, tags: Tags
+) -> dict[str, Any] | None:
+    """The new document after adding one copy, or None when nothing changes."""
+    incoming = copy_record(item, tags)
+    copies = dict(existing.get("copies", {})) if existing else {}
+    if not should_replace(copies.get(item.copy_key), incoming):
+        return None
+    copies[item.copy_key] = incoming
+    doc = derive(story_id, copies)
+    doc["_v"] = (existing.get("_v", 0) if existing else 0) + 1
+    return doc
+
+
+def tags_of(doc: Mapping[str, Any], kind: str) -> list[Tag]:
+    """The merged tags of one kind as models (for API responses)."""
+    return [
+        Tag.model_validate({k: v for k, v in t.items() if k != "labels"}) for t in doc.get(kind, [])
+    ]

@@ -1,0 +1,262 @@
+"""The publisher contract: what an external publisher may put on ``news:ingest``.
+
+A publisher in any language pushes one JSON object per stream entry::
+
+    XADD news:ingest * item '{"title": "...", "published_at": "7 January 2021"}'
+
+The object is validated by :class:`PublisherItem`. Unknown fields are rejected,
+every string and list has a documented limit (:data:`LIMITS`), and the reason for
+a rejection names the field. Validation here is structural; the ingest service's
+normaliser (:mod:`newsflow.domain.normalise`) then cleans and identifies the item.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Final
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+#: Limits on every string (characters) and list (entries) of the contract.
+#: The README's publisher section is generated from the same numbers.
+LIMITS: Final[dict[str, int]] = {
+    "title": 500,
+    "summary": 5_000,
+    "body": 200_000,
+    "url": 2_048,
+    "published_at": 64,
+    "updated_at": 64,
+    "content_type": 100,
+    "offices": 50,
+    "office": 300,
+    "topics": 50,
+    "topic": 200,
+    "language": 35,
+    "source": 200,
+    "idempotency_key": 200,
+}
+
+#: Largest encoded item we read from a stream entry, in bytes. Bigger entries are
+#: rejected before JSON parsing so one huge entry cannot stall a worker.
+MAX_ITEM_BYTES: Final = 512 * 1024
+
+#: Earliest publishing date we accept: the OSCE's predecessor, the CSCE, dates from 1973,
+#: and nothing in a news corpus is older than the twentieth century.
+EARLIEST_DATE: Final = datetime(1900, 1, 1, tzinfo=UTC)
+
+_MONTHS: Final = {
+    name: number
+    for number, name in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
+_NEWSROOM_DATE = re.compile(r"^\s*(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})\s*$")
+
+# Characters that have no business in news text: C0/C1 controls other than tab and
+# newline, and the bidirectional overrides and isolates used to disguise text
+# ("Trojan Source"). Ordinary right-to-left script is fine; these controls are not.
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+#: Every character :func:`check_text` refuses, as one character class: C0/C1 controls
+#: other than tab, newline and carriage return; bidi controls; lone surrogates; and
+#: the 34 non-characters that end each plane (U+FFFE, U+FFFF, U+1FFFE, ...).
+_FORBIDDEN: Final = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    + "".join(sorted(_BIDI_CONTROLS))
+    + "\ud800-\udfff"
+    + "".join(chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(17))
+    + "]"
+)
+#: The same for ASCII text, which is most text and scans ten times faster.
+_FORBIDDEN_ASCII: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_text(value: str) -> str:
+    """Reject NUL and other control characters, bidi overrides and lone surrogates.
+
+    One regular-expression scan: this runs on every string of every item.
+    """
+    found = (_FORBIDDEN_ASCII if value.isascii() else _FORBIDDEN).search(value)
+    if found is None:
+        return value
+    ch = found.group()
+    code = ord(ch)
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        raise ValueError(f"control character U+{code:04X} is not allowed")
+    if ch in _BIDI_CONTROLS:
+        raise ValueError(f"bidirectional control character U+{code:04X} is not allowed")
+    if 0xD800 <= code <= 0xDFFF:
+        raise ValueError("lone surrogate characters are not allowed")
+    raise ValueError(f"non-character U+{code:04X} is not allowed")
+
+
+def _split_labels(value: Any) -> Any:
+    """Accept a list of labels or one string; split every entry on commas.
+
+    The newsroom prints several offices on one line separated by ", " and no
+    observed label contains a comma, so "A, B" is two labels.
+    """
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        out: list[Any] = []
+        for entry in value:
+            if isinstance(entry, str):
+                out.extend(part for part in (p.strip() for p in entry.split(",")) if part)
+            else:
+                out.append(entry)
+        return out
+    return value
+
+
+def parse_published_at(value: str | datetime | date) -> datetime:
+    """Parse ISO 8601 or the newsroom's "7 January 2021" form into an aware UTC datetime.
+
+    A date without a time means midnight UTC; a time without a zone is taken as UTC.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(0), tzinfo=UTC)
+    else:
+        text = value.strip()
+        match = _NEWSROOM_DATE.match(text)
+        if match:
+            day, month_name, year = match.groups()
+            month = _MONTHS.get(month_name.lower())
+            if month is None:
+                raise ValueError(f"unknown month {month_name!r}")
+            parsed = datetime(int(year), month, int(day), tzinfo=UTC)
+        else:
+            iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+            try:
+                parsed = datetime.fromisoformat(iso)
+            except ValueError:
+                raise ValueError(
+                    "must be ISO 8601 (2021-01-07 or 2021-01-07T10:00:00Z) "
+                    "or the newsroom form '7 January 2021'"
+                ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _date_field(value: Any) -> Any:
+    if isinstance(value, str | datetime | date):
+        return parse_published_at(value)
+    return value
+
+
+Text = Annotated[str, AfterValidator(check_text)]
+DateInput = Annotated[datetime, BeforeValidator(_date_field)]
+
+
+def _bounded(name: str) -> Any:
+    return Field(max_length=LIMITS[name])
+
+
+class PublisherItem(BaseModel):
+    """One news item as a publisher sends it. Unknown fields are rejected."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Jan Braathu takes up duties as Head of OSCE Mission to Serbia",
+                    "summary": "BELGRADE, 5 January 2021 – Jan Braathu assumed his duties...",
+                    "published_at": "6 January 2021",
+                    "content_type": "Press release",
+                    "offices": ["OSCE Mission to Serbia"],
+                    "topics": [],
+                    "language": "en",
+                    "source": "osce.org",
+                }
+            ]
+        },
+    )
+
+    title: Text = Field(min_length=1, max_length=LIMITS["title"], description="Headline. Required.")
+    summary: Text | None = Field(default=None, max_length=LIMITS["summary"])
+    body: Text | None = Field(default=None, max_length=LIMITS["body"])
+    url: Text | None = Field(
+        default=None, max_length=LIMITS["url"], description="Canonical http(s) URL of the story."
+    )
+    published_at: DateInput | None = Field(
+        default=None,
+        description="ISO 8601, or the newsroom's '7 January 2021'. Times without a zone are UTC.",
+    )
+    updated_at: DateInput | None = Field(
+        default=None, description="When the publisher last changed the story; orders revisions."
+    )
+    revision: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53,
+        description="Publisher's revision number; a higher revision replaces a lower one.",
+    )
+    content_type: Text | None = Field(default=None, max_length=LIMITS["content_type"])
+    offices: Annotated[
+        list[Annotated[Text, Field(min_length=1, max_length=LIMITS["office"])]],
+        BeforeValidator(_split_labels),
+        Field(max_length=LIMITS["offices"]),
+    ] = Field(default_factory=list, description="Publishing offices, as published.")
+    topics: Annotated[
+        list[Annotated[Text, Field(min_length=1, max_length=LIMITS["topic"])]],
+        BeforeValidator(_split_labels),
+        Field(max_length=LIMITS["topics"]),
+    ] = Field(default_factory=list, description="Topics ('What we do'), as published.")
+    language: Text | None = Field(
+        default=None,
+        max_length=LIMITS["language"],
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description="BCP 47 language tag, e.g. 'en' or 'ru'.",
+    )
+    source: Text | None = Field(default=None, max_length=LIMITS["source"])
+    idempotency_key: Text | None = Field(
+        default=None,
+        max_length=LIMITS["idempotency_key"],
+        description="Optional key; repeats within the idempotency window are recognised.",
+    )
+
+
+def describe_errors(error: ValidationError) -> list[dict[str, str]]:
+    """Turn pydantic's errors into ``{"field", "message"}`` pairs a publisher can read."""
+    out: list[dict[str, str]] = []
+    for err in error.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in err["loc"]) or "item"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        out.append({"field": field, "message": message})
+    return out
+
+
+def summarise_errors(errors: list[dict[str, str]]) -> str:
+    """One human-readable line for a list of field errors."""
+    return "; ".join(f"{e['field']}: {e['message']}" for e in errors)

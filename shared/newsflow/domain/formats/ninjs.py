@@ -1,0 +1,324 @@
+"""IPTC ninjs 2.x ("News in JSON") items, mapped onto the publisher contract.
+
+Newsrooms that run a CMS often export ninjs already, so they can push it as is.
+Input is one ninjs object, a JSON array of them, or JSON Lines of them. Field
+names follow the IPTC 2.2 schema; the 1.x single-value fields (``headline``,
+``description_text``, ``body_text``, ``body_html``) are read as fallbacks because
+older exporters still write them. The line of an item or error is its line in
+JSON Lines, or its 1-based position in an array (as for our own JSON).
+
+===========================  =======================================================
+contract                     ninjs
+===========================  =======================================================
+title                        ``headlines`` (role "main", else the first), ``headline``
+summary                      ``descriptions`` (role "summary"/"abstract"/... first)
+body                         ``bodies`` (text/plain first, else HTML stripped)
+url                          ``links`` rel=canonical, ``uri``, first http(s) link
+published_at / updated_at    ``firstcreated`` (else ``contentcreated``, else
+                             ``versioncreated``) / ``versioncreated``
+revision                     ``version`` when it is a string of digits
+content_type                 ``genres[0].name``: the journalistic form ("Press release")
+topics / offices             ``subjects[].name`` / ``organisations[].name``
+language                     ``language``
+===========================  =======================================================
+
+Everything else (``type``, ``profile``, ``by``, ``copyrightholder``, ``places``,
+renditions, ...) is ignored, so the output never holds a field outside the
+contract. Dates and the language tag are passed through as written: the contract
+validates them and names the field when one is wrong. Items that are
+``withheld`` or ``canceled`` are reported, not imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import orjson
+
+from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
+from newsflow.domain.formats.html import looks_like_html, strip_html
+
+_SUMMARY_ROLES: Final = ("summary", "abstract", "lead", "teaser", "description")
+_UNPUBLISHED: Final = frozenset({"withheld", "canceled", "cancelled"})
+_NINJS_KEYS: Final = frozenset(
+    {
+        "headlines",
+        "headline",
+        "bodies",
+        "body_text",
+        "body_html",
+        "descriptions",
+        "firstcreated",
+        "versioncreated",
+        "subjects",
+        "standard",
+    }
+)
+#: Longest ``version`` read as a revision: the contract caps revisions at 2**53,
+#: and Python refuses to convert very long digit strings at all.
+_MAX_REVISION_DIGITS: Final = 16
+
+
+class _ShapeError(ValueError):
+    """A ninjs field has the wrong shape; the message names it."""
+
+
+def parse_ninjs(text: str, *, source: str | None = None) -> ParseResult:
+    """Parse ninjs (an object, an array or JSON Lines) into publisher-contract items.
+
+    ``source`` names the publisher on every item (ninjs has no field that says
+    it unambiguously). Never raises: bad JSON and bad items become errors.
+    """
+    result = ParseResult()
+    for line, value in _documents(text, result):
+        if not isinstance(value, dict):
+            result.errors.append(ParseError(line, "each ninjs item must be a JSON object"))
+            continue
+        try:
+            item = _map(value)
+        except _ShapeError as exc:
+            result.errors.append(ParseError(line, str(exc)))
+            continue
+        if source:
+            item["source"] = source
+        result.items.append(ParsedItem(line=line, item=item))
+    return result
+
+
+def looks_like_ninjs(text: str) -> bool:
+    """True when the first JSON object in ``text`` is ninjs rather than our contract.
+
+    Every ninjs object has ``uri`` (the schema's only required field), which the
+    publisher contract rejects as unknown, so ``uri`` plus a ninjs content field
+    tells the two apart. For ``detect_format``.
+    """
+    first = next(iter(_documents(text, ParseResult())), None)
+    if first is None or not isinstance(first[1], dict):
+        return False
+    return "uri" in first[1] and not _NINJS_KEYS.isdisjoint(first[1])
+
+
+def _documents(text: str, result: ParseResult) -> Iterator[tuple[int, Any]]:
+    """Yield (line, value) for every top-level JSON value; record unreadable JSON."""
+    if not text.strip():
+        return
+    try:
+        whole: Any = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        # Not splitlines(): U+2028 and U+0085 are legal raw inside JSON strings.
+        lines = text.replace("\r\n", "\n").split("\n")
+        first = next((n for n, line in enumerate(lines) if line.strip()), 0)
+        if not _is_object_line(lines[first]):
+            result.errors.append(ParseError(1, f"not valid JSON: {exc}"))
+            return
+        yield from _json_lines(lines, result)
+        return
+    if isinstance(whole, list):
+        yield from enumerate(whole, start=1)
+    else:
+        yield 1, whole
+
+
+def _is_object_line(line: str) -> bool:
+    try:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _json_lines(lines: list[str], result: ParseResult) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            result.errors.append(ParseError(number, f"not valid JSON: {exc}"))
+
+
+def _map(obj: dict[str, Any]) -> dict[str, Any]:
+    """One ninjs object to a contract item; raises :class:`_ShapeError` with a reason."""
+    status = _string(obj, "pubstatus")
+    if status and status.strip().lower() in _UNPUBLISHED:
+        raise _ShapeError(f"pubstatus is {status.strip()!r}: the item is not for publication")
+
+    title = _pick_text(obj, "headlines", roles=("main",), keep_paragraphs=False)
+    if title is None:
+        title = _plain_or_html(_string(obj, "headline"), keep_paragraphs=False)
+    if not title:
+        raise _ShapeError("no headline: ninjs needs headlines[].value (or headline) for a title")
+    item: dict[str, Any] = {"title": title}
+
+    summary = _pick_text(obj, "descriptions", roles=_SUMMARY_ROLES, keep_paragraphs=True)
+    if summary is None:
+        summary = _plain_or_html(_string(obj, "description_text"), keep_paragraphs=True)
+    if summary is None:
+        summary = _html(_string(obj, "description_html"))
+    body = _body(obj)
+    url = _url(obj)
+    published = (
+        _string(obj, "firstcreated")
+        or _string(obj, "contentcreated")
+        or _string(obj, "versioncreated")
+    )
+    updated = _string(obj, "versioncreated")
+    revision = _revision(obj.get("version"))
+    genres = _names(obj, "genres")
+    language = _string(obj, "language")
+    for key, value in (
+        ("summary", summary),
+        ("body", body),
+        ("url", url),
+        ("published_at", published and published.strip()),
+        ("updated_at", updated and updated.strip()),
+        ("revision", revision),
+        ("content_type", genres[0] if genres else None),
+        ("language", language and language.strip()),
+    ):
+        if value is not None and value != "":
+            item[key] = value
+    topics, offices = _names(obj, "subjects"), _names(obj, "organisations")
+    if topics:
+        item["topics"] = topics
+    if offices:
+        item["offices"] = offices
+    return item
+
+
+def _string(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _ShapeError(f"{key} must be a string, not {_kind(value)}")
+
+
+def _objects(obj: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _ShapeError(f"{key} must be an array, not {_kind(value)}")
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise _ShapeError(f"{key}[{index}] must be an object, not {_kind(entry)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, int | float) else type(value).__name__
+    )
+
+
+def _plain_or_html(value: str | None, *, keep_paragraphs: bool, html: bool = False) -> str | None:
+    """Text of a value that may be HTML; None when it is missing or blank."""
+    if value is None:
+        return None
+    if html or looks_like_html(value):
+        text = strip_html(value, keep_paragraphs=keep_paragraphs)
+    elif keep_paragraphs:
+        text = value.strip()
+    else:
+        text = " ".join(value.split())
+    return text or None
+
+
+def _html(value: str | None) -> str | None:
+    return _plain_or_html(value, keep_paragraphs=True, html=True)
+
+
+def _values(obj: dict[str, Any], key: str) -> list[tuple[str, str, str]]:
+    """(role, contenttype, value) of a headlines/descriptions/bodies array."""
+    out: list[tuple[str, str, str]] = []
+    for index, entry in enumerate(_objects(obj, key)):
+        where = f"{key}[{index}]"
+        value = _string(entry, "value")
+        if value is None:
+            raise _ShapeError(f"{where}.value is required")
+        role = _string(entry, "role") or ""
+        contenttype = _string(entry, "contenttype") or ""
+        out.append((role.strip().lower(), contenttype.strip().lower(), value))
+    return out
+
+
+def _pick_text(
+    obj: dict[str, Any], key: str, *, roles: tuple[str, ...], keep_paragraphs: bool
+) -> str | None:
+    """The entry with the first preferred role, else the first entry with text."""
+    entries = _values(obj, key)
+    ranked = sorted(entries, key=lambda e: roles.index(e[0]) if e[0] in roles else len(roles))
+    for _role, contenttype, value in ranked:
+        text = _plain_or_html(value, keep_paragraphs=keep_paragraphs, html="html" in contenttype)
+        if text:
+            return text
+    return None
+
+
+def _body(obj: dict[str, Any]) -> str | None:
+    """Plain-text body: a text/plain body first, else the markup one stripped."""
+    entries = _values(obj, "bodies")
+    plain_first = sorted(entries, key=lambda e: 0 if e[1] == "text/plain" else 1)
+    for _role, contenttype, value in plain_first:
+        text = _plain_or_html(value, keep_paragraphs=True, html="html" in contenttype)
+        if text:
+            return text
+    text_body = _string(obj, "body_text")
+    if text_body and text_body.strip():
+        return text_body.strip()
+    return _html(_string(obj, "body_html"))
+
+
+def _http_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _url(obj: dict[str, Any]) -> str | None:
+    """The story's public address: a canonical link, an http(s) ``uri``, any http(s) link.
+
+    ``links`` is not in the 2.2 schema but several exporters add it; a ``uri`` that
+    is a URN or a tag is an identifier, not an address, and is not used.
+    """
+    links = [(_string(link, "rel") or "", _string(link, "href")) for link in _objects(obj, "links")]
+    canonical = (href for rel, href in links if rel.strip().lower() == "canonical")
+    fallback = (href for _rel, href in links)
+    for candidate in (*canonical, _string(obj, "uri"), *fallback):
+        url = _http_url(candidate)
+        if url:
+            return url
+    return None
+
+
+def _revision(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_REVISION_DIGITS:
+            return int(digits)
+    return None
+
+
+def _names(obj: dict[str, Any], key: str) -> list[str]:
+    """Distinct, non-blank ``name`` values of an array of concept objects, in order."""
+    out: dict[str, None] = {}
+    for index, entry in enumerate(_objects(obj, key)):
+        name = entry.get("name")
+        if name is None:
+            continue
+        if not isinstance(name, str):
+            raise _ShapeError(f"{key}[{index}].name must be a string, not {_kind(name)}")
+        label = " ".join(name.split())
+        if label:
+            out.setdefault(label, None)
+    return list(out)

@@ -1,0 +1,400 @@
+"""The OSCE taxonomy: offices, topics, countries and content types, loaded once at start-up.
+
+The data lives in ``data/taxonomy.json`` (versioned; its ``provenance`` section says
+where each fact came from and what was corrected). This module only validates and
+exposes it: every entry has a canonical id, labels are unique within their kind,
+and every parent, country, topic and source reference points at something that
+exists. A broken file fails loudly at start-up instead of producing odd tags later.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from newsflow.domain.text import identity_key
+
+DEFAULT_PATH = Path(__file__).parents[1] / "data" / "taxonomy.json"
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+#: Suffixes osce.org appends to the names of closed field operations.
+CLOSED_SUFFIXES = ("(closed)", "(discontinued)")
+
+Slug = Annotated[str, Field(pattern=_SLUG)]
+CountryId = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+Label = Annotated[str, Field(min_length=1, max_length=300)]
+Weight = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class TaxonomyError(ValueError):
+    """The taxonomy file is malformed or inconsistent."""
+
+
+def _check_date(value: str | None) -> str | None:
+    if value is not None and not _DATE.match(value):
+        raise ValueError(f"{value!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    return value
+
+
+def date_bounds(value: str, *, end: bool) -> date:
+    """The first (or last) day an ISO-ish date string can mean: '2019' -> 2019-01-01."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        return date(parts[0], parts[1], parts[2])
+    if len(parts) == 2:
+        if not end:
+            return date(parts[0], parts[1], 1)
+        nxt = date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
+        return date.fromordinal(nxt.toordinal() - 1)
+    return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Source(_Model):
+    url: str | None
+    what: str
+
+
+class FormerName(_Model):
+    """A name an entry was known by, and when (dates are inclusive, either may be open)."""
+
+    name: Label
+    from_: str | None = Field(default=None, alias="from")
+    until: str | None = None
+    abbreviation: bool = False
+    note: str | None = None
+    sources: list[str] = Field(default_factory=list)
+
+    _dates = field_validator("from_", "until")(_check_date)
+
+    def in_use_on(self, day: date) -> bool:
+        """Whether this name was current on ``day``."""
+        if self.from_ and day < date_bounds(self.from_, end=False):
+            return False
+        return not (self.until and day > date_bounds(self.until, end=True))
+
+
+class TopicHint(_Model):
+    """An office whose mandate implies a topic (the RFoM and media freedom)."""
+
+    topic: Slug
+    weight: Weight
+
+
+class Chair(_Model):
+    year: int = Field(ge=1990, le=2100)
+    country: CountryId
+    sources: list[str] = Field(default_factory=list)
+
+
+OfficeCategory = Literal[
+    "chairpersonship",
+    "secretariat",
+    "secretariat_department",
+    "secretariat_programme",
+    "training_institution",
+    "decision_making_body",
+    "related_body",
+    "partners",
+    "institution",
+    "field_operation",
+    "conflict_format",
+]
+
+
+class Office(_Model):
+    """An OSCE institution, Secretariat department, field operation or other structure."""
+
+    id: Slug
+    name: Label
+    category: OfficeCategory
+    status: Literal["active", "closed"]
+    country: CountryId | None
+    city: str | None
+    parent: Slug | None
+    region: str | None = None
+    established: str | None = None
+    closed: str | None = None
+    aliases: list[Label] = Field(default_factory=list)
+    abbreviations: list[Label] = Field(default_factory=list)
+    declared_only: list[Label] = Field(default_factory=list)
+    context_aliases: list[Label] = Field(default_factory=list)
+    context_terms: list[Label] = Field(default_factory=list)
+    former_names: list[FormerName] = Field(default_factory=list)
+    topic_hints: list[TopicHint] = Field(default_factory=list)
+    chairs: list[Chair] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    confidence: str | None = None
+    note: str | None = None
+
+    _dates = field_validator("established", "closed")(_check_date)
+
+    def active_on(self, day: date) -> bool:
+        """Whether the office existed on ``day`` (unknown dates count as existing)."""
+        if self.established and day < date_bounds(self.established, end=False):
+            return False
+        return not (self.closed and day > date_bounds(self.closed, end=True))
+
+
+class Signal(_Model):
+    """A phrase that signals a topic in text, with how much it says on its own."""
+
+    text: Label
+    weight: Weight
+    case_sensitive: bool = False
+
+
+class Topic(_Model):
+    id: Slug
+    name: Label
+    level: Literal["field_of_work", "subtopic"]
+    parents: list[Slug] = Field(default_factory=list)
+    aliases: list[Label] = Field(default_factory=list)
+    signals: list[Signal] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    confidence: str | None = None
+
+
+class ContentType(_Model):
+    id: Slug
+    name: Label
+    aliases: list[Label] = Field(default_factory=list)
+    title_signals: list[Label] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+
+class Country(_Model):
+    id: CountryId
+    name: Label
+    kind: Literal["participating_state", "partner"]
+    aliases: list[Label] = Field(default_factory=list)
+    abbreviations: list[Label] = Field(default_factory=list)
+    declared_only: list[Label] = Field(default_factory=list)
+    former_names: list[FormerName] = Field(default_factory=list)
+    demonyms: list[Label] = Field(default_factory=list)
+    exclusions: list[Label] = Field(
+        default_factory=list, description="Phrases that look like this country but are not it."
+    )
+    partner_group: Literal["asian", "mediterranean"] | None = None
+    sources: list[str] = Field(default_factory=list)
+    confidence: str | None = None
+
+
+class Correction(_Model):
+    entry: str
+    change: str
+    sources: list[str] = Field(default_factory=list)
+
+
+class Provenance(_Model):
+    built_from: str
+    built_on: str
+    conventions: list[str] = Field(default_factory=list)
+    sources: dict[str, Source]
+    corrections: list[Correction] = Field(default_factory=list)
+
+
+class TaxonomyFile(_Model):
+    """The JSON document as stored."""
+
+    version: str = Field(pattern=r"^\d{4}\.\d{2}\.\d{2}(\.\d+)?$")
+    provenance: Provenance
+    offices: list[Office]
+    topics: list[Topic]
+    content_types: list[ContentType]
+    countries: list[Country]
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """A validated taxonomy: read-only mappings from canonical id to entry."""
+
+    version: str
+    provenance: Provenance
+    offices: Mapping[str, Office]
+    topics: Mapping[str, Topic]
+    countries: Mapping[str, Country]
+    content_types: Mapping[str, ContentType]
+
+    def topic_ancestors(self, topic_id: str) -> list[str]:
+        """Parents, grandparents, ... of a topic, nearest first, without repeats."""
+        out: list[str] = []
+        stack = list(self.topics[topic_id].parents)
+        while stack:
+            parent = stack.pop(0)
+            if parent not in out:
+                out.append(parent)
+                stack.extend(self.topics[parent].parents)
+        return out
+
+    def office_ancestors(self, office_id: str) -> list[str]:
+        """The chain of parent offices, nearest first."""
+        out: list[str] = []
+        parent = self.offices[office_id].parent
+        while parent is not None and parent not in out:
+            out.append(parent)
+            parent = self.offices[parent].parent
+        return out
+
+
+def strip_closed_suffix(label: str) -> str:
+    """'OSCE Office in Zagreb (closed)' -> 'OSCE Office in Zagreb'."""
+    text = label.strip()
+    lowered = text.lower()
+    for suffix in CLOSED_SUFFIXES:
+        if lowered.endswith(suffix):
+            return text[: -len(suffix)].rstrip()
+    return text
+
+
+def _index(kind: str, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
+    """Fail if one label (compared by identity key) names two different entries."""
+    owner: dict[str, str] = {}
+    for entry_id, labels in entries:
+        for label in labels:
+            key = identity_key(label)
+            if not key:
+                raise TaxonomyError(f"{kind} {entry_id}: blank label {label!r}")
+            other = owner.setdefault(key, entry_id)
+            if other != entry_id:
+                raise TaxonomyError(f"{kind}: label {label!r} names both {other} and {entry_id}")
+
+
+def _unique(kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for entry_id in ids:
+        if entry_id in seen:
+            raise TaxonomyError(f"duplicate {kind} id {entry_id!r}")
+        seen.add(entry_id)
+
+
+def office_labels(office: Office) -> list[str]:
+    """Every label that resolves to the office when a publisher declares it."""
+    return [
+        office.name,
+        *office.aliases,
+        *office.abbreviations,
+        *office.declared_only,
+        *(f.name for f in office.former_names),
+    ]
+
+
+def country_labels(country: Country) -> list[str]:
+    return [
+        country.name,
+        *country.aliases,
+        *country.abbreviations,
+        *country.declared_only,
+        *(f.name for f in country.former_names),
+    ]
+
+
+def _check(doc: TaxonomyFile) -> None:
+    """Cross-reference checks pydantic cannot express on single entries."""
+    for kind, ids in (
+        ("office", [o.id for o in doc.offices]),
+        ("topic", [t.id for t in doc.topics]),
+        ("country", [c.id for c in doc.countries]),
+        ("content type", [c.id for c in doc.content_types]),
+    ):
+        _unique(kind, ids)
+    offices = {o.id for o in doc.offices}
+    topics = {t.id for t in doc.topics}
+    countries = {c.id for c in doc.countries}
+    sources = set(doc.provenance.sources)
+
+    def need(ref: str, pool: set[str], what: str, where: str) -> None:
+        if ref not in pool:
+            raise TaxonomyError(f"{where}: unknown {what} {ref!r}")
+
+    for o in doc.offices:
+        where = f"office {o.id}"
+        if o.parent is not None:
+            need(o.parent, offices, "parent office", where)
+        if o.country is not None:
+            need(o.country, countries, "country", where)
+        for hint in o.topic_hints:
+            need(hint.topic, topics, "topic", where)
+        for chair in o.chairs:
+            need(chair.country, countries, "country", where)
+        if (o.status == "closed") != (o.closed is not None):
+            raise TaxonomyError(f"{where}: a closed office needs a closed date, and only it")
+        for ref in [*o.sources, *(s for f in o.former_names for s in f.sources)]:
+            need(ref, sources, "source", where)
+    for t in doc.topics:
+        for parent in t.parents:
+            need(parent, topics, "parent topic", f"topic {t.id}")
+        if (t.level == "subtopic") != bool(t.parents):
+            raise TaxonomyError(f"topic {t.id}: sub-topics, and only they, have parents")
+        for ref in t.sources:
+            need(ref, sources, "source", f"topic {t.id}")
+    for c in doc.countries:
+        for ref in [*c.sources, *(s for f in c.former_names for s in f.sources)]:
+            need(ref, sources, "source", f"country {c.id}")
+    for ct in doc.content_types:
+        for ref in ct.sources:
+            need(ref, sources, "source", f"content type {ct.id}")
+
+    _index("office", ((o.id, office_labels(o)) for o in doc.offices))
+    _index("topic", ((t.id, [t.name, *t.aliases]) for t in doc.topics))
+    _index(
+        "country", ((c.id, [*country_labels(c), *c.demonyms, *c.exclusions]) for c in doc.countries)
+    )
+    _index("content type", ((c.id, [c.name, *c.aliases]) for c in doc.content_types))
+    _check_topic_cycles(doc)
+
+
+def _check_topic_cycles(doc: TaxonomyFile) -> None:
+    parents = {t.id: t.parents for t in doc.topics}
+    for start in parents:
+        seen: set[str] = set()
+        stack = list(parents[start])
+        while stack:
+            node = stack.pop()
+            if node == start:
+                raise TaxonomyError(f"topic {start}: parent cycle")
+            if node not in seen:
+                seen.add(node)
+                stack.extend(parents[node])
+
+
+def parse_taxonomy(raw: str | bytes) -> Taxonomy:
+    """Validate a taxonomy document and build the read-only :class:`Taxonomy`."""
+    try:
+        doc = TaxonomyFile.model_validate_json(raw)
+    except ValidationError as exc:
+        raise TaxonomyError(f"invalid taxonomy: {exc}") from exc
+    _check(doc)
+    return Taxonomy(
+        version=doc.version,
+        provenance=doc.provenance,
+        offices=MappingProxyType({o.id: o for o in doc.offices}),
+        topics=MappingProxyType({t.id: t for t in doc.topics}),
+        countries=MappingProxyType({c.id: c for c in doc.countries}),
+        content_types=MappingProxyType({c.id: c for c in doc.content_types}),
+    )
+
+
+@functools.cache
+def _default_taxonomy() -> Taxonomy:
+    return parse_taxonomy(DEFAULT_PATH.read_bytes())
+
+
+def load_taxonomy(path: Path | None = None) -> Taxonomy:
+    """Load and validate a taxonomy file; the packaged one (cached) when ``path`` is None."""
+    if path is None:
+        return _default_taxonomy()
+    return parse_taxonomy(path.read_bytes())

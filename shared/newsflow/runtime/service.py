@@ -1,0 +1,59 @@
+"""Process plumbing shared by every service's ``__main__``: logging and exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from faststream.redis import RedisBroker
+from pydantic import ValidationError
+
+from newsflow.runtime.worker import Worker, serve
+from newsflow.settings import ServiceSettings, WorkerSettings
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
+        stream=sys.stderr,
+    )
+    # FastStream logs every message at INFO; that is noise at our volumes.
+    logging.getLogger("faststream").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Read settings or exit with a clear message naming the bad variables."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        sys.exit(f"Invalid configuration for {cls.__name__}:\n" + "\n".join(lines))
+
+
+def run_service(main: Callable[[], Coroutine[Any, Any, int]]) -> None:
+    """Run ``main`` and exit with its code (0 only for a clean, requested stop)."""
+    sys.exit(asyncio.run(main()))
+
+
+W = TypeVar("W", bound=WorkerSettings)
+
+
+def run_worker(
+    settings_cls: type[W], create_worker: Callable[[W], tuple[Worker, RedisBroker]]
+) -> None:
+    """The whole ``__main__`` of a worker service: settings, logging, serve, exit code."""
+
+    async def main() -> int:
+        settings = load_settings(settings_cls)
+        configure_logging(settings.log_level)
+        worker, broker = create_worker(settings)
+        return await serve(worker, broker)
+
+    run_service(main)

@@ -1,0 +1,548 @@
+"""The stream-worker runtime shared by ingest, enrichment and storage.
+
+FastStream reads the streams; this module fills the gaps that FastStream 0.7 leaves
+(see ``../shared/notes/faststream-redis.md``), so that no accepted entry is lost:
+
+- **Groups at the start of the stream.** :func:`ensure_group` creates each group at
+  id ``0`` with MKSTREAM, so a backlog pushed before a service first starts is read.
+- **Two subscribers, one handler.** One reads new entries in batches (``>``), the
+  other reclaims entries left pending by a dead consumer (XAUTOCLAIM after
+  ``reclaim_idle_ms``).
+- **Publish and acknowledge atomically.** A batch's onward events and its XACK go
+  in one MULTI/EXEC, so a crash never acks an entry whose events were not published,
+  nor publishes twice what was acked.
+- **Per-entry failure.** One bad entry does not hold back its batch: the others are
+  acked, the failed one stays pending and comes back through the reclaimer. After
+  ``max_deliveries`` it goes to ``news:dead`` with the error, and is acked.
+- **Dependencies down.** A :class:`TransientError` (MongoDB unreachable, say) retries
+  the whole batch in place with back-off, without counting as a failed delivery, and
+  keeps ownership of the entries with a heartbeat (XCLAIM JUSTID) so no other replica
+  steals them meanwhile.
+- **Exit codes.** The process exits 0 only when asked to stop. If FastStream stops a
+  subscriber (the group vanished after a Redis restart without persistence), the
+  worker recreates the group and resumes; if that fails it exits non-zero so the
+  supervisor restarts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from newsflow import streams
+from newsflow.events import DeadLetter, Event
+from newsflow.runtime.health import HealthServer
+from newsflow.runtime.lag import group_state
+from newsflow.runtime.metrics import WorkerMetrics
+from newsflow.runtime.redis_factory import create_broker, create_redis
+from newsflow.settings import WorkerSettings
+
+log = logging.getLogger("newsflow.runtime.worker")
+
+#: Namespace for deterministic event ids derived from the input entry.
+EVENT_NAMESPACE = uuid.UUID("6f1c1f3e-4a7b-4a55-9d0e-3b7b3d0f2a61")
+
+
+class TransientError(Exception):
+    """A dependency is unavailable; retry the batch later without counting a failure."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry as handed to a service's batch handler."""
+
+    id: str
+    body: Any
+    fields: Mapping[str, str]
+    correlation_id: str
+    redelivered: bool = False
+
+    def event_id(self, kind: str) -> uuid.UUID:
+        """A deterministic id for the event of ``kind`` made from this entry.
+
+        A redelivered entry yields events with the same ids, so consumers that care
+        can recognise a repeat.
+        """
+        return uuid.uuid5(EVENT_NAMESPACE, f"{kind}:{self.id}:{self.correlation_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The entry was handled; publish these events and acknowledge it."""
+
+    outputs: Sequence[Event] = ()
+    rejected: bool = False
+    #: A repeat of something already handled (e.g. a known idempotency key).
+    duplicate: bool = False
+    #: Redis keys to set (with a TTL in seconds) in the same transaction as the ack,
+    #: e.g. to remember a publisher's idempotency key only once its item is published.
+    remember: Sequence[tuple[str, int]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The entry could not be handled; leave it pending for a later retry."""
+
+    error: str
+
+
+Outcome = Done | Failed
+BatchHandler = Callable[[Sequence[Entry]], Awaitable[Sequence[Outcome]]]
+
+
+async def ensure_group(redis: Redis, stream: str, group: str) -> bool:
+    """Create ``group`` on ``stream`` at id 0 (the start). Returns True if created."""
+    try:
+        await redis.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+        return False
+    return True
+
+
+def _decode_fields(raw: Mapping[Any, Any]) -> dict[str, str]:
+    def text(value: Any) -> str:
+        if isinstance(value, bytes | bytearray):
+            return bytes(value).decode("utf-8", "replace")
+        return str(value)
+
+    return {text(k): text(v) for k, v in raw.items()}
+
+
+@dataclass
+class Worker:
+    """One service's consumer: the handler plus the delivery guarantees around it."""
+
+    service: str
+    settings: WorkerSettings
+    stream: str
+    group: str
+    handler: BatchHandler
+    redis: Redis
+    metrics: WorkerMetrics
+    readiness_checks: Sequence[Callable[[], Awaitable[str | None]]] = ()
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _batches: int = 0
+    _broker: RedisBroker | None = None
+
+    # -- wiring ---------------------------------------------------------------
+
+    def register(self, broker: RedisBroker) -> None:
+        """Attach the reader and the reclaimer subscribers to ``broker``."""
+        self._broker = broker
+        consumer = self.settings.consumer_name
+        common: dict[str, Any] = {
+            "group": self.group,
+            "consumer": consumer,
+            "batch": True,
+            "max_records": self.settings.batch_size,
+            "polling_interval": self.settings.poll_ms,
+        }
+
+        async def on_new(body: list[Any], msg: RedisStreamMessage) -> None:
+            await self._on_batch(body, msg, redelivered=False)
+
+        async def on_reclaimed(body: list[Any], msg: RedisStreamMessage) -> None:
+            await self._on_batch(body, msg, redelivered=True)
+
+        broker.subscriber(
+            stream=StreamSub(self.stream, **common),
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{self.service}:new",
+            description=f"{self.service}: new entries of {self.stream}",
+        )(on_new)
+        broker.subscriber(
+            stream=StreamSub(self.stream, min_idle_time=self.settings.reclaim_idle_ms, **common),
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{self.service}:reclaim",
+            description=f"{self.service}: entries of {self.stream} abandoned by a dead consumer",
+        )(on_reclaimed)
+
+    async def _on_batch(
+        self, body: list[Any], msg: RedisStreamMessage, *, redelivered: bool
+    ) -> None:
+        raw = msg.raw_message
+        ids = [i.decode() if isinstance(i, bytes) else str(i) for i in raw["message_ids"]]
+        datas: list[Any] = list(raw.get("data") or [{} for _ in ids])
+        entries = [
+            Entry(
+                id=entry_id,
+                body=item,
+                fields=_decode_fields(data) if isinstance(data, Mapping) else {},
+                correlation_id=entry_id,
+                redelivered=redelivered,
+            )
+            for entry_id, item, data in zip(ids, body, datas, strict=False)
+        ]
+        await self.process(entries)
+
+    # -- the guarantees -------------------------------------------------------
+
+    async def process(self, entries: Sequence[Entry]) -> None:
+        """Handle a batch and settle every entry: ack, leave pending, or dead-letter."""
+        if not entries:
+            return
+        self.metrics.items_in.labels(self.service).inc(len(entries))
+        counts: dict[str, int] = {}
+        if any(e.redelivered for e in entries):
+            counts = await self._delivery_counts([e.id for e in entries])
+            abandoned = [e for e in entries if counts.get(e.id, 1) > self.settings.max_deliveries]
+            if abandoned:
+                await self._settle(
+                    [
+                        (
+                            e,
+                            Failed(
+                                "delivered too often without being acknowledged "
+                                "(its consumers kept dying)"
+                            ),
+                        )
+                        for e in abandoned
+                    ],
+                    counts,
+                )
+                entries = [e for e in entries if e not in abandoned]
+                if not entries:
+                    return
+        self._batches += 1
+        self._maybe_fault("before_handle")
+        outcomes = await self._handle_with_retry(entries)
+        if outcomes is None:  # stopping while a dependency was down: leave pending
+            return
+        self._maybe_fault("before_ack")
+        outcomes = self._poisoned(entries, outcomes)
+        await self._settle(list(zip(entries, outcomes, strict=True)), counts)
+
+    async def _handle_with_retry(self, entries: Sequence[Entry]) -> Sequence[Outcome] | None:
+        delay = 0.2
+        heartbeat = asyncio.create_task(self._heartbeat([e.id for e in entries]))
+        try:
+            while True:
+                started = time.perf_counter()
+                try:
+                    outcomes = await self.handler(entries)
+                except TransientError as exc:
+                    self.metrics.transient_errors.labels(self.service).inc()
+                    log.warning("%s: dependency unavailable, retrying batch: %s", self.service, exc)
+                    if self._stopping.is_set():
+                        return None
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                    delay = min(delay * 2, 5.0)
+                    # Some entries may have been handled before the dependency failed;
+                    # on the retry they are repeats whose effects must still be announced.
+                    entries = [dataclasses.replace(e, redelivered=True) for e in entries]
+                    continue
+                except Exception as exc:
+                    log.exception(
+                        "%s: handler failed for a batch of %d", self.service, len(entries)
+                    )
+                    outcomes = [Failed(f"{type(exc).__name__}: {exc}") for _ in entries]
+                self.metrics.latency.labels(self.service).observe(time.perf_counter() - started)
+                if len(outcomes) != len(entries):
+                    raise RuntimeError("handler must return one outcome per entry")
+                return outcomes
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, ids: list[Any]) -> None:
+        """Keep ownership of in-flight entries so the reclaimer of another replica
+        does not take them while this one is still working (e.g. waiting for MongoDB).
+        """
+        interval = max(self.settings.reclaim_idle_ms / 3000, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                await self.redis.xclaim(
+                    self.stream, self.group, self.settings.consumer_name, 0, ids, justid=True
+                )
+
+    async def _delivery_counts(self, ids: Sequence[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry_id in ids:
+            rows = await self.redis.xpending_range(
+                self.stream, self.group, min=entry_id, max=entry_id, count=1
+            )
+            if rows:
+                counts[entry_id] = int(rows[0]["times_delivered"])
+        return counts
+
+    async def _settle(
+        self, results: Sequence[tuple[Entry, Outcome]], counts: dict[str, int]
+    ) -> None:
+        failed = [e for e, o in results if isinstance(o, Failed) and e.id not in counts]
+        if failed:
+            counts = {**counts, **await self._delivery_counts([e.id for e in failed])}
+        pipe = self.redis.pipeline(transaction=True)
+        acks: list[str] = []
+        dead = 0
+        for entry, outcome in results:
+            if isinstance(outcome, Done):
+                for event in outcome.outputs:
+                    pipe.xadd(event.stream, event.to_fields())  # type: ignore[arg-type]
+                for key, ttl in outcome.remember:
+                    pipe.set(key, entry.id, ex=ttl)
+                acks.append(entry.id)
+                continue
+            delivered = counts.get(entry.id, 1)
+            self.metrics.items_failed.labels(self.service).inc()
+            if delivered >= self.settings.max_deliveries:
+                letter = DeadLetter(
+                    event_id=entry.event_id("dead"),
+                    correlation_id=entry.correlation_id,
+                    service=self.service,
+                    source_stream=self.stream,
+                    group=self.group,
+                    entry_id=entry.id,
+                    delivery_count=delivered,
+                    error=outcome.error[:4000],
+                    fields=dict(entry.fields),
+                )
+                pipe.xadd(streams.DEAD, letter.to_fields())  # type: ignore[arg-type]
+                acks.append(entry.id)
+                dead += 1
+                log.error(
+                    "%s: dead-lettered %s after %d deliveries: %s",
+                    self.service,
+                    entry.id,
+                    delivered,
+                    outcome.error,
+                )
+            else:
+                log.warning(
+                    "%s: entry %s failed (delivery %d of %d), will retry: %s",
+                    self.service,
+                    entry.id,
+                    delivered,
+                    self.settings.max_deliveries,
+                    outcome.error,
+                )
+        if acks:
+            pipe.xack(self.stream, self.group, *acks)
+        if len(pipe):
+            await pipe.execute()
+        ok = sum(1 for _, o in results if isinstance(o, Done))
+        self.metrics.items_out.labels(self.service).inc(ok)
+        self.metrics.rejected.labels(self.service).inc(
+            sum(1 for _, o in results if isinstance(o, Done) and o.rejected)
+        )
+        self.metrics.duplicates.labels(self.service).inc(
+            sum(1 for _, o in results if isinstance(o, Done) and o.duplicate)
+        )
+        if dead:
+            self.metrics.dead_letters.labels(self.service).inc(dead)
+
+    def _poisoned(self, entries: Sequence[Entry], outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Fault ``fail_on:<text>``: entries whose fields contain <text> always fail."""
+        fault = self.settings.fault or ""
+        if not fault.startswith("fail_on:"):
+            return list(outcomes)
+        marker = fault.partition(":")[2]
+        return [
+            Failed("injected failure (fault fail_on)")
+            if any(marker in v for v in e.fields.values())
+            else o
+            for e, o in zip(entries, outcomes, strict=True)
+        ]
+
+    def _maybe_fault(self, point: str) -> None:
+        if not self.settings.fault:
+            return
+        name, _, nth = self.settings.fault.partition(":")
+        if name == point and self._batches == int(nth or "1"):
+            log.critical("fault injection: SIGKILL at %s of batch %d", point, self._batches)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    # -- operations -----------------------------------------------------------
+
+    async def group_stats(self) -> tuple[int, int]:
+        """(lag, pending) of this worker's group; (-1, 0) when the group is missing."""
+        state = await group_state(self.redis, self.stream, self.group)
+        return state if state is not None else (-1, 0)
+
+    async def cleanup_consumers(self, idle_ms: int) -> list[str]:
+        """Delete consumers of the group that hold nothing and have been idle for long."""
+        removed: list[str] = []
+        for info in await self.redis.xinfo_consumers(self.stream, self.group):
+            name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+            if name == self.settings.consumer_name:
+                continue
+            if int(info["pending"]) == 0 and int(info["idle"]) >= idle_ms:
+                await self.redis.xgroup_delconsumer(self.stream, self.group, name)
+                removed.append(name)
+        return removed
+
+    async def readiness(self) -> dict[str, str]:
+        """What keeps this worker from being ready: Redis (and the service's own
+        dependencies) unreachable, the consumer loop stopped, or the lag too high."""
+        failing: dict[str, str] = {}
+        if self._broker is not None and not all(s.running for s in self._broker.subscribers):
+            failing["consumer"] = "a subscriber is not running"
+        try:
+            await self.redis.ping()
+            lag, _ = await self.group_stats()
+            if lag > self.settings.ready_max_lag:
+                failing["lag"] = f"{lag} entries behind (limit {self.settings.ready_max_lag})"
+        except Exception as exc:
+            failing["redis"] = str(exc) or type(exc).__name__
+        for check in self.readiness_checks:
+            problem = await check()
+            if problem:
+                failing[getattr(check, "__name__", "check")] = problem
+        return failing
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+
+def build_worker(
+    service: str,
+    settings: WorkerSettings,
+    stream: str,
+    handler: BatchHandler,
+    *,
+    redis: Redis | None = None,
+    metrics: WorkerMetrics | None = None,
+    readiness_checks: Sequence[Callable[[], Awaitable[str | None]]] = (),
+) -> tuple[Worker, RedisBroker]:
+    """A service's worker on ``stream`` (in that stream's group) and its broker.
+
+    Nothing connects here; :func:`serve` starts both.
+    """
+    worker = Worker(
+        service=service,
+        settings=settings,
+        stream=stream,
+        group=streams.GROUPS[stream],
+        handler=handler,
+        redis=redis or create_redis(settings.redis_url),
+        metrics=metrics or WorkerMetrics(service),
+        readiness_checks=readiness_checks,
+    )
+    broker = create_broker(settings.redis_url)
+    worker.register(broker)
+    return worker, broker
+
+
+async def serve(worker: Worker, broker: RedisBroker) -> int:
+    """Run a worker until SIGTERM/SIGINT; return the process exit code.
+
+    0 when asked to stop and everything in flight was settled, 1 on a fatal error.
+    """
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, worker.request_stop)
+    settings = worker.settings
+    await _wait_for_redis(worker)
+    if worker._stopping.is_set():
+        return 0
+    await ensure_group(worker.redis, worker.stream, worker.group)
+    health: HealthServer | None = None
+    if settings.http_port is not None:
+        health = HealthServer(
+            host=settings.http_host,
+            port=settings.http_port,
+            alive=lambda: all(sub.running for sub in broker.subscribers),
+            readiness=worker.readiness,
+            metrics=worker.metrics.render,
+        )
+        await health.start()
+    await broker.start()
+    log.info(
+        "%s: consuming %s as %s/%s",
+        worker.service,
+        worker.stream,
+        worker.group,
+        settings.consumer_name,
+    )
+    code = 0
+    janitor_every = max(settings.reclaim_idle_ms * 10 / 1000, 60.0)
+    next_janitor = time.monotonic() + janitor_every
+    try:
+        while not worker._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker._stopping.wait(), timeout=1.0)
+            if worker._stopping.is_set():
+                break
+            if not all(sub.running for sub in broker.subscribers):
+                code = await _recover_subscribers(worker, broker)
+                if code:
+                    break
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, ResponseError):
+                lag, pending = await worker.group_stats()
+                worker.metrics.lag.labels(worker.stream, worker.group).set(lag)
+                worker.metrics.pending.labels(worker.stream, worker.group).set(pending)
+                if time.monotonic() >= next_janitor:
+                    next_janitor = time.monotonic() + janitor_every
+                    removed = await worker.cleanup_consumers(settings.reclaim_idle_ms * 10)
+                    if removed:
+                        log.info("%s: removed idle consumers %s", worker.service, removed)
+    finally:
+        log.info("%s: stopping; finishing in-flight work", worker.service)
+        await broker.stop()
+        if health is not None:
+            await health.stop()
+    return code
+
+
+async def _wait_for_redis(worker: Worker) -> None:
+    delay = 0.2
+    while not worker._stopping.is_set():
+        try:
+            await worker.redis.ping()
+            return
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            log.warning("%s: waiting for Redis: %s", worker.service, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker._stopping.wait(), timeout=delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def _recover_subscribers(worker: Worker, broker: RedisBroker) -> int:
+    """A subscriber stopped on its own: the group vanished. Recreate it and restart."""
+    log.error(
+        "%s: a subscriber stopped (consumer group lost?); recreating the group", worker.service
+    )
+    delay, deadline = 0.2, time.monotonic() + 60
+    while True:
+        try:
+            created = await ensure_group(worker.redis, worker.stream, worker.group)
+            for sub in broker.subscribers:
+                if not sub.running:
+                    await sub.start()
+            break
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            # The connection pool still holds sockets to the Redis that went away;
+            # the next attempt reconnects.
+            if time.monotonic() > deadline or worker._stopping.is_set():
+                log.exception("%s: could not recover; exiting with failure", worker.service)
+                return 1
+            log.warning("%s: Redis not reachable yet (%s); retrying", worker.service, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        except Exception:
+            log.exception(
+                "%s: could not recover the subscribers; exiting with failure", worker.service
+            )
+            return 1
+    log.warning("%s: resumed (group %s)", worker.service, "recreated" if created else "existed")
+    return 0

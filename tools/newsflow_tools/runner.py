@@ -1,0 +1,296 @@
+"""``newsflow run``: the whole stack on one machine, supervised.
+
+Starts embedded Redis and SecantusDB (unless ``REDIS_URL`` / ``MONGODB_URL`` point
+elsewhere), the four services as separate processes (with replicas), loads the
+sample newsroom, prints the URLs, and then supervises: a service that dies is
+restarted with back-off and the restart is logged, like a compose restart policy.
+Ctrl-C stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+import redis as redis_sync
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from newsflow.domain.formats.newsroom import parse_newsroom
+from newsflow_tools import embedded
+from newsflow_tools.push import print_report, push
+
+SAMPLE = Path(__file__).parent / "data" / "osce-newsroom-sample.txt"
+SERVICES = ("ingest", "enrichment", "storage", "gateway")
+MODULES = {name: f"newsflow_{name}" for name in SERVICES}
+
+
+def parse_replicas(spec: str) -> dict[str, int]:
+    """``"enrichment=2,storage=2"`` → ``{"enrichment": 2, "storage": 2}``."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, sep, count = part.partition("=")
+        name = name.strip()
+        if not sep or name not in SERVICES or name == "gateway":
+            raise ValueError(f"bad replica spec {part!r}: use ingest|enrichment|storage=N")
+        if not count.strip().isdigit() or not 1 <= int(count) <= 16:
+            raise ValueError(f"bad replica count in {part!r}: 1 to 16")
+        out[name] = int(count)
+    return out
+
+
+class RunSettings(BaseSettings):
+    """Settings of the local runner."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore", env_file=".env")
+
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "NEWSFLOW_REDIS_URL")
+    )
+    mongodb_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("MONGODB_URL", "NEWSFLOW_MONGODB_URL")
+    )
+    gateway_port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("GATEWAY_PORT", "NEWSFLOW_GATEWAY_PORT"),
+    )
+    replicas: str = Field(default="", description="e.g. enrichment=2,storage=2")
+    data_dir: Path = Field(default=Path(".data"))
+    redis_port: int = Field(
+        default=6390, ge=1, le=65535, description="Preferred port of the embedded Redis."
+    )
+    mongodb_port: int = Field(
+        default=27017, ge=1, le=65535, description="Preferred port of the embedded SecantusDB."
+    )
+
+    @field_validator("replicas")
+    @classmethod
+    def _replicas(cls, value: str) -> str:
+        parse_replicas(value)
+        return value
+
+
+@dataclass
+class Managed:
+    """One supervised service process."""
+
+    name: str
+    service: str
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    started_at: float = 0.0
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", MODULES[self.service]],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self.started_at = time.monotonic()
+
+
+@dataclass
+class Supervisor:
+    """Starts, watches and restarts service processes."""
+
+    out: TextIO
+    procs: list[Managed] = field(default_factory=list)
+
+    def add(self, managed: Managed) -> None:
+        self.procs.append(managed)
+        managed.start()
+
+    def check(self) -> None:
+        now = time.monotonic()
+        for proc in self.procs:
+            assert proc.process is not None
+            code = proc.process.poll()
+            if code is None:
+                if now - proc.started_at > 60:
+                    proc.restarts = 0  # stable again: reset the back-off
+                continue
+            if proc.next_start == 0.0:
+                delay = min(2.0**proc.restarts, 30.0)
+                proc.next_start = now + delay
+                self.out.write(
+                    f"[supervisor] {proc.name} exited with code {code}; "
+                    f"restarting in {delay:.0f}s (log: {proc.log_path})\n"
+                )
+                self.out.flush()
+            elif now >= proc.next_start:
+                proc.restarts += 1
+                proc.next_start = 0.0
+                proc.start()
+                self.out.write(f"[supervisor] restarted {proc.name} (restart #{proc.restarts})\n")
+                self.out.flush()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        for proc in self.procs:
+            if proc.process and proc.process.poll() is None:
+                proc.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in self.procs:
+            if proc.process is None:
+                continue
+            try:
+                proc.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.process.kill()
+                proc.process.wait()
+
+
+def http_json(url: str, timeout: float = 5.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own URL
+        return orjson.loads(response.read())
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if predicate():
+                return True
+        time.sleep(interval)
+    return False
+
+
+def service_env(base: Mapping[str, str], *, redis_url: str, mongodb_url: str) -> dict[str, str]:
+    env = dict(base)
+    env.update(REDIS_URL=redis_url, MONGODB_URL=mongodb_url, PYTHONUNBUFFERED="1")
+    return env
+
+
+def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -> int:
+    """Run the stack until interrupted. Returns the process exit code."""
+    stop = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    data = settings.data_dir.resolve()
+    logs = data / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    servers: list[embedded.EmbeddedServer] = []
+    supervisor = Supervisor(out)
+    try:
+        redis_url = settings.redis_url
+        if not redis_url:
+            server = embedded.start_redis(
+                data / "redis", port=embedded.free_port(settings.redis_port)
+            )
+            servers.append(server)
+            redis_url = server.url
+            out.write(f"embedded Redis (redis-server, AOF on) at {redis_url}\n")
+        mongodb_url = settings.mongodb_url
+        if not mongodb_url:
+            out.write("starting embedded SecantusDB (MongoDB wire protocol)...\n")
+            out.flush()
+            server = embedded.start_secantus(
+                data / "mongo", port=embedded.free_port(settings.mongodb_port)
+            )
+            servers.append(server)
+            mongodb_url = server.url
+            out.write(f"embedded SecantusDB at {mongodb_url}\n")
+        env = service_env(os.environ, redis_url=redis_url, mongodb_url=mongodb_url)
+        replicas = parse_replicas(settings.replicas)
+        for service in ("ingest", "enrichment", "storage"):
+            for n in range(1, replicas.get(service, 1) + 1):
+                name = f"{service}-{n}"
+                port = embedded.free_port()
+                supervisor.add(
+                    Managed(
+                        name,
+                        service,
+                        {
+                            **env,
+                            "NEWSFLOW_CONSUMER_NAME": f"{name}-{os.getpid()}",
+                            "NEWSFLOW_HTTP_PORT": str(port),
+                        },
+                        logs / f"{name}.log",
+                    )
+                )
+                out.write(f"started {name} (health and metrics on http://127.0.0.1:{port})\n")
+        gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
+        supervisor.add(
+            Managed(
+                "gateway",
+                "gateway",
+                {**env, "GATEWAY_PORT": str(settings.gateway_port)},
+                logs / "gateway.log",
+            )
+        )
+        out.flush()
+        if not wait_until(lambda: http_json(f"{gateway_url}/readyz")["status"] == "ready", 60):
+            out.write(f"the gateway did not become ready; see {logs / 'gateway.log'}\n")
+            return 1
+        if seed:
+            _seed(redis_url, gateway_url, out)
+        out.write(
+            "\nNewsflow is running.\n"
+            f"  Gateway:  {gateway_url}   (API docs: {gateway_url}/docs)\n"
+            f"  Redis:    {redis_url}\n"
+            f"  MongoDB:  {mongodb_url}\n"
+            f"  Logs:     {logs}\n"
+            "Press Ctrl-C to stop.\n"
+        )
+        out.flush()
+        while not stop:
+            supervisor.check()
+            time.sleep(0.5)
+        out.write("\nstopping...\n")
+        return 0
+    finally:
+        supervisor.stop()
+        for server in reversed(servers):
+            server.stop()
+        out.write("stopped.\n")
+        out.flush()
+
+
+def _seed(redis_url: str, gateway_url: str, out: TextIO) -> None:
+    """Push the sample newsroom and wait until its stories are queryable."""
+    result = parse_newsroom(SAMPLE.read_text(encoding="utf-8"))
+    client = redis_sync.Redis.from_url(redis_url)
+    try:
+        report = push(result, client)
+    finally:
+        client.close()
+    out.write(f"loaded the sample newsroom ({SAMPLE.name}): ")
+    print_report(report, out)
+    expected = set(report.item_ids)
+
+    def stored() -> bool:
+        found = 0
+        for item_id in expected:
+            with contextlib.suppress(urllib.error.HTTPError):
+                http_json(f"{gateway_url}/v1/items/{item_id}")
+                found += 1
+        return found == len(expected)
+
+    if wait_until(stored, 60, interval=0.5):
+        out.write(f"all {len(expected)} sample stories are stored and queryable\n")
+    else:
+        out.write("the sample stories did not all arrive within 60 s; check the logs\n")
