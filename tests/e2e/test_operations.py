@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from newsflow.domain.taxonomy import load_taxonomy
+from newsflow.domain.taxonomy import DEFAULT_PATH, load_taxonomy
 from tests.e2e.conftest import Stack
 from tests.helpers import eventually
 
@@ -75,9 +75,7 @@ def test_status_and_dead_letters_round_trip(stack: Stack) -> None:
 
 def test_reenrich_retags_stories_of_an_older_taxonomy(stack: Stack, tmp_path: Path) -> None:
     current = load_taxonomy()
-    old = json.loads(
-        (Path(load_taxonomy.__code__.co_filename).parent / "data" / "taxonomy.json").read_text()
-    )
+    old = json.loads(DEFAULT_PATH.read_text())
     old["version"] = "1999.01.01"
     old_path = tmp_path / "old-taxonomy.json"
     old_path.write_text(json.dumps(old))
