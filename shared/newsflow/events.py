@@ -105,8 +105,19 @@ class ItemRejected(Event):
     reason: str = Field(description="Human-readable reason.")
     errors: list[FieldError] = Field(default_factory=list)
     payload: str = Field(description="The entry as received, as JSON (truncated past 64 KiB).")
-    ingest_entry_id: str
+    ingest_entry_id: str = Field(description="The entry's id on ``source_stream``.")
     service: str = "ingest"
+    source_stream: str = Field(
+        default=streams.INGEST, description="The stream the entry was read from."
+    )
+    payload_base64: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "The entry's exact bytes when it could not be decoded (not UTF-8, no payload "
+            "field, broken JSON or envelope): each value base64-encoded, keyed by its field "
+            "name ('base64:' and the base64 of the name when the name is not UTF-8)."
+        ),
+    )
 
 
 class DeadLetter(Event):
