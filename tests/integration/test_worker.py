@@ -287,9 +287,7 @@ async def test_faststream_envelope_is_still_read_at_ingest(redis_url: str) -> No
     )
     redis = Redis.from_url(redis_url)
     async with running(worker, broker):
-        await eventually_async(
-            lambda: _async_true(all(sub.running for sub in broker.subscribers))
-        )
+        await eventually_async(lambda: _async_true(all(sub.running for sub in broker.subscribers)))
         await broker.publish({"title": "Sent through FastStream"}, stream=streams.INGEST)
         await eventually_async(lambda: _len(redis, streams.INGESTED, 1), within=10)
     (event,) = [parse_event(ItemIngested, e) for e in await events(redis, streams.INGESTED)]
