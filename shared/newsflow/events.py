@@ -8,6 +8,13 @@ pins each event's JSON schema so that an accidental change fails the build.
 
 On the wire an event is the JSON of the model in the ``event`` field of a stream
 entry (see :mod:`newsflow.streams`), readable from any language.
+
+**Producers strict, consumers tolerant.** A consumer ignores fields it does not
+know (``extra="ignore"``, here and on the nested models), so a rolling upgrade can
+add an optional field without turning every not-yet-upgraded reader's input into
+dead letters. Our own code cannot produce an unknown field: the pydantic mypy
+plugin's ``init_forbid_extra`` makes one a type error, and the pinned schemas fix
+what we write.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ def utcnow() -> datetime:
 class Event(BaseModel):
     """Fields every event carries."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Tolerant reader: unknown fields are ignored (see the module docstring).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     #: The stream this kind of event travels on; set by each subclass.
     stream: ClassVar[str]
@@ -92,7 +100,7 @@ class ItemStored(Event):
 
 
 class FieldError(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
     field: str
     message: str
 
