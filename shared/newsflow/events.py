@@ -8,6 +8,13 @@ pins each event's JSON schema so that an accidental change fails the build.
 
 On the wire an event is the JSON of the model in the ``event`` field of a stream
 entry (see :mod:`newsflow.streams`), readable from any language.
+
+**Producers strict, consumers tolerant.** A consumer ignores fields it does not
+know (``extra="ignore"``, here and on the nested models), so a rolling upgrade can
+add an optional field without turning every not-yet-upgraded reader's input into
+dead letters. Our own code cannot produce an unknown field: the pydantic mypy
+plugin's ``init_forbid_extra`` makes one a type error, and the pinned schemas fix
+what we write.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ def utcnow() -> datetime:
 class Event(BaseModel):
     """Fields every event carries."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Tolerant reader: unknown fields are ignored (see the module docstring).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     #: The stream this kind of event travels on; set by each subclass.
     stream: ClassVar[str]
@@ -92,7 +100,7 @@ class ItemStored(Event):
 
 
 class FieldError(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
     field: str
     message: str
 
@@ -105,8 +113,19 @@ class ItemRejected(Event):
     reason: str = Field(description="Human-readable reason.")
     errors: list[FieldError] = Field(default_factory=list)
     payload: str = Field(description="The entry as received, as JSON (truncated past 64 KiB).")
-    ingest_entry_id: str
+    ingest_entry_id: str = Field(description="The entry's id on ``source_stream``.")
     service: str = "ingest"
+    source_stream: str = Field(
+        default=streams.INGEST, description="The stream the entry was read from."
+    )
+    payload_base64: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "The entry's exact bytes when it could not be decoded (not UTF-8, no payload "
+            "field, broken JSON or envelope): each value base64-encoded, keyed by its field "
+            "name ('base64:' and the base64 of the name when the name is not UTF-8)."
+        ),
+    )
 
 
 class DeadLetter(Event):

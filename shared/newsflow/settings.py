@@ -115,11 +115,3 @@ class WorkerSettings(ServiceSettings):
     http_host: str = Field(
         default="127.0.0.1", description="Address of the health/metrics HTTP server."
     )
-    fault: str | None = Field(
-        default=None,
-        description=(
-            "Fault injection for tests only: 'before_handle[:N]' or 'before_ack[:N]' makes "
-            "the process SIGKILL itself at that point of its N-th batch; 'fail_on:TEXT' makes "
-            "every entry containing TEXT fail. Never set in production."
-        ),
-    )

@@ -21,6 +21,9 @@ from newsflow_tools import embedded
 from newsflow_tools.runner import MODULES
 from tests.helpers import eventually
 
+#: The repository root: ``python -m tests...`` runs from here.
+REPO = Path(__file__).resolve().parents[2]
+
 
 @dataclass
 class Stack:
@@ -58,8 +61,15 @@ class Stack:
             extra.setdefault("GATEWAY_PORT", str(self.gateway_port))
         extra.setdefault("NEWSFLOW_CONSUMER_NAME", name)
         log = (self.logs / f"{name}.log").open("ab")
+        # A fault (tests.faults) runs the service through the test-only entry point.
+        command = (
+            ["-m", "tests.e2e.faulty_service", service]
+            if "NEWSFLOW_FAULT" in extra
+            else ["-m", MODULES[service]]
+        )
         proc = subprocess.Popen(
-            [sys.executable, "-m", MODULES[service]],
+            [sys.executable, *command],
+            cwd=REPO,
             env=self.env(**extra),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -9,7 +9,9 @@ back on the same port and data directory. Scenarios that do not kill or restart
 service processes (3, 5, 5b, 6, 7, 8, 10) share one pipeline (:func:`shared`: its own
 Redis with AOF and its own SecantusDB), emptied between tests, because starting six
 Python processes costs 6-15 s on two cores. Scenarios 1, 2, 4 and 9 start their own.
-Fault points are switched on per process with ``NEWSFLOW_FAULT``.
+Fault points (:mod:`tests.faults`) are switched on per process with ``NEWSFLOW_FAULT``,
+which makes :class:`Stack` start the test-only entry point
+(``python -m tests.e2e.faulty_service <service>``) instead of the service's own.
 
 The full burst of 5,000 items takes about 2.5 minutes on SecantusDB (~35 stories/s
 stored); ``make test`` pushes ``NEWSFLOW_BURST_ITEMS`` (default 500, ~10 s), and

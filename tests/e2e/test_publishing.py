@@ -259,7 +259,7 @@ BAD_INPUTS: list[tuple[str, bytes, int, str, str]] = [
         orjson.dumps({"title": 5, "offices": "a"}),
         422,
         "title",
-        "Input should be a valid string",
+        "must be a string",
     ),
     (
         "unknown fields",
@@ -280,7 +280,7 @@ BAD_INPUTS: list[tuple[str, bytes, int, str, str]] = [
         orjson.dumps({"title": "x", "topics": [f"t{i}" for i in range(5000)]}),
         422,
         "topics",
-        "Value should have at most 50 items after validation, not 5000",
+        "at most 50 entries",
     ),
     (
         "control characters",

@@ -8,14 +8,35 @@ change needs a new event type on a new stream (see newsflow.events).
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+from mypy import api as mypy_api
 
 from newsflow.domain.normalise import normalise
-from newsflow.events import ALL_EVENTS, Event, ItemIngested, parse_event
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import load_taxonomy
+from newsflow.events import (
+    ALL_EVENTS,
+    DeadLetter,
+    Event,
+    FieldError,
+    ItemEnriched,
+    ItemIngested,
+    ItemRejected,
+    ItemStored,
+    parse_event,
+)
+from newsflow.runtime.worker import Done, Entry
 from newsflow.streams import EVENT_FIELD
+from newsflow_enrichment.handlers import enrich_batch
+from newsflow_storage.handlers import store_batch
+from newsflow_storage.repository import InMemoryStoryRepository
 
 PINNED = Path(__file__).parent / "event_schemas"
 
@@ -50,8 +71,6 @@ def test_every_event_has_the_common_fields(model: type[Event]) -> None:
 
 
 def test_round_trip_through_stream_fields() -> None:
-    from datetime import UTC, datetime
-
     item = normalise(
         {"title": "A story", "published_at": "7 January 2021"}, now=datetime(2026, 1, 1, tzinfo=UTC)
     )
@@ -59,6 +78,103 @@ def test_round_trip_through_stream_fields() -> None:
     fields = event.to_fields()
     assert list(fields) == [EVENT_FIELD]
     assert parse_event(ItemIngested, {EVENT_FIELD: fields[EVENT_FIELD].decode()}) == event
+
+
+# -- producers strict, consumers tolerant ---------------------------------------------
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+TAGGER = Tagger(load_taxonomy())
+
+
+def one_of_each() -> list[Event]:
+    """A valid event of every type, as our producers write them."""
+    item = normalise(
+        {"title": "ODIHR opens an observation mission", "offices": ["ODIHR"], "source": "w"},
+        now=NOW,
+    )
+    return [
+        ItemIngested(correlation_id="1-0", item=item, ingest_entry_id="1-0"),
+        ItemEnriched(correlation_id="1-0", item=item, tags=TAGGER.tag(item)),
+        ItemStored(correlation_id="1-0", item_id=item.id, copy_key="c", revision=1, created=True),
+        ItemRejected(
+            correlation_id="1-0",
+            reason="title: required",
+            errors=[FieldError(field="title", message="required")],
+            payload="{}",
+            ingest_entry_id="1-0",
+        ),
+        DeadLetter(
+            correlation_id="1-0",
+            service="storage",
+            source_stream="news:enriched",
+            group="storage",
+            entry_id="1-0",
+            delivery_count=5,
+            error="boom",
+            fields={"event": "{}"},
+        ),
+    ]
+
+
+def from_a_newer_producer(event: Event) -> bytes:
+    """The event as a v1 producer one release ahead writes it: new optional fields
+    on the event and on every nested object (item, tags, each tag, each evidence)."""
+
+    def add(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {**{k: add(v) for k, v in value.items()}, "added_in_v1_1": {"x": [1]}}
+        if isinstance(value, list):
+            return [add(v) for v in value]
+        return value
+
+    data = event.model_dump(mode="json")
+    newer = {k: add(v) if k in ("item", "tags", "errors") else v for k, v in data.items()}
+    return orjson.dumps({**newer, "added_in_v1_1": "an optional field"})
+
+
+@pytest.mark.parametrize("event", one_of_each(), ids=lambda e: type(e).__name__)
+def test_a_v1_consumer_reads_an_event_with_fields_it_does_not_know(event: Event) -> None:
+    wire = from_a_newer_producer(event)
+    assert b"added_in_v1_1" in wire
+    read = parse_event(type(event), {EVENT_FIELD: wire.decode()})
+    assert read == event
+    assert "added_in_v1_1" not in read.model_dump_json()
+
+
+def test_the_consumers_handle_events_with_fields_they_do_not_know() -> None:
+    """Each service's own parse path, not just the models: enrichment and storage."""
+    ingested, enriched = one_of_each()[:2]
+    ((outcome, tags),) = enrich_batch(
+        [_entry({EVENT_FIELD: from_a_newer_producer(ingested).decode()})], TAGGER
+    )
+    assert isinstance(outcome, Done)
+    assert tags is not None
+    assert isinstance(outcome.outputs[0], ItemEnriched)
+    assert outcome.outputs[0].item == ingested.item  # type: ignore[attr-defined]
+
+    repo = InMemoryStoryRepository()
+    (stored,) = asyncio.run(
+        store_batch([_entry({EVENT_FIELD: from_a_newer_producer(enriched).decode()})], repo)
+    )
+    assert isinstance(stored, Done)
+    assert isinstance(stored.outputs[0], ItemStored)
+
+
+def _entry(body: Any) -> Entry:
+    return Entry(id="1-0", body=body, fields=body, correlation_id="1-0")
+
+
+def test_our_own_code_cannot_construct_an_event_with_an_unknown_field() -> None:
+    """Producers stay strict: the pydantic mypy plugin (init_forbid_extra) refuses it."""
+    snippet = (
+        "from newsflow.events import ItemStored\n"
+        "ItemStored(correlation_id='1', item_id='a', copy_key='b', revision=1, created=True,"
+        " added_in_v1_1=1)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out, _, code = mypy_api.run(["--config-file", str(root / "pyproject.toml"), "-c", snippet])
+    assert code == 1, out
+    assert 'Unexpected keyword argument "added_in_v1_1" for "ItemStored"' in out
 
 
 if __name__ == "__main__":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
 
-from newsflow.domain.contract import LIMITS, parse_published_at
+from newsflow.domain.contract import LIMITS, PublisherItem, parse_published_at
 from newsflow.domain.normalise import Rejection, canonical_url, decode_entry, normalise, story_id
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -81,7 +84,7 @@ class TestEntryShapes:
 
 class TestValidation:
     def test_title_is_required(self) -> None:
-        assert reject({"summary": "x"}).errors == [{"field": "title", "message": "Field required"}]
+        assert reject({"summary": "x"}).errors == [{"field": "title", "message": "required"}]
 
     def test_blank_title(self) -> None:
         assert reject({"title": "   "}).errors[0]["field"] == "title"
@@ -126,7 +129,7 @@ class TestNormalisation:
                     "Transnational Threats Department, OSCE Secretariat",
                     " OSCE Secretariat ",
                 ],
-                topics="Economic activities, Policing",
+                topics=["Economic activities, Policing"],
                 language="EN",
             ),
             now=NOW,
@@ -185,3 +188,129 @@ class TestHtml:
 
     def test_plain_text_with_angle_brackets_is_kept(self) -> None:
         assert normalise(item(summary="a < b and c > d"), now=NOW).summary == "a < b and c > d"
+
+
+# -- the contract, field by field, as the README's table states it --------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+#: A value of exactly ``length`` characters that the field accepts.
+FILLERS: dict[str, Callable[[int], str]] = {
+    "title": lambda n: "t" * n,
+    "summary": lambda n: "s" * n,
+    "body": lambda n: "b" * n,
+    "url": lambda n: "https://www.osce.org/" + "p" * (n - len("https://www.osce.org/")),
+    "content_type": lambda n: "c" * n,
+    "language": lambda n: ("en-" + "abcdefgh-" * 4)[: n - 5] + "abcde",
+    "source": lambda n: "w" * n,
+    "idempotency_key": lambda n: "k" * n,
+}
+
+
+def contract_table() -> dict[str, tuple[str, str]]:
+    """The README's contract table: field -> (type, limit)."""
+    text = README.read_text()
+    section = text[text.index("## Publishing: the contract") :]
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| ([^|]+) \|", section, re.M)
+    return {name: (kind.strip(), limit.strip()) for name, kind, limit in rows}
+
+
+class TestContract:
+    def test_the_readme_table_names_every_field_with_its_limit(self) -> None:
+        table = contract_table()
+        assert set(table) == set(PublisherItem.model_fields)
+        for field, (kind, limit) in table.items():
+            if kind == "string":
+                assert limit == f"{LIMITS[field]:,} chars", field
+            elif kind == "list of strings":
+                entry = LIMITS[field.removesuffix("s")]
+                assert limit == f"{LIMITS[field]} entries of {entry} chars", field
+            else:
+                assert (field, kind, limit) == ("revision", "integer", "0 … 2^53")
+
+    @pytest.mark.parametrize("field", sorted(FILLERS))
+    def test_every_string_limit_holds_at_the_limit_and_refuses_one_more(self, field: str) -> None:
+        limit = LIMITS[field]
+        assert len(FILLERS[field](limit)) == limit
+        normalise(item(**{field: FILLERS[field](limit)}), now=NOW)
+        rejection = reject(item(**{field: FILLERS[field](limit + 1)}))
+        assert rejection.reason == f"{field}: at most {limit:,} characters"
+
+    @pytest.mark.parametrize("field", ["offices", "topics"])
+    def test_list_limits(self, field: str) -> None:
+        entries, entry = LIMITS[field], LIMITS[field.removesuffix("s")]
+        labels = [f"Label {i}" for i in range(entries)]
+        assert len(getattr(normalise(item(**{field: labels}), now=NOW), field)) == entries
+        too_many = reject(item(**{field: [*labels, "One more"]}))
+        assert too_many.reason == f"{field}: at most {entries} entries"
+        assert len(getattr(normalise(item(**{field: ["l" * entry]}), now=NOW), field)) == 1
+        too_long = reject(item(**{field: ["l" * (entry + 1)]}))
+        assert too_long.reason == f"{field}.0: at most {entry} characters"
+
+    @pytest.mark.parametrize("field", ["published_at", "updated_at"])
+    def test_date_limit(self, field: str) -> None:
+        limit = LIMITS[field]
+        at_limit = reject(item(**{field: "9" * limit}))
+        assert at_limit.errors[0]["message"].startswith("must be ISO 8601")
+        assert reject(item(**{field: "9" * (limit + 1)})).reason == (
+            f"{field}: at most {limit} characters"
+        )
+
+    @pytest.mark.parametrize("field", ["offices", "topics"])
+    def test_a_string_where_a_list_belongs_is_refused(self, field: str) -> None:
+        rejection = reject(item(**{field: "ODIHR"}))
+        assert rejection.errors == [{"field": field, "message": "must be a list of strings"}]
+
+    @pytest.mark.parametrize("value", ["3", True, False, 3.5, "", [3]])
+    def test_revision_must_be_an_integer(self, value: object) -> None:
+        assert reject(item(revision=value)).errors == [
+            {"field": "revision", "message": "must be an integer"}
+        ]
+
+    @pytest.mark.parametrize(
+        ("value", "accepted"), [(0, True), (2**53, True), (-1, False), (2**53 + 1, False)]
+    )
+    def test_revision_range(self, value: int, accepted: bool) -> None:
+        if accepted:
+            assert normalise(item(revision=value), now=NOW).revision == value
+        else:
+            assert reject(item(revision=value)).reason == (
+                "revision: must be an integer from 0 to 2^53"
+            )
+
+    @pytest.mark.parametrize("field", ["published_at", "updated_at"])
+    @pytest.mark.parametrize("value", [1_609_977_600, 1.6e9, True, ["2021-01-07"]])
+    def test_a_date_must_be_a_string(self, field: str, value: object) -> None:
+        (error,) = reject(item(**{field: value})).errors
+        assert error["field"] == field
+        assert error["message"].startswith("must be a string: ISO 8601")
+
+    def test_a_number_from_json_is_no_date_either(self) -> None:
+        raw = {"item": orjson.dumps(item(published_at=1609977600)).decode()}
+        assert reject(raw).errors[0]["field"] == "published_at"
+
+    @pytest.mark.parametrize(
+        ("fields", "expected"),
+        [
+            ({"title": 5}, [{"field": "title", "message": "must be a string"}]),
+            ({"summary": ["x"]}, [{"field": "summary", "message": "must be a string"}]),
+            ({"offices": [7]}, [{"field": "offices.0", "message": "must be a string"}]),
+            ({"title": ""}, [{"field": "title", "message": "must not be empty"}]),
+            (
+                {"language": "english!"},
+                [
+                    {
+                        "field": "language",
+                        "message": "must be a BCP 47 language tag, e.g. 'en' or 'sr-Latn'",
+                    }
+                ],
+            ),
+        ],
+    )
+    def test_errors_speak_the_contract(
+        self, fields: dict[str, object], expected: list[dict[str, str]]
+    ) -> None:
+        rejection = reject(item(**fields))
+        assert rejection.errors == expected
+        assert "should" not in rejection.reason
+        assert "Input" not in rejection.reason

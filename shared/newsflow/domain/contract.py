@@ -5,8 +5,11 @@ A publisher in any language pushes one JSON object per stream entry::
     XADD news:ingest * item '{"title": "...", "published_at": "7 January 2021"}'
 
 The object is validated by :class:`PublisherItem`. Unknown fields are rejected,
-every string and list has a documented limit (:data:`LIMITS`), and the reason for
-a rejection names the field. Validation here is structural; the ingest service's
+every string and list has a documented limit (:data:`LIMITS`), and every field has
+one JSON type: a string where a list belongs, a number for a date, or ``"3"`` or
+``true`` for a revision is refused, not coerced. The reason for a rejection names
+the field in the contract's words ("title: at most 500 characters"), never
+pydantic's (:func:`describe_errors`). Validation here is structural; the ingest service's
 normaliser (:mod:`newsflow.domain.normalise`) then cleans and identifies the item.
 """
 
@@ -43,6 +46,9 @@ LIMITS: Final[dict[str, int]] = {
     "source": 200,
     "idempotency_key": 200,
 }
+
+#: Largest revision: the largest integer every JSON reader holds exactly.
+MAX_REVISION: Final = 2**53
 
 #: Largest encoded item we read from a stream entry, in bytes. Bigger entries are
 #: rejected before JSON parsing so one huge entry cannot stall a worker.
@@ -114,13 +120,12 @@ def check_text(value: str) -> str:
 
 
 def _split_labels(value: Any) -> Any:
-    """Accept a list of labels or one string; split every entry on commas.
+    """Split every entry of a list of labels on commas.
 
     The newsroom prints several offices on one line separated by ", " and no
-    observed label contains a comma, so "A, B" is two labels.
+    observed label contains a comma, so "A, B" is two labels. A bare string is not
+    a list: it is rejected, as the contract says, not taken as one label.
     """
-    if isinstance(value, str):
-        value = [value]
     if isinstance(value, list):
         out: list[Any] = []
         for entry in value:
@@ -130,6 +135,12 @@ def _split_labels(value: Any) -> Any:
                 out.append(entry)
         return out
     return value
+
+
+#: The message for a date in a form we do not read.
+DATE_FORMS: Final = (
+    "must be ISO 8601 (2021-01-07 or 2021-01-07T10:00:00Z) or the newsroom form '7 January 2021'"
+)
 
 
 def parse_published_at(value: str | datetime | date) -> datetime:
@@ -155,27 +166,39 @@ def parse_published_at(value: str | datetime | date) -> datetime:
             try:
                 parsed = datetime.fromisoformat(iso)
             except ValueError:
-                raise ValueError(
-                    "must be ISO 8601 (2021-01-07 or 2021-01-07T10:00:00Z) "
-                    "or the newsroom form '7 January 2021'"
-                ) from None
+                raise ValueError(DATE_FORMS) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
 
 
-def _date_field(value: Any) -> Any:
-    if isinstance(value, str | datetime | date):
+def _date_field(limit: int) -> Any:
+    """A date is a string in the contract (Python callers may pass a date or datetime).
+
+    A number is refused, not read as a Unix time: nothing in the contract says which
+    epoch or unit it would be.
+    """
+
+    def check(value: Any) -> Any:
+        if value is None or isinstance(value, datetime | date):
+            return value
+        if not isinstance(value, str):
+            raise ValueError(f"must be a string: {DATE_FORMS.removeprefix('must be ')}")
+        if len(value.strip()) > limit:
+            raise ValueError(f"at most {limit:,} characters")
         return parse_published_at(value)
+
+    return BeforeValidator(check)
+
+
+def _integer(value: Any) -> Any:
+    """An integer is a JSON number: not a string of digits, not true or false."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be an integer")
     return value
 
 
 Text = Annotated[str, AfterValidator(check_text)]
-DateInput = Annotated[datetime, BeforeValidator(_date_field)]
-
-
-def _bounded(name: str) -> Any:
-    return Field(max_length=LIMITS[name])
 
 
 class PublisherItem(BaseModel):
@@ -207,17 +230,17 @@ class PublisherItem(BaseModel):
     url: Text | None = Field(
         default=None, max_length=LIMITS["url"], description="Canonical http(s) URL of the story."
     )
-    published_at: DateInput | None = Field(
+    published_at: Annotated[datetime | None, _date_field(LIMITS["published_at"])] = Field(
         default=None,
         description="ISO 8601, or the newsroom's '7 January 2021'. Times without a zone are UTC.",
     )
-    updated_at: DateInput | None = Field(
+    updated_at: Annotated[datetime | None, _date_field(LIMITS["updated_at"])] = Field(
         default=None, description="When the publisher last changed the story; orders revisions."
     )
-    revision: int | None = Field(
+    revision: Annotated[int | None, BeforeValidator(_integer)] = Field(
         default=None,
         ge=0,
-        le=2**53,
+        le=MAX_REVISION,
         description="Publisher's revision number; a higher revision replaces a lower one.",
     )
     content_type: Text | None = Field(default=None, max_length=LIMITS["content_type"])
@@ -245,16 +268,50 @@ class PublisherItem(BaseModel):
     )
 
 
+#: What each kind of field is, for "must be ..." messages.
+_KINDS: Final = {"offices": "a list of strings", "topics": "a list of strings"}
+
+
 def describe_errors(error: ValidationError) -> list[dict[str, str]]:
-    """Turn pydantic's errors into ``{"field", "message"}`` pairs a publisher can read."""
-    out: list[dict[str, str]] = []
-    for err in error.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in err["loc"]) or "item"
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        out.append({"field": field, "message": message})
-    return out
+    """Turn pydantic's errors into ``{"field", "message"}`` pairs in the contract's words.
+
+    "title: at most 500 characters", never pydantic's own phrasing.
+    """
+    return [
+        {
+            "field": ".".join(str(part) for part in err["loc"]) or "item",
+            "message": _message(err),
+        }
+        for err in error.errors(include_url=False)
+    ]
+
+
+def _message(err: Any) -> str:
+    kind, ctx, loc = err["type"], err.get("ctx") or {}, err["loc"]
+    field = str(loc[0]) if loc else "item"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required"
+    if kind in ("string_too_long", "too_long"):
+        limit = ctx.get("max_length")
+        unit = "characters" if isinstance(err.get("input"), str) else "entries"
+        return f"at most {limit:,} {unit}"
+    if kind in ("string_too_short", "too_short"):
+        return "must not be empty"
+    if kind == "string_type":
+        return "must be a string"
+    if kind == "list_type":
+        return f"must be {_KINDS.get(field, 'a list')}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "must be an integer"
+    if kind in ("greater_than_equal", "less_than_equal") and field == "revision":
+        return "must be an integer from 0 to 2^53"
+    if kind == "string_pattern_mismatch" and field == "language":
+        return "must be a BCP 47 language tag, e.g. 'en' or 'sr-Latn'"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    return str(err["msg"])
 
 
 def summarise_errors(errors: list[dict[str, str]]) -> str:

@@ -14,7 +14,8 @@ class NewsItem(BaseModel):
     the same story published by two offices is one story with two copies.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Read from events: unknown fields are ignored (producers strict, consumers tolerant).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     id: str = Field(
         pattern=r"^[0-9a-f]{32}$",

@@ -18,7 +18,8 @@ EvidenceField = Literal["declared", "title", "summary", "body"]
 class Evidence(BaseModel):
     """One reason for a tag: a declared label, or a matched span of text."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Read from events: unknown fields are ignored (producers strict, consumers tolerant).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     field: EvidenceField = Field(
         description="Where it was found: declared metadata or a text field."
@@ -31,7 +32,8 @@ class Evidence(BaseModel):
 class Tag(BaseModel):
     """A topic, office, country or content-type tag on an item."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Read from events: unknown fields are ignored (producers strict, consumers tolerant).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     id: str | None = Field(
         description="Canonical taxonomy id; null for an unresolved declared label.",
@@ -51,7 +53,8 @@ class Tag(BaseModel):
 class Tags(BaseModel):
     """Everything enrichment concluded about one item."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Read from events: unknown fields are ignored (producers strict, consumers tolerant).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     taxonomy_version: str = Field(description="Version of the taxonomy that produced these tags.")
     topics: list[Tag] = Field(default_factory=list)

@@ -1,7 +1,7 @@
 """The stream-worker runtime shared by ingest, enrichment and storage.
 
 FastStream reads the streams; this module fills the gaps that FastStream 0.7 leaves
-(see ``../shared/notes/faststream-redis.md``), so that no accepted entry is lost:
+(see ``docs/adr/0001-stream-worker.md``), so that no accepted entry is lost:
 
 - **Groups at the start of the stream.** :func:`ensure_group` creates each group at
   id ``0`` with MKSTREAM, so a backlog pushed before a service first starts is read.
@@ -11,6 +11,10 @@ FastStream reads the streams; this module fills the gaps that FastStream 0.7 lea
 - **Publish and acknowledge atomically.** A batch's onward events and its XACK go
   in one MULTI/EXEC, so a crash never acks an entry whose events were not published,
   nor publishes twice what was acked.
+- **We decode, not FastStream.** FastStream is handed nothing to decode; each raw
+  entry is read by :mod:`newsflow.runtime.entries`. One that cannot be read (not
+  UTF-8, no payload field, broken JSON or envelope) goes to ``news:rejected`` with
+  its exact bytes and is acked at once, and the rest of its batch flows on.
 - **Per-entry failure.** One bad entry does not hold back its batch: the others are
   acked, the failed one stays pending and comes back through the reclaimer. After
   ``max_deliveries`` it goes to ``news:dead`` with the error, and is acked.
@@ -30,7 +34,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import os
 import signal
 import time
 import uuid
@@ -38,7 +41,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from faststream import AckPolicy
+from faststream.message import StreamMessage
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -46,7 +51,8 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsflow import streams
-from newsflow.events import DeadLetter, Event
+from newsflow.events import DeadLetter, Event, FieldError, ItemRejected
+from newsflow.runtime.entries import Decoded, Undecodable, decode_entry, raw_fields_base64
 from newsflow.runtime.health import HealthServer
 from newsflow.runtime.lag import group_state
 from newsflow.runtime.metrics import WorkerMetrics
@@ -72,6 +78,10 @@ class Entry:
     fields: Mapping[str, str]
     correlation_id: str
     redelivered: bool = False
+    #: Why the entry cannot be read; such an entry never reaches the handler.
+    unreadable: Undecodable | None = None
+    #: The entry's exact bytes (see :func:`raw_fields_base64`), kept for unreadable ones.
+    raw_base64: Mapping[str, str] | None = None
 
     def event_id(self, kind: str) -> uuid.UUID:
         """A deterministic id for the event of ``kind`` made from this entry.
@@ -117,13 +127,23 @@ async def ensure_group(redis: Redis, stream: str, group: str) -> bool:
     return True
 
 
-def _decode_fields(raw: Mapping[Any, Any]) -> dict[str, str]:
-    def text(value: Any) -> str:
-        if isinstance(value, bytes | bytearray):
-            return bytes(value).decode("utf-8", "replace")
-        return str(value)
+async def _leave_undecoded(
+    message: Mapping[str, Any],
+    original: Callable[[Mapping[str, Any]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's parser, given no entries to decode: the worker reads them raw.
 
-    return {text(k): text(v) for k, v in raw.items()}
+    FastStream's own decoding raises for a whole batch on one entry that is not
+    UTF-8, before any handler runs, so that entry (and its batch) would never settle.
+    """
+    parsed = await original({**message, "data": []})
+    parsed.raw_message = message
+    return parsed
+
+
+#: Largest readable payload echoed in a rejection's ``payload`` (its bytes are in
+#: ``payload_base64`` in full).
+MAX_PAYLOAD_ECHO = 64 * 1024
 
 
 @dataclass
@@ -138,8 +158,10 @@ class Worker:
     redis: Redis
     metrics: WorkerMetrics
     readiness_checks: Sequence[Callable[[], Awaitable[str | None]]] = ()
+    #: The field holding an entry's payload (``item`` on news:ingest, ``event`` on our
+    #: own streams); an entry without it is rejected. None: any UTF-8 fields do.
+    payload_field: str | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    _batches: int = 0
     _broker: RedisBroker | None = None
 
     # -- wiring ---------------------------------------------------------------
@@ -157,78 +179,136 @@ class Worker:
         }
 
         async def on_new(body: list[Any], msg: RedisStreamMessage) -> None:
-            await self._on_batch(body, msg, redelivered=False)
+            await self._on_batch(msg, redelivered=False)
 
         async def on_reclaimed(body: list[Any], msg: RedisStreamMessage) -> None:
-            await self._on_batch(body, msg, redelivered=True)
+            await self._on_batch(msg, redelivered=True)
 
         broker.subscriber(
             stream=StreamSub(self.stream, **common),
             ack_policy=AckPolicy.MANUAL,
+            parser=_leave_undecoded,
             title=f"{self.service}:new",
             description=f"{self.service}: new entries of {self.stream}",
         )(on_new)
         broker.subscriber(
             stream=StreamSub(self.stream, min_idle_time=self.settings.reclaim_idle_ms, **common),
             ack_policy=AckPolicy.MANUAL,
+            parser=_leave_undecoded,
             title=f"{self.service}:reclaim",
             description=f"{self.service}: entries of {self.stream} abandoned by a dead consumer",
         )(on_reclaimed)
 
-    async def _on_batch(
-        self, body: list[Any], msg: RedisStreamMessage, *, redelivered: bool
-    ) -> None:
+    async def _on_batch(self, msg: RedisStreamMessage, *, redelivered: bool) -> None:
         raw = msg.raw_message
         ids = [i.decode() if isinstance(i, bytes) else str(i) for i in raw["message_ids"]]
-        datas: list[Any] = list(raw.get("data") or [{} for _ in ids])
-        entries = [
-            Entry(
+        # An entry deleted while pending comes back without data: it reads as empty.
+        datas: list[Any] = list(raw.get("data") or [])
+        datas = (datas + [{}] * len(ids))[: len(ids)]
+        await self.process(
+            [self.read(i, d, redelivered=redelivered) for i, d in zip(ids, datas, strict=True)]
+        )
+
+    def read(self, entry_id: str, data: Any, *, redelivered: bool = False) -> Entry:
+        """One raw entry as the handler will see it, or marked unreadable."""
+        fields: Mapping[Any, Any] = data if isinstance(data, Mapping) else {}
+        decoded = decode_entry(fields, self.payload_field)
+        if isinstance(decoded, Decoded):
+            return Entry(
                 id=entry_id,
-                body=item,
-                fields=_decode_fields(data) if isinstance(data, Mapping) else {},
+                body=decoded.body,
+                fields=decoded.fields,
                 correlation_id=entry_id,
                 redelivered=redelivered,
             )
-            for entry_id, item, data in zip(ids, body, datas, strict=False)
-        ]
-        await self.process(entries)
+        return Entry(
+            id=entry_id,
+            body=None,
+            fields={
+                (k.decode("utf-8", "backslashreplace") if isinstance(k, bytes) else str(k)): (
+                    v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v)
+                )
+                for k, v in fields.items()
+            },
+            correlation_id=entry_id,
+            redelivered=redelivered,
+            unreadable=decoded,
+            raw_base64=raw_fields_base64(fields),
+        )
+
+    # -- hooks ------------------------------------------------------------------
+
+    async def before_handle(self, entries: Sequence[Entry]) -> None:
+        """Called with each batch about to be handled. Does nothing; tests override it."""
+
+    async def before_ack(
+        self, entries: Sequence[Entry], outcomes: Sequence[Outcome]
+    ) -> Sequence[Outcome]:
+        """Called with a handled batch about to be settled; returns the outcomes to settle.
+
+        Returns them unchanged; tests override it (to crash here, or fail entries).
+        """
+        return outcomes
 
     # -- the guarantees -------------------------------------------------------
 
     async def process(self, entries: Sequence[Entry]) -> None:
-        """Handle a batch and settle every entry: ack, leave pending, or dead-letter."""
+        """Handle a batch and settle every entry: ack, reject, leave pending, or dead-letter."""
         if not entries:
             return
         self.metrics.items_in.labels(self.service).inc(len(entries))
+        results: list[tuple[Entry, Outcome]] = [
+            (e, self._reject_unreadable(e, e.unreadable))
+            for e in entries
+            if e.unreadable is not None
+        ]
+        entries = [e for e in entries if e.unreadable is None]
         counts: dict[str, int] = {}
         if any(e.redelivered for e in entries):
             counts = await self._delivery_counts([e.id for e in entries])
             abandoned = [e for e in entries if counts.get(e.id, 1) > self.settings.max_deliveries]
-            if abandoned:
-                await self._settle(
-                    [
-                        (
-                            e,
-                            Failed(
-                                "delivered too often without being acknowledged "
-                                "(its consumers kept dying)"
-                            ),
-                        )
-                        for e in abandoned
-                    ],
-                    counts,
+            results += [
+                (
+                    e,
+                    Failed(
+                        "delivered too often without being acknowledged (its consumers kept dying)"
+                    ),
                 )
-                entries = [e for e in entries if e not in abandoned]
-                if not entries:
-                    return
-        self._batches += 1
-        self._maybe_fault("before_handle")
-        outcomes = await self._handle_with_retry(entries)
-        if outcomes is None:  # stopping while a dependency was down: leave pending
-            return
-        self._maybe_fault("before_ack")
-        outcomes = self._poisoned(entries, outcomes)
-        await self._settle(list(zip(entries, outcomes, strict=True)), counts)
+                for e in abandoned
+            ]
+            entries = [e for e in entries if e not in abandoned]
+        if entries:
+            await self.before_handle(entries)
+            outcomes = await self._handle_with_retry(entries)
+            # None: stopping while a dependency was down; those entries stay pending.
+            if outcomes is not None:
+                outcomes = await self.before_ack(entries, outcomes)
+                results += zip(entries, outcomes, strict=True)
+        if results:
+            await self._settle(results, counts)
+
+    def _reject_unreadable(self, entry: Entry, problem: Undecodable) -> Done:
+        """An entry no handler can read goes to news:rejected, its bytes kept exactly."""
+        log.warning("%s: rejected unreadable entry %s: %s", self.service, entry.id, problem.reason)
+        echo = orjson.dumps(dict(entry.fields)).decode()
+        if len(echo) > MAX_PAYLOAD_ECHO:
+            echo = echo[:MAX_PAYLOAD_ECHO] + "…(truncated)"
+        return Done(
+            outputs=[
+                ItemRejected(
+                    event_id=entry.event_id("rejected"),
+                    correlation_id=entry.correlation_id,
+                    reason=problem.reason,
+                    errors=[FieldError(field=problem.field, message=problem.message)],
+                    payload=echo,
+                    payload_base64=dict(entry.raw_base64 or {}),
+                    ingest_entry_id=entry.id,
+                    source_stream=self.stream,
+                    service=self.service,
+                )
+            ],
+            rejected=True,
+        )
 
     async def _handle_with_retry(self, entries: Sequence[Entry]) -> Sequence[Outcome] | None:
         delay = 0.2
@@ -351,27 +431,6 @@ class Worker:
         if dead:
             self.metrics.dead_letters.labels(self.service).inc(dead)
 
-    def _poisoned(self, entries: Sequence[Entry], outcomes: Sequence[Outcome]) -> list[Outcome]:
-        """Fault ``fail_on:<text>``: entries whose fields contain <text> always fail."""
-        fault = self.settings.fault or ""
-        if not fault.startswith("fail_on:"):
-            return list(outcomes)
-        marker = fault.partition(":")[2]
-        return [
-            Failed("injected failure (fault fail_on)")
-            if any(marker in v for v in e.fields.values())
-            else o
-            for e, o in zip(entries, outcomes, strict=True)
-        ]
-
-    def _maybe_fault(self, point: str) -> None:
-        if not self.settings.fault:
-            return
-        name, _, nth = self.settings.fault.partition(":")
-        if name == point and self._batches == int(nth or "1"):
-            log.critical("fault injection: SIGKILL at %s of batch %d", point, self._batches)
-            os.kill(os.getpid(), signal.SIGKILL)
-
     # -- operations -----------------------------------------------------------
 
     async def group_stats(self) -> tuple[int, int]:
@@ -437,6 +496,7 @@ def build_worker(
         redis=redis or create_redis(settings.redis_url),
         metrics=metrics or WorkerMetrics(service),
         readiness_checks=readiness_checks,
+        payload_field=streams.ITEM_FIELD if stream == streams.INGEST else streams.EVENT_FIELD,
     )
     broker = create_broker(settings.redis_url)
     worker.register(broker)
