@@ -574,3 +574,17 @@ def test_constructed_tags_equal_validated_ones(tagger: Tagger) -> None:
             assert [e.model_fields_set for e in made.evidence] == [
                 e.model_fields_set for e in checked.evidence
             ]
+
+
+def test_constructor_falls_back_to_model_construct_when_a_model_changes() -> None:
+    from pydantic import BaseModel, Field
+
+    from newsflow.domain.tagging.building import _constructor
+
+    class Grown(BaseModel):  # a model that gained a field the tagger does not pass
+        text: str
+        extra: list[str] = Field(default_factory=list)
+
+    built = _constructor(Grown, ("text",))({"text": "ODIHR"})
+    assert built == Grown(text="ODIHR")
+    assert built.model_dump() == {"text": "ODIHR", "extra": []}

@@ -4,17 +4,19 @@ Declared tags come first, as published; then labels nobody knows, kept as
 unresolved tags rather than dropped; then inferences, most confident first, each
 with up to :data:`MAX_EVIDENCE` spans of text as published.
 
-Output models are built with pydantic's ``model_construct``, without validation:
-validating would cost more than the whole scan of an item, and every value here
-comes from the validated taxonomy or from offsets the scanner computed. The result
-is an ordinary instance, equal to and dumped like a validated one (a test checks
-that round trip). What depends only on a declared label is built once and reused.
+Output models are built without validation: validating would cost more than the
+whole scan of an item, and every value here comes from the validated taxonomy or
+from offsets the scanner computed. See :func:`_constructor` for how, and why not
+with pydantic's ``model_construct`` itself. What depends only on a declared label
+is built once and reused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
+
+from pydantic import BaseModel
 
 from newsflow.domain.tagging.scanning import DECLARED, FIELDS, Span, Spans, Weights
 from newsflow.domain.tags import Evidence, EvidenceField, Tag, Tags, TagSource
@@ -26,14 +28,64 @@ MAX_EVIDENCE: Final = 3
 #: Bound on the memo tables for declared labels (a publisher's vocabulary is small).
 MEMO_LIMIT: Final = 20_000
 
-_construct_evidence = Evidence.model_construct
-_construct_tag = Tag.model_construct
+M = TypeVar("M", bound=BaseModel)
+# BaseModel keeps an instance's state in four slots; their setters, looked up once.
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _constructor(cls: type[M], names: tuple[str, ...]) -> Callable[[dict[str, Any]], M]:
+    """``cls.model_construct(**values)`` for values that name exactly ``names``, faster.
+
+    Why not ``model_construct`` itself: it loops in Python over every field, looking
+    for aliases and defaults, and measured on the evaluation set that halves the
+    tagger's throughput (about 41,000 -> 22,000 items/s on one core, against a
+    target of 20,000). When every field is given and the model has no aliases,
+    extras, private attributes or post-init hook, ``model_construct`` only fills
+    the four slots below, so that is all this does. If the model ever stops
+    fitting that description (a field added, an alias), the constructor is
+    ``model_construct`` again. Tests check that what it builds equals, and dumps
+    like, a validated instance.
+    """
+    fields = cls.model_fields
+    plain = (
+        set(names) == set(fields)
+        and all(f.alias is None and f.validation_alias is None for f in fields.values())
+        and cls.model_config.get("extra") != "allow"
+        and not cls.__private_attributes__
+        and not cls.__pydantic_post_init__
+    )
+    if not plain:
+        return lambda values: cls.model_construct(**values)
+    fields_set = set(names)  # every field given, so every field counts as set
+    new = cls.__new__
+
+    def construct(values: dict[str, Any]) -> M:
+        obj = new(cls)
+        _SET_DICT(obj, values)
+        _SET_FIELDS_SET(obj, fields_set)
+        _SET_EXTRA(obj, None)
+        _SET_PRIVATE(obj, None)
+        return obj
+
+    return construct
+
+
+_construct_evidence = _constructor(Evidence, ("field", "text", "start", "end"))
+_construct_tag = _constructor(
+    Tag, ("id", "name", "source", "confidence", "label", "resolved", "evidence")
+)
+_construct_tags = _constructor(
+    Tags, ("taxonomy_version", "topics", "offices", "countries", "content_type")
+)
 
 
 def new_evidence(
     field: EvidenceField, text: str, start: int | None = None, end: int | None = None
 ) -> Evidence:
-    return _construct_evidence(field=field, text=text, start=start, end=end)
+    return _construct_evidence({"field": field, "text": text, "start": start, "end": end})
 
 
 def new_tag(
@@ -46,13 +98,15 @@ def new_tag(
     resolved: bool = True,
 ) -> Tag:
     return _construct_tag(
-        id=entry_id,
-        name=name,
-        source=source,
-        confidence=confidence,
-        label=label,
-        resolved=resolved,
-        evidence=found,
+        {
+            "id": entry_id,
+            "name": name,
+            "source": source,
+            "confidence": confidence,
+            "label": label,
+            "resolved": resolved,
+            "evidence": found,
+        }
     )
 
 
@@ -63,12 +117,14 @@ def new_tags(
     countries: list[Tag],
     content_type: Tag | None,
 ) -> Tags:
-    return Tags.model_construct(
-        taxonomy_version=version,
-        topics=topics,
-        offices=offices,
-        countries=countries,
-        content_type=content_type,
+    return _construct_tags(
+        {
+            "taxonomy_version": version,
+            "topics": topics,
+            "offices": offices,
+            "countries": countries,
+            "content_type": content_type,
+        }
     )
 
 
