@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from newsflow import __version__
-from newsflow.domain.tagging import Tagger
 from newsflow.domain.taxonomy import load_taxonomy
 from newsflow.runtime.mongo import ITEMS, create_mongo_client, ensure_indexes
 from newsflow.runtime.redis_factory import create_redis
@@ -38,7 +37,6 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 def create_app(settings: GatewaySettings) -> FastAPI:
     taxonomy = load_taxonomy(settings.taxonomy_path)
-    tagger = Tagger(taxonomy)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +55,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             db=db,
             redis=redis,
             taxonomy=taxonomy,
-            tagger=tagger,
             live=live,
         )
         try:

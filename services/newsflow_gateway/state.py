@@ -9,7 +9,6 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
-from newsflow.domain.tagging import Tagger
 from newsflow.domain.taxonomy import Taxonomy
 from newsflow_gateway.live import LiveHub
 from newsflow_gateway.settings import GatewaySettings
@@ -22,5 +21,4 @@ class GatewayState:
     db: AsyncDatabase[dict[str, Any]]
     redis: Redis
     taxonomy: Taxonomy
-    tagger: Tagger
     live: LiveHub

@@ -13,7 +13,10 @@ from newsflow.domain.taxonomy import (
     DEFAULT_PATH,
     TaxonomyError,
     date_bounds,
+    in_window,
+    label_key,
     load_taxonomy,
+    parse_taxonomy,
     strip_closed_suffix,
 )
 from newsflow.domain.text import identity_key
@@ -202,6 +205,70 @@ def test_date_bounds() -> None:
     assert date_bounds("2024-02", end=True) == date(2024, 2, 29)
     assert date_bounds("2010-12", end=True) == date(2010, 12, 31)
     assert date_bounds("2022-09-23", end=False) == date(2022, 9, 23)
+
+
+def test_in_window_is_inclusive_and_open_ended() -> None:
+    day = date(2019, 3, 15)
+    assert in_window(day, None, None)
+    assert in_window(day, "2019-03", "2019-03")  # a month covers all its days
+    assert in_window(day, "2019", None)
+    assert in_window(day, None, "2019-03-15")
+    assert not in_window(day, "2019-03-16", None)
+    assert not in_window(day, None, "2019-02")
+
+
+def test_names_and_offices_use_the_same_date_window() -> None:
+    office = TAXONOMY.offices["po-astana"]
+    assert office.active_on(date(1998, 7, 23))
+    assert not office.active_on(date(1998, 7, 22))
+    (almaty, astana, *_) = office.former_names
+    assert almaty.in_use_on(date(2007, 6, 21))
+    assert astana.in_use_on(date(2007, 6, 21))
+    assert not almaty.in_use_on(date(2007, 6, 22))
+
+
+@pytest.mark.parametrize(
+    ("kind", "label", "entry_id"),
+    [
+        ("office", "OSCE Programme Office in Nur-Sultan", "po-astana"),  # a former name
+        ("office", "OSCE Center in Ashgabat", "centre-ashgabat"),  # a spelling variant
+        ("office", "osce  office in zagreb (closed)", "office-zagreb"),
+        ("office", "PC", "permanent-council"),  # an abbreviation
+        ("office", "Nowhere Office", None),
+        ("topic", "GENDER-EQUALITY", "gender-equality"),
+        ("topic", "Cybersecurity", "cyber-ict"),  # an alias
+        ("topic", "Economic", None),
+        ("content_type", "News story", "news"),
+        ("content_type", "Press releases", "press-release"),
+        ("content_type", "Blog", None),
+    ],
+)
+def test_declared_labels_resolve_through_the_taxonomy(
+    kind: str, label: str, entry_id: str | None
+) -> None:
+    resolve = {
+        "office": TAXONOMY.resolve_office,
+        "topic": TAXONOMY.resolve_topic,
+        "content_type": TAXONOMY.resolve_content_type,
+    }[kind]
+    assert resolve(label) == entry_id
+    assert resolve(label) == entry_id  # again, from the memo
+
+
+def test_label_lookup_is_built_once_on_first_use() -> None:
+    taxonomy = parse_taxonomy(DEFAULT_PATH.read_bytes())
+    assert taxonomy._labels == {}  # loading the taxonomy builds no lookup
+    assert taxonomy.resolve_topic("Policing") == "policing"
+    index = taxonomy._labels["topic"]
+    assert taxonomy.resolve_topic("Gender equality") == "gender-equality"
+    assert taxonomy._labels["topic"] is index
+    assert list(taxonomy._labels) == ["topic"]
+
+
+def test_label_key_takes_one_spelling() -> None:
+    assert label_key("OSCE Centre in Almaty") == label_key("OSCE Center in Almaty")
+    assert label_key("Co-operation Programme") == "cooperation program"
+    assert label_key("Organisation (closed)") == "organization"
 
 
 def test_strip_closed_suffix() -> None:

@@ -26,7 +26,7 @@ from newsflow.domain.formats.jsonl import parse_json, parse_jsonl
 from newsflow.domain.formats.newsroom import parse_newsroom
 from newsflow.domain.formats.ninjs import parse_ninjs
 from newsflow.domain.normalise import Rejection, normalise
-from newsflow.domain.tagging import Tagger
+from newsflow.domain.taxonomy import Taxonomy
 from newsflow.events import utcnow
 from newsflow_gateway.auth import PublisherKey
 from newsflow_gateway.deps import StateDep
@@ -92,7 +92,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_body(body: bytes, content_type: str, tagger: Tagger) -> ParseResult:
+def parse_body(body: bytes, content_type: str, taxonomy: Taxonomy) -> ParseResult:
     media = content_type.split(";", 1)[0].strip().lower()
     kind = FORMATS.get(media)
     if kind is None:
@@ -100,7 +100,9 @@ def parse_body(body: bytes, content_type: str, tagger: Tagger) -> ParseResult:
             415, "Unsupported Media Type", f"send one of: {', '.join(sorted(FORMATS))}"
         )
     if kind == "feed":  # bytes: feedparser honours the XML declaration's encoding
-        return parse_feed(body, topic_labels=lambda label: tagger.resolve_topic(label) is not None)
+        return parse_feed(
+            body, topic_labels=lambda label: taxonomy.resolve_topic(label) is not None
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -235,7 +237,7 @@ async def _idempotent_replay(state: GatewayState, idem: str, digest: str) -> JSO
 async def _accept(
     request: Request, publisher: str, body: bytes, state: GatewayState
 ) -> dict[str, Any]:
-    result = parse_body(body, request.headers.get("content-type", ""), state.tagger)
+    result = parse_body(body, request.headers.get("content-type", ""), state.taxonomy)
     errors = [{"field": f"items[{e.line - 1}]", "message": e.message} for e in result.errors]
     if len(result.items) > state.settings.max_batch:
         raise ProblemError(

@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -29,6 +29,20 @@ _SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 #: Suffixes osce.org appends to the names of closed field operations.
 CLOSED_SUFFIXES = ("(closed)", "(discontinued)")
+
+#: Spelling variants seen on osce.org and in the press, as (variant, canonical) pairs
+#: in identity-key form (where '-' is already a space). A declared label's key takes
+#: the canonical spelling (:func:`label_key`); the tagger's text patterns take every
+#: spelling, so for them the direction of a pair does not matter.
+SPELLING_VARIANTS: Final = (
+    ("co ordinat", "coordinat"),
+    ("co operation", "cooperation"),
+    ("programme", "program"),
+    ("centre", "center"),
+    ("organisation", "organization"),
+)
+#: Bound on the memo of declared labels per kind (a publisher's vocabulary is small).
+_RESOLVED_LIMIT: Final = 20_000
 
 Slug = Annotated[str, Field(pattern=_SLUG)]
 CountryId = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
@@ -44,6 +58,13 @@ def _check_date(value: str | None) -> str | None:
     if value is not None and not _DATE.match(value):
         raise ValueError(f"{value!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")
     return value
+
+
+def in_window(day: date, start: str | None, end: str | None) -> bool:
+    """Whether ``day`` falls in an inclusive window of ISO-ish dates (either may be open)."""
+    if start and day < date_bounds(start, end=False):
+        return False
+    return not (end and day > date_bounds(end, end=True))
 
 
 def date_bounds(value: str, *, end: bool) -> date:
@@ -82,9 +103,7 @@ class FormerName(_Model):
 
     def in_use_on(self, day: date) -> bool:
         """Whether this name was current on ``day``."""
-        if self.from_ and day < date_bounds(self.from_, end=False):
-            return False
-        return not (self.until and day > date_bounds(self.until, end=True))
+        return in_window(day, self.from_, self.until)
 
 
 class TopicHint(_Model):
@@ -144,9 +163,7 @@ class Office(_Model):
 
     def active_on(self, day: date) -> bool:
         """Whether the office existed on ``day`` (unknown dates count as existing)."""
-        if self.established and day < date_bounds(self.established, end=False):
-            return False
-        return not (self.closed and day > date_bounds(self.closed, end=True))
+        return in_window(day, self.established, self.closed)
 
 
 class Signal(_Model):
@@ -218,9 +235,41 @@ class TaxonomyFile(_Model):
     countries: list[Country]
 
 
+#: The kinds of entry a publisher declares by label ("Where we are", "What we do", ...).
+LabelKind = Literal["office", "topic", "content_type"]
+
+
+class _LabelIndex:
+    """Declared labels of one kind: label key -> canonical id, and a memo of labels as sent.
+
+    The memo matters: a label key costs a fold and several replacements, while a
+    publisher sends the same few labels over and over.
+    """
+
+    __slots__ = ("ids", "memo")
+
+    def __init__(self, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
+        self.ids = {label_key(label): entry_id for entry_id, labels in entries for label in labels}
+        self.memo: dict[str, str | None] = {}
+
+    def resolve(self, label: str) -> str | None:
+        memo = self.memo
+        if label in memo:
+            return memo[label]
+        if len(memo) > _RESOLVED_LIMIT:
+            memo.clear()
+        found = memo[label] = self.ids.get(label_key(label))
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class Taxonomy:
-    """A validated taxonomy: read-only mappings from canonical id to entry."""
+    """A validated taxonomy: read-only mappings from canonical id to entry.
+
+    It also resolves declared labels to canonical ids (:meth:`resolve_office` and
+    friends): the tagger and the gateway both ask, and neither needs more than a
+    dictionary for it. The lookup tables are built on first use, once per taxonomy.
+    """
 
     version: str
     provenance: Provenance
@@ -228,6 +277,34 @@ class Taxonomy:
     topics: Mapping[str, Topic]
     countries: Mapping[str, Country]
     content_types: Mapping[str, ContentType]
+    _labels: dict[LabelKind, _LabelIndex] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def resolve_office(self, label: str) -> str | None:
+        """Canonical office id for a label as published (current, former, alias), or None."""
+        return self._index("office").resolve(label)
+
+    def resolve_topic(self, label: str) -> str | None:
+        """Canonical topic id for a 'What we do' label, or None."""
+        return self._index("topic").resolve(label)
+
+    def resolve_content_type(self, label: str) -> str | None:
+        """Canonical content-type id for a 'Content type' label, or None."""
+        return self._index("content_type").resolve(label)
+
+    def _index(self, kind: LabelKind) -> _LabelIndex:
+        index = self._labels.get(kind)
+        if index is None:
+            if kind == "office":
+                index = _LabelIndex((o.id, office_labels(o)) for o in self.offices.values())
+            elif kind == "topic":
+                index = _LabelIndex((t.id, topic_labels(t)) for t in self.topics.values())
+            else:
+                entries = ((c.id, content_type_labels(c)) for c in self.content_types.values())
+                index = _LabelIndex(entries)
+            self._labels[kind] = index
+        return index
 
     def topic_ancestors(self, topic_id: str) -> list[str]:
         """Parents, grandparents, ... of a topic, nearest first, without repeats."""
@@ -260,7 +337,15 @@ def strip_closed_suffix(label: str) -> str:
     return text
 
 
-def _index(kind: str, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
+def label_key(label: str) -> str:
+    """How declared labels are compared: identity key, no '(closed)', canonical spelling."""
+    key = identity_key(strip_closed_suffix(label))
+    for variant, canonical in SPELLING_VARIANTS:
+        key = key.replace(variant, canonical)
+    return key
+
+
+def _unique_labels(kind: str, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
     """Fail if one label (compared by identity key) names two different entries."""
     owner: dict[str, str] = {}
     for entry_id, labels in entries:
@@ -290,6 +375,16 @@ def office_labels(office: Office) -> list[str]:
         *office.declared_only,
         *(f.name for f in office.former_names),
     ]
+
+
+def topic_labels(topic: Topic) -> list[str]:
+    """Every label that resolves to the topic when a publisher declares it."""
+    return [topic.name, *topic.aliases]
+
+
+def content_type_labels(content_type: ContentType) -> list[str]:
+    """Every label that resolves to the content type when a publisher declares it."""
+    return [content_type.name, *content_type.aliases]
 
 
 def country_labels(country: Country) -> list[str]:
@@ -348,12 +443,12 @@ def _check(doc: TaxonomyFile) -> None:
         for ref in ct.sources:
             need(ref, sources, "source", f"content type {ct.id}")
 
-    _index("office", ((o.id, office_labels(o)) for o in doc.offices))
-    _index("topic", ((t.id, [t.name, *t.aliases]) for t in doc.topics))
-    _index(
+    _unique_labels("office", ((o.id, office_labels(o)) for o in doc.offices))
+    _unique_labels("topic", ((t.id, topic_labels(t)) for t in doc.topics))
+    _unique_labels(
         "country", ((c.id, [*country_labels(c), *c.demonyms, *c.exclusions]) for c in doc.countries)
     )
-    _index("content type", ((c.id, [c.name, *c.aliases]) for c in doc.content_types))
+    _unique_labels("content type", ((c.id, content_type_labels(c)) for c in doc.content_types))
     _check_topic_cycles(doc)
 
 

@@ -1,12 +1,20 @@
-"""Small pure text helpers used across the pipeline: whitespace, accents, keys."""
+"""Small pure text helpers used across the pipeline: whitespace, folding, keys.
+
+:func:`fold` is the one case- and accent-fold of the code base: search terms, identity
+keys (item ids, taxonomy labels) and the tagger's matching form all go through it, so
+what counts as "the same word" cannot drift apart between them. It lives here, at the
+bottom of the domain, because the taxonomy (which the tagger reads) needs it too.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Final
 
-_BLANK_LINES = re.compile(r"\n{3,}")
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_BLANK_LINES: Final = re.compile(r"\n{3,}")
+_NON_WORD: Final = re.compile(r"[^\w]+", re.UNICODE)
+_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
 
 
 def clean_line(value: str) -> str:
@@ -21,16 +29,80 @@ def clean_block(value: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def fold(value: str) -> str:
-    """Case- and accent-fold: 'Türkiye' -> 'turkiye', 'Priština' -> 'pristina'.
+class _FoldTable(dict[int, str]):
+    """``str.translate``-style table: each character's fold, filled lazily.
 
-    ASCII text (most of an English corpus) takes a fast path: it has no accents,
-    and its case-fold is its lower case.
+    A character folds to its case-fold, compatibility-decomposed, without combining
+    marks. Most characters fold to exactly one character, so folded text lines up
+    with the original and needs no offset map. Characters that fold to none or
+    several (combining marks, 'ß', ligatures) are remembered as irregular; text
+    containing them takes the slower path that builds an offset map.
     """
-    if value.isascii():
-        return value.lower()
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.irregular: set[str] = set()
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        decomposed = unicodedata.normalize("NFKD", ch.casefold())
+        out = "".join(c for c in decomposed if not unicodedata.combining(c))
+        if len(out) != 1:
+            self.irregular.add(ch)
+        self[code] = out
+        return out
+
+
+_FOLD: Final = _FoldTable()
+
+
+def fold_char(ch: str) -> str:
+    """What :func:`fold` makes of one character (memoised): 'Ü' -> 'u', 'ß' -> 'ss'."""
+    return _FOLD[ord(ch)]
+
+
+def fold(value: str) -> str:
+    """Case- and accent-fold: 'Türkiye' -> 'turkiye', 'Priština' -> 'pristina'."""
+    return fold_with_offsets(value)[0]
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """Fold ``text``; return the folded string and, when lengths differ, an offset map.
+
+    The map has one entry per folded character (the index of the original character
+    it came from) plus a final ``len(text)``. ``None`` means position i is i.
+
+    ASCII text (most of an English corpus) takes a fast path: it has no accents, and
+    its case-fold is its lower case. Other text whose characters each fold to one
+    character is case-folded in C and then has its few distinct non-ASCII characters
+    replaced; only the rest goes character by character.
+    """
+    if text.isascii():
+        return text.lower(), None
+    folded = text.casefold()
+    if len(folded) == len(text) and _FOLD.irregular.isdisjoint(text):
+        for ch in set(_NON_ASCII.findall(text)):
+            target = _FOLD[ord(ch)]
+            if ch in _FOLD.irregular:
+                break
+            cased = ch.casefold()
+            if cased != target:
+                folded = folded.replace(cased, target)
+        else:
+            return folded, None
+    return _fold_mapped(text)
+
+
+def _fold_mapped(text: str) -> tuple[str, list[int]]:
+    """The general case: characters that fold to none or several ('ß' -> 'ss')."""
+    offsets: list[int] = []
+    parts: list[str] = []
+    for i, ch in enumerate(text):
+        part = _FOLD[ord(ch)]
+        parts.append(part)
+        offsets.extend([i] * len(part))
+    offsets.append(len(text))
+    return "".join(parts), offsets
 
 
 def identity_key(value: str) -> str:
