@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from newsflow.store import StoredStory, StoredTag
+from newsflow.store import StoredStory
 
 
 class EvidenceOut(BaseModel):
@@ -97,24 +97,11 @@ class ItemPage(BaseModel):
     )
 
 
-def _tag(tag: StoredTag) -> TagOut:
-    return TagOut.model_validate(tag, from_attributes=True)
-
-
 def summary_from_doc(story: StoredStory, score: float | None = None) -> ItemSummary:
-    return ItemSummary(
-        id=story.id,
-        title=story.title,
-        summary=story.summary,
-        url=story.url,
-        published_at=story.published_at,
-        language=story.language,
-        content_type=_tag(story.content_type) if story.content_type else None,
-        offices=[_tag(t) for t in story.offices],
-        topics=[_tag(t) for t in story.topics],
-        countries=[_tag(t) for t in story.countries],
-        score=score,
-    )
+    # One validation reading the story's attributes: the fields share their names.
+    summary = ItemSummary.model_validate(story, from_attributes=True)
+    summary.score = score
+    return summary
 
 
 def detail_from_doc(story: StoredStory) -> ItemDetail:
