@@ -346,6 +346,13 @@ class TestFormats:
         assert "Transnational Threats Department" in names
         assert one.json()["organisations"][0]["uri"].startswith("urn:newsflow:osce:office:")
 
+    def test_ninjs_ranked_by_relevance(self, gw: Stack) -> None:
+        """The ninjs projection leaves fields out; the relevance score must still come."""
+        response = gw.get("/v1/items", q="final report", sort="relevance", format="ninjs")
+        assert response.status_code == 200, response.text
+        headlines = [i["headlines"][0]["value"] for i in response.json()["items"]]
+        assert headlines[0] == "Élections législatives: ODIHR publishes its final report"
+
     @pytest.mark.parametrize("kind", ["atom", "rss"])
     def test_feeds_parse_cleanly(self, gw: Stack, kind: str) -> None:
         response = gw.get(f"/v1/feeds/{kind}", q="rule law", office="mission-serbia")
