@@ -2,7 +2,9 @@
 
 A single task tails the stream (XREAD) and looks up the stored stories of each
 read in one query; every connected client has a queue and its own query, matched
-in Python with the same semantics as the database filter. A client that reconnects with
+in Python with the same semantics as the database filter. Announcements are read
+as :class:`~newsflow.events.ItemStored` events, stories as
+:class:`~newsflow.store.StoredStory`. A client that reconnects with
 ``Last-Event-ID`` first replays the stream from that id (XRANGE), then continues
 with live events, skipping any it has already sent: no gaps, no repeats.
 """
@@ -16,17 +18,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 from redis.asyncio import Redis
 
 from newsflow import streams
-from newsflow_gateway.search.query import Filters, TextQuery
+from newsflow.events import ItemStored, parse_event
+from newsflow.store import StoredStory, read_story
+from newsflow.store import StoryField as F
+from newsflow_gateway.search.query import Filters, SearchQuery, TextQuery
 
 log = logging.getLogger("newsflow.gateway.live")
 
 #: Fields of a story that matching and the SSE payload need.
-LIVE_PROJECTION = {"copies": 0, "body": 0}
+LIVE_PROJECTION = {F.COPIES: 0, F.BODY: 0}
 QUEUE_SIZE = 1000
 
 
@@ -40,17 +45,34 @@ def valid_entry_id(value: str) -> bool:
     return ms.isdigit() and (not sep or seq.isdigit())
 
 
+def stored_event(entry_id: str, fields: dict[bytes, bytes]) -> ItemStored | None:
+    """The announcement in a ``news:stored`` entry; None (logged) for one we cannot read."""
+    try:
+        return parse_event(ItemStored, fields[streams.EVENT_FIELD.encode()])
+    except (KeyError, ValidationError):
+        log.warning("live feed: skipping malformed entry %s on news:stored", entry_id)
+        return None
+
+
+def _story(doc: dict[str, Any]) -> StoredStory | None:
+    try:
+        return read_story(doc)
+    except ValidationError as exc:
+        log.warning("live feed: skipping unreadable story %s: %s", doc.get(F.ID), exc)
+        return None
+
+
 @dataclass(eq=False)  # compared and hashed by identity: one per connected client
 class Subscription:
     filters: Filters
     text: TextQuery
-    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = field(
+    queue: asyncio.Queue[tuple[str, StoredStory]] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_SIZE)
     )
     overflowed: bool = False
 
-    def matches(self, doc: dict[str, Any]) -> bool:
-        return self.filters.matches(doc) and self.text.matches(set(doc.get("terms") or []))
+    def matches(self, story: StoredStory) -> bool:
+        return SearchQuery(filters=self.filters, text=self.text).matches(story)
 
 
 class LiveHub:
@@ -72,8 +94,9 @@ class LiveHub:
     def clients(self) -> int:
         return len(self._subs)
 
-    async def _doc(self, item_id: str) -> dict[str, Any] | None:
-        return await self._items.find_one({"_id": item_id}, LIVE_PROJECTION)
+    async def _doc(self, item_id: str) -> StoredStory | None:
+        doc = await self._items.find_one({F.ID: item_id}, LIVE_PROJECTION)
+        return _story(doc) if doc is not None else None
 
     async def tip(self) -> str:
         """The id of the newest entry on the stream ("0-0" when it is empty)."""
@@ -112,17 +135,12 @@ class LiveHub:
     async def _dispatch(self, batch: list[tuple[str, dict[bytes, bytes]]]) -> None:
         """Look up the stories of a batch of announcements in one query, then hand
         each, in stream order, to every client whose query it matches."""
-        item_ids: list[str | None] = []
-        for entry_id, fields in batch:
-            try:
-                item_ids.append(orjson.loads(fields[streams.EVENT_FIELD.encode()])["item_id"])
-            except (KeyError, TypeError, orjson.JSONDecodeError):
-                log.warning("live feed: skipping malformed entry %s on news:stored", entry_id)
-                item_ids.append(None)
+        events = [stored_event(entry_id, fields) for entry_id, fields in batch]
+        item_ids = [e.item_id if e else None for e in events]
         docs = {
-            doc["_id"]: doc
+            doc[F.ID]: _story(doc)
             async for doc in self._items.find(
-                {"_id": {"$in": list({i for i in item_ids if i})}}, LIVE_PROJECTION
+                {F.ID: {"$in": list({i for i in item_ids if i})}}, LIVE_PROJECTION
             )
         }
         for (entry_id, _), item_id in zip(batch, item_ids, strict=True):
@@ -136,9 +154,7 @@ class LiveHub:
                     except asyncio.QueueFull:
                         sub.overflowed = True
 
-    async def follow(
-        self, sub: Subscription, after: str
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def follow(self, sub: Subscription, after: str) -> AsyncIterator[tuple[str, StoredStory]]:
         """Yield (entry id, story) for matching stored events after entry ``after``:
         first what is already on the stream, then live ones, never one twice."""
         self._subs.add(sub)
@@ -150,8 +166,8 @@ class LiveHub:
                     break
                 for raw_id, fields in rows:
                     start = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-                    event = orjson.loads(fields[streams.EVENT_FIELD.encode()])
-                    doc = await self._doc(event["item_id"])
+                    event = stored_event(start, fields)
+                    doc = await self._doc(event.item_id) if event else None
                     if doc is not None and sub.matches(doc):
                         yield start, doc
             sent = max(sent, entry_key(start))

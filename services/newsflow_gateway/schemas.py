@@ -1,11 +1,14 @@
-"""Response models: explicit, so internal fields never leak into the API."""
+"""Response models: explicit, so internal fields never leak into the API. They are
+built from the stored story as :mod:`newsflow.store` describes it."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from newsflow.store import StoredStory
 
 
 class EvidenceOut(BaseModel):
@@ -94,46 +97,32 @@ class ItemPage(BaseModel):
     )
 
 
-def _tags(doc: dict[str, Any], kind: str) -> list[TagOut]:
-    return [TagOut.model_validate(t) for t in doc.get(kind) or []]
+def summary_from_doc(story: StoredStory, score: float | None = None) -> ItemSummary:
+    # One validation reading the story's attributes: the fields share their names.
+    summary = ItemSummary.model_validate(story, from_attributes=True)
+    summary.score = score
+    return summary
 
 
-def summary_from_doc(doc: dict[str, Any], score: float | None = None) -> ItemSummary:
-    ct = doc.get("content_type")
-    return ItemSummary(
-        id=doc["_id"],
-        title=doc["title"],
-        summary=doc.get("summary"),
-        url=doc.get("url"),
-        published_at=doc.get("published_at"),
-        language=doc.get("language"),
-        content_type=TagOut.model_validate(ct) if ct else None,
-        offices=_tags(doc, "offices"),
-        topics=_tags(doc, "topics"),
-        countries=_tags(doc, "countries"),
-        score=score,
-    )
-
-
-def detail_from_doc(doc: dict[str, Any]) -> ItemDetail:
-    base = summary_from_doc(doc).model_dump()
+def detail_from_doc(story: StoredStory) -> ItemDetail:
+    base = summary_from_doc(story).model_dump()
     copies = [
         CopyOut(
-            copy_key=c["copy_key"],
-            source=c["item"].get("source"),
-            offices=c["item"].get("offices", []),
-            topics=c["item"].get("topics", []),
-            content_type=c["item"].get("content_type"),
-            revision=c["revision"],
-            received_at=c["received_at"],
+            copy_key=c.copy_key,
+            source=c.item.source,
+            offices=c.item.offices,
+            topics=c.item.topics,
+            content_type=c.item.content_type,
+            revision=c.revision,
+            received_at=c.received_at,
         )
-        for _, c in sorted((doc.get("copies") or {}).items())
+        for _, c in sorted(story.copies.items())
     ]
     return ItemDetail(
         **base,
-        body=doc.get("body"),
-        sources=doc.get("sources", []),
-        published_by=doc.get("offices_published", []),
+        body=story.body,
+        sources=story.sources,
+        published_by=story.offices_published,
         copies=copies,
-        taxonomy_version=doc.get("taxonomy_version"),
+        taxonomy_version=story.taxonomy_version,
     )

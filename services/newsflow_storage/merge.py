@@ -4,7 +4,8 @@ A story is one document however many offices published it. Each copy (one per
 publisher and set of declared offices) is kept under ``copies.<copy_key>`` with its
 own revision; everything the API filters and searches on is *derived* from all
 copies by :func:`derive`: the union of their tags, ids and search terms, and the
-fullest text. Because derivation depends only on the set of copies, the result is
+fullest text. The document's fields are the contract in :mod:`newsflow.store`,
+which the gateway reads through. Because derivation depends only on the set of copies, the result is
 the same whatever order copies and replays arrive in, and a replay changes nothing.
 
 Pure functions only: the storage service does the I/O.
@@ -18,7 +19,8 @@ from typing import Any
 
 from newsflow.domain import search
 from newsflow.domain.items import NewsItem
-from newsflow.domain.tags import Tag, Tags
+from newsflow.domain.tags import Tags
+from newsflow.store import StoryField as F
 
 
 def copy_record(item: NewsItem, tags: Tags) -> dict[str, Any]:
@@ -103,38 +105,38 @@ def derive(story_id: str, copies: Mapping[str, Mapping[str, Any]]) -> dict[str, 
     content_type = content_types[0] if content_types else None
     languages = sorted({i["language"] for i in items if i.get("language")})
     return {
-        "_id": story_id,
-        "title": primary["title"],
-        "summary": primary.get("summary"),
-        "body": primary.get("body"),
-        "url": next((i["url"] for i in items if i.get("url")), None),
-        "published_at": published_at,
-        "sort_at": published_at or first_received,
-        "first_received_at": first_received,
-        "language": languages[0] if languages else None,
-        "sources": sorted({i["source"] for i in items if i.get("source")}),
-        "offices_published": sorted({o for i in items for o in i.get("offices", [])}),
-        "offices": offices,
-        "topics": topics,
-        "countries": countries,
-        "content_type": content_type,
-        "office_ids": sorted({t["id"] for t in offices if t.get("id")}),
-        "topic_ids": sorted({t["id"] for t in topics if t.get("id")}),
-        "country_ids": sorted({t["id"] for t in countries if t.get("id")}),
-        "content_type_id": content_type["id"] if content_type else None,
-        "taxonomy_version": min(t["taxonomy_version"] for t in tags),
+        F.ID: story_id,
+        F.TITLE: primary["title"],
+        F.SUMMARY: primary.get("summary"),
+        F.BODY: primary.get("body"),
+        F.URL: next((i["url"] for i in items if i.get("url")), None),
+        F.PUBLISHED_AT: published_at,
+        F.SORT_AT: published_at or first_received,
+        F.FIRST_RECEIVED_AT: first_received,
+        F.LANGUAGE: languages[0] if languages else None,
+        F.SOURCES: sorted({i["source"] for i in items if i.get("source")}),
+        F.OFFICES_PUBLISHED: sorted({o for i in items for o in i.get("offices", [])}),
+        F.OFFICES: offices,
+        F.TOPICS: topics,
+        F.COUNTRIES: countries,
+        F.CONTENT_TYPE: content_type,
+        F.OFFICE_IDS: sorted({t["id"] for t in offices if t.get("id")}),
+        F.TOPIC_IDS: sorted({t["id"] for t in topics if t.get("id")}),
+        F.COUNTRY_IDS: sorted({t["id"] for t in countries if t.get("id")}),
+        F.CONTENT_TYPE_ID: content_type["id"] if content_type else None,
+        F.TAXONOMY_VERSION: min(t["taxonomy_version"] for t in tags),
         # Title and summary terms (with word pairs, for phrases) weight relevance.
-        "title_terms": search.union(
+        F.TITLE_TERMS: search.union(
             search.terms(primary["title"]), search.bigrams(primary["title"])
         ),
-        "summary_terms": search.union(
+        F.SUMMARY_TERMS: search.union(
             search.terms(primary.get("summary")), search.bigrams(primary.get("summary"))
         ),
-        "terms": search.union(
+        F.TERMS: search.union(
             *(search.terms(i["title"], i.get("summary"), i.get("body")) for i in items),
             *(search.bigrams(i.get(f)) for i in items for f in ("title", "summary", "body")),
         ),
-        "copies": {c["copy_key"]: dict(c) for c in ordered},
+        F.COPIES: {c["copy_key"]: dict(c) for c in ordered},
     }
 
 
@@ -143,17 +145,10 @@ def merge(
 ) -> dict[str, Any] | None:
     """The new document after adding one copy, or None when nothing changes."""
     incoming = copy_record(item, tags)
-    copies = dict(existing.get("copies", {})) if existing else {}
+    copies = dict(existing.get(F.COPIES, {})) if existing else {}
     if not should_replace(copies.get(item.copy_key), incoming):
         return None
     copies[item.copy_key] = incoming
     doc = derive(story_id, copies)
-    doc["_v"] = (existing.get("_v", 0) if existing else 0) + 1
+    doc[F.VERSION] = (existing.get(F.VERSION, 0) if existing else 0) + 1
     return doc
-
-
-def tags_of(doc: Mapping[str, Any], kind: str) -> list[Tag]:
-    """The merged tags of one kind as models (for API responses)."""
-    return [
-        Tag.model_validate({k: v for k, v in t.items() if k != "labels"}) for t in doc.get(kind, [])
-    ]

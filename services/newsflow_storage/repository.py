@@ -1,7 +1,8 @@
 """Where stories are kept: a protocol, its MongoDB implementation, and an in-memory fake.
 
-Writes use optimistic concurrency on the ``_v`` counter: read the story, merge
-the copy in (pure), write back only if nobody else wrote in between, else retry.
+Writes use optimistic concurrency on the ``_v`` counter (``StoryField.VERSION``):
+read the story, merge the copy in (pure), write back only if nobody else wrote in
+between, else retry.
 That makes concurrent replicas safe on any MongoDB-wire server, without
 transactions or server-side update pipelines.
 
@@ -24,6 +25,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from newsflow.domain.items import NewsItem
 from newsflow.domain.tags import Tags
+from newsflow.store import StoryField as F
 from newsflow_storage.merge import merge
 
 MAX_CONFLICT_RETRIES = 20
@@ -49,7 +51,7 @@ class MongoStoryRepository:
         self._items = collection
 
     async def get(self, story_id: str) -> dict[str, Any] | None:
-        return await self._items.find_one({"_id": story_id})
+        return await self._items.find_one({F.ID: story_id})
 
     async def put(self, doc: dict[str, Any], expected_version: int | None) -> bool:
         if expected_version is None:
@@ -58,7 +60,7 @@ class MongoStoryRepository:
             except DuplicateKeyError:
                 return False
             return True
-        result = await self._items.replace_one({"_id": doc["_id"], "_v": expected_version}, doc)
+        result = await self._items.replace_one({F.ID: doc[F.ID], F.VERSION: expected_version}, doc)
         return result.matched_count == 1
 
     async def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
@@ -69,7 +71,7 @@ class MongoStoryRepository:
         except BulkWriteError as exc:
             if exc.details.get("writeConcernErrors"):
                 raise  # written, but not durably: retry the whole batch
-            return {docs[e["index"]]["_id"] for e in exc.details.get("writeErrors", [])}
+            return {docs[e["index"]][F.ID] for e in exc.details.get("writeErrors", [])}
         return set()
 
 
@@ -84,21 +86,21 @@ class InMemoryStoryRepository:
         return copy.deepcopy(doc) if doc is not None else None
 
     async def put(self, doc: dict[str, Any], expected_version: int | None) -> bool:
-        current = self.docs.get(doc["_id"])
+        current = self.docs.get(doc[F.ID])
         if (current is None) != (expected_version is None):
             return False
-        if current is not None and current.get("_v") != expected_version:
+        if current is not None and current.get(F.VERSION) != expected_version:
             return False
-        self.docs[doc["_id"]] = copy.deepcopy(doc)
+        self.docs[doc[F.ID]] = copy.deepcopy(doc)
         return True
 
     async def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
         existed: set[str] = set()
         for doc in docs:
-            if doc["_id"] in self.docs:
-                existed.add(doc["_id"])
+            if doc[F.ID] in self.docs:
+                existed.add(doc[F.ID])
             else:
-                self.docs[doc["_id"]] = copy.deepcopy(doc)
+                self.docs[doc[F.ID]] = copy.deepcopy(doc)
         return existed
 
 
@@ -119,7 +121,7 @@ async def store_copy(repo: StoryRepository, item: NewsItem, tags: Tags) -> Store
         doc = merge(item.id, existing, item, tags)
         if doc is None:
             return StoreResult(changed=False, created=False)
-        expected = existing.get("_v", 0) if existing is not None else None
+        expected = existing.get(F.VERSION, 0) if existing is not None else None
         if await repo.put(doc, expected):
             return StoreResult(changed=True, created=existing is None)
     raise ConflictError(f"story {item.id}: gave up after {MAX_CONFLICT_RETRIES} write conflicts")

@@ -71,6 +71,22 @@ def corpus() -> list[dict[str, Any]]:
     ]
     items += [
         {
+            "title": "Cross-border co-operation on water management",
+            "summary": "Neighbours agreed to share river data.",
+            "published_at": "2022-01-10",
+            "offices": ["OSCE Secretariat"],
+            "language": "en",
+        },
+        {
+            "title": "Regional cooperation among water authorities",
+            "summary": "A second meeting on shared rivers.",
+            "published_at": "2022-01-11",
+            "offices": ["OSCE Secretariat"],
+            "language": "en",
+        },
+    ]
+    items += [
+        {
             "title": f"Paging story number {n}",
             "summary": f"Filler story {n} about paging.",
             "published_at": (BASE_DAY + timedelta(hours=n // 3)).isoformat(),
@@ -144,6 +160,53 @@ class TestSearch:
         response = gw.get("/v1/items", q='{"$gt": ""} .* $where')
         assert response.status_code == 200
         assert response.json()["total"] == 0
+
+
+class TestQueryEdges:
+    """Issue 12 items 5 and 17: extreme dates and queries with nothing searchable."""
+
+    SEARCHES = ("/v1/items", "/v1/facets", "/v1/feeds/atom", "/v1/feeds/rss")
+
+    @staticmethod
+    def count(gw: Stack, path: str, **params: Any) -> int:
+        response = gw.get(path, **params)
+        assert response.status_code == 200, (path, params, response.text)
+        if path.startswith("/v1/feeds/"):
+            return len(feedparser.parse(response.content).entries)
+        return int(response.json()["total"])
+
+    @pytest.mark.parametrize(
+        "dates",
+        [
+            {"from": "0001-01-01T00:00:00+05:00"},
+            {"to": "9999-12-31T23:59:59-05:00"},
+            {"from": "0001-01-01T00:00:00+05:00", "to": "9999-12-31T23:59:59-05:00"},
+        ],
+    )
+    def test_dates_at_the_ends_of_time_are_clamped(self, gw: Stack, dates: dict[str, str]) -> None:
+        for path in self.SEARCHES:
+            assert self.count(gw, path, **dates) == self.count(gw, path), path
+        for path in self.SEARCHES:  # the other way round: an empty range, not an error
+            assert self.count(gw, path, to="0001-01-01T00:00:00+05:00") == 0, path
+            assert self.count(gw, path, **{"from": "9999-12-31T23:59:59-05:00"}) == 0, path
+
+    @pytest.mark.parametrize("q", [".*", "-", '""', "", "   ", "\U0001f389\U0001f30d", "the"])
+    def test_nothing_searchable_matches_nothing(self, gw: Stack, q: str) -> None:
+        for path in self.SEARCHES:
+            assert self.count(gw, path, q=q) == 0, (path, q)
+        assert self.count(gw, "/v1/items") > 0
+
+    def test_hyphenated_words_match_their_joined_form(self, gw: Stack) -> None:
+        both = {
+            "Cross-border co-operation on water management",
+            "Regional cooperation among water authorities",
+        }
+        assert set(titles(gw.get("/v1/items", q="cooperation water"))) == both
+        assert set(titles(gw.get("/v1/items", q="co-operation water"))) == both
+        assert set(titles(gw.get("/v1/items", q="crossborder"))) >= {
+            "Cross-border co-operation on water management"
+        }
+        assert set(titles(gw.get("/v1/items", q="water -cooperation"))) & both == set()
 
 
 class TestFilters:
@@ -282,6 +345,13 @@ class TestFormats:
         names = {o["name"] for o in one.json()["organisations"]}
         assert "Transnational Threats Department" in names
         assert one.json()["organisations"][0]["uri"].startswith("urn:newsflow:osce:office:")
+
+    def test_ninjs_ranked_by_relevance(self, gw: Stack) -> None:
+        """The ninjs projection leaves fields out; the relevance score must still come."""
+        response = gw.get("/v1/items", q="final report", sort="relevance", format="ninjs")
+        assert response.status_code == 200, response.text
+        headlines = [i["headlines"][0]["value"] for i in response.json()["items"]]
+        assert headlines[0] == "Élections législatives: ODIHR publishes its final report"
 
     @pytest.mark.parametrize("kind", ["atom", "rss"])
     def test_feeds_parse_cleanly(self, gw: Stack, kind: str) -> None:

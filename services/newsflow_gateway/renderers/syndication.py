@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
 from xml.etree import ElementTree as ET
+
+from newsflow.store import StoredStory, StoredTag
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
-def _when(doc: dict[str, Any]) -> datetime:
-    value: datetime = doc.get("published_at") or doc["sort_at"]
-    return value.astimezone(UTC)
+def _when(doc: StoredStory) -> datetime:
+    return (doc.when or datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC)
 
 
-def _categories(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    return [t for t in (doc.get("topics") or []) if t.get("id")]
+def _categories(doc: StoredStory) -> list[StoredTag]:
+    return [t for t in doc.topics if t.id]
 
 
-def atom(docs: list[dict[str, Any]], *, title: str, self_url: str, item_url: str) -> bytes:
+def atom(docs: list[StoredStory], *, title: str, self_url: str, item_url: str) -> bytes:
     ET.register_namespace("", ATOM_NS)
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     ET.SubElement(feed, f"{{{ATOM_NS}}}title").text = title
@@ -32,21 +32,21 @@ def atom(docs: list[dict[str, Any]], *, title: str, self_url: str, item_url: str
     ET.SubElement(author, f"{{{ATOM_NS}}}name").text = "Newsflow"
     for doc in docs:
         entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
-        ET.SubElement(entry, f"{{{ATOM_NS}}}id").text = f"urn:newsflow:osce:item:{doc['_id']}"
-        ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = doc["title"]
+        ET.SubElement(entry, f"{{{ATOM_NS}}}id").text = f"urn:newsflow:osce:item:{doc.id}"
+        ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = doc.title
         ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = _when(doc).isoformat()
         ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = _when(doc).isoformat()
-        link = doc.get("url") or item_url.format(id=doc["_id"])
+        link = doc.url or item_url.format(id=doc.id)
         ET.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", href=link)
-        if doc.get("summary"):
-            ET.SubElement(entry, f"{{{ATOM_NS}}}summary", type="text").text = doc["summary"]
+        if doc.summary:
+            ET.SubElement(entry, f"{{{ATOM_NS}}}summary", type="text").text = doc.summary
         for tag in _categories(doc):
-            ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=tag["id"], label=tag["name"])
+            ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=tag.id or "", label=tag.name)
     body: bytes = ET.tostring(feed, encoding="utf-8")
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
-def rss(docs: list[dict[str, Any]], *, title: str, self_url: str, item_url: str) -> bytes:
+def rss(docs: list[StoredStory], *, title: str, self_url: str, item_url: str) -> bytes:
     root = ET.Element("rss", version="2.0")
     root.set("xmlns:atom", ATOM_NS)
     channel = ET.SubElement(root, "channel")
@@ -60,14 +60,14 @@ def rss(docs: list[dict[str, Any]], *, title: str, self_url: str, item_url: str)
         )
     for doc in docs:
         entry = ET.SubElement(channel, "item")
-        ET.SubElement(entry, "title").text = doc["title"]
-        ET.SubElement(entry, "link").text = doc.get("url") or item_url.format(id=doc["_id"])
+        ET.SubElement(entry, "title").text = doc.title
+        ET.SubElement(entry, "link").text = doc.url or item_url.format(id=doc.id)
         guid = ET.SubElement(entry, "guid", isPermaLink="false")
-        guid.text = f"urn:newsflow:osce:item:{doc['_id']}"
+        guid.text = f"urn:newsflow:osce:item:{doc.id}"
         ET.SubElement(entry, "pubDate").text = format_datetime(_when(doc), usegmt=True)
-        if doc.get("summary"):
-            ET.SubElement(entry, "description").text = doc["summary"]
+        if doc.summary:
+            ET.SubElement(entry, "description").text = doc.summary
         for tag in _categories(doc):
-            ET.SubElement(entry, "category").text = tag["name"]
+            ET.SubElement(entry, "category").text = tag.name
     body: bytes = ET.tostring(root, encoding="utf-8")
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body

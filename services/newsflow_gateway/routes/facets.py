@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from newsflow.store import StoryField as F
 from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.problems import Problem
-from newsflow_gateway.search.params import ItemQuery, NoQuery, mongo_filter
+from newsflow_gateway.search.params import ItemQuery, NoQuery
 
 router = APIRouter(prefix="/v1", tags=["facets and taxonomy"])
 
@@ -18,11 +19,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "The store is unreachable; retry later."},
 }
 FACET_FIELDS = {
-    "topics": "topic_ids",
-    "offices": "office_ids",
-    "countries": "country_ids",
-    "content_types": "content_type_id",
+    "topics": F.TOPIC_IDS,
+    "offices": F.OFFICE_IDS,
+    "countries": F.COUNTRY_IDS,
+    "content_types": F.CONTENT_TYPE_ID,
 }
+#: Multikey fields (a story has several): unwound before counting.
+_MANY = {F.TOPIC_IDS, F.OFFICE_IDS, F.COUNTRY_IDS}
 
 
 class FacetValue(BaseModel):
@@ -54,9 +57,7 @@ def _names(taxonomy: Any, kind: str) -> dict[str, str]:
 async def count_by(items: ItemsDep, match: dict[str, Any], timeout_ms: int) -> dict[str, Any]:
     facet: dict[str, Any] = {
         kind: (
-            [{"$unwind": f"${field}"}]
-            if field.endswith("_ids")
-            else [{"$match": {field: {"$ne": None}}}]
+            [{"$unwind": f"${field}"}] if field in _MANY else [{"$match": {field: {"$ne": None}}}]
         )
         + [{"$sortByCount": f"${field}"}]
         for kind, field in FACET_FIELDS.items()
@@ -64,7 +65,7 @@ async def count_by(items: ItemsDep, match: dict[str, Any], timeout_ms: int) -> d
     facet["months"] = [
         {
             "$group": {
-                "_id": {"$dateToString": {"format": "%Y-%m", "date": "$sort_at"}},
+                "_id": {"$dateToString": {"format": "%Y-%m", "date": f"${F.SORT_AT}"}},
                 "count": {"$sum": 1},
             }
         },
@@ -85,7 +86,8 @@ async def facets(
 ) -> Facets:
     """Counts by topic, office, country, content type and month for the same query
     and filters as ``/v1/items``. Only canonical taxonomy entries are counted."""
-    raw = await count_by(items, mongo_filter(params, taxonomy), settings.query_timeout_ms)
+    query = params.to_query(taxonomy)
+    raw = await count_by(items, query.filter(), settings.query_timeout_ms)
     out: dict[str, Any] = {}
     for kind in FACET_FIELDS:
         names = _names(taxonomy, kind)

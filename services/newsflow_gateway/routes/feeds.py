@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from newsflow.store import StoredStory
 from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.problems import Problem
 from newsflow_gateway.renderers import syndication
 from newsflow_gateway.search.listing import LIST_PROJECTION, fetch_page
-from newsflow_gateway.search.params import FeedQuery, mongo_filter
+from newsflow_gateway.search.params import FeedQuery
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -21,18 +22,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 async def _docs(
     params: FeedQuery, items: ItemsDep, taxonomy: TaxonomyDep, timeout_ms: int
-) -> list[dict[str, Any]]:
+) -> list[StoredStory]:
     page = await fetch_page(
         items,
-        mongo_filter(params, taxonomy),
-        text=params.text(),
+        params.to_query(taxonomy),
         sort="newest",
         limit=params.limit,
         cursor=None,
         timeout_ms=timeout_ms,
         projection=LIST_PROJECTION,
     )
-    return page.docs
+    return page.stories
 
 
 def _title(params: FeedQuery) -> str:

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from newsflow.store import StoryField as F
+from newsflow.store import read_story
 from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.renderers.ninjs_doc import NINJS_MEDIA_TYPE, to_ninjs
 from newsflow_gateway.schemas import ItemDetail, ItemPage, detail_from_doc, summary_from_doc
-from newsflow_gateway.search.listing import CursorError, fetch_page
-from newsflow_gateway.search.params import FormatQuery, ListQuery, mongo_filter
+from newsflow_gateway.search.listing import WITHOUT_INDEX, CursorError, fetch_page
+from newsflow_gateway.search.params import FormatQuery, ListQuery
 
 router = APIRouter(prefix="/v1", tags=["items"])
 
@@ -50,20 +52,17 @@ async def list_items(
     ``total`` is the exact number of matches. ``format=ninjs`` (or ``Accept:
     application/ninjs+json``) returns the items as IPTC ninjs 2.2.
     """
-    base = mongo_filter(params, taxonomy)
+    query = params.to_query(taxonomy)
     ninjs = wants_ninjs(request, params.format)
     try:
         page = await fetch_page(
             items,
-            base,
-            text=params.text(),
+            query,
             sort=params.sort,
             limit=params.limit,
             cursor=params.cursor,
             timeout_ms=settings.query_timeout_ms,
-            projection={"terms": 0, "title_terms": 0, "summary_terms": 0, "copies": 0}
-            if ninjs
-            else None,
+            projection={**WITHOUT_INDEX, F.COPIES: 0} if ninjs else None,
         )
     except CursorError as exc:
         raise ProblemError(
@@ -75,7 +74,7 @@ async def list_items(
     if ninjs:
         return JSONResponse(
             {
-                "items": [to_ninjs(d) for d in page.docs],
+                "items": [to_ninjs(s) for s in page.stories],
                 "total": page.total,
                 "limit": params.limit,
                 "next_cursor": page.next_cursor,
@@ -83,7 +82,7 @@ async def list_items(
             media_type=NINJS_MEDIA_TYPE,
         )
     result = ItemPage(
-        items=[summary_from_doc(d, d.get("score")) for d in page.docs],
+        items=[summary_from_doc(h.story, h.score) for h in page.hits],
         total=page.total,
         limit=params.limit,
         next_cursor=page.next_cursor,
@@ -112,12 +111,11 @@ async def get_item(
     """The full story: text, every tag with its evidence, and the copies it was
     published as (one per publishing office)."""
     doc = await items.find_one(
-        {"_id": item_id},
-        {"terms": 0, "title_terms": 0, "summary_terms": 0},
-        max_time_ms=settings.query_timeout_ms,
+        {F.ID: item_id}, WITHOUT_INDEX, max_time_ms=settings.query_timeout_ms
     )
     if doc is None:
         raise ProblemError(404, "Not Found", f"no story with id {item_id}")
+    story = read_story(doc)
     if wants_ninjs(request, params.format):
-        return JSONResponse(to_ninjs(doc), media_type=NINJS_MEDIA_TYPE)
-    return detail_from_doc(doc)
+        return JSONResponse(to_ninjs(story), media_type=NINJS_MEDIA_TYPE)
+    return detail_from_doc(story)

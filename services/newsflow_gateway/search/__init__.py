@@ -1,1 +1,3 @@
-"""The gateway's search: query parameters, the query model, and paging over the store."""
+"""The gateway's search, one way: ``params`` (HTTP query parameters → a pure query
+model), ``query`` (the model → a MongoDB filter and sort), ``listing`` (runs it:
+pages, counts, cursors). Routes call params, then listing."""

@@ -1,62 +1,114 @@
-"""One page of stories: keyset paging for every sort order, and relevance ranking.
+"""Running a search: one page of stories, the exact count, and the cursor to the next.
 
-Keyset paging: each page continues strictly after the last (sort key, id) of the
-previous one, so walking every page never repeats or skips a story, however many
-arrive meanwhile, and page 1,000 costs what page 2 does. Relevance is scored in
-the query from our own term index: a query unit (word, or word pair of a phrase)
-found in the title counts 4, in the summary 2, anywhere 1.
+The last step of the search path (params → query → listing). Keyset paging: each
+page continues strictly after the last (sort key, id) of the previous one, so
+walking every page never repeats or skips a story, however many arrive meanwhile,
+and page 1,000 costs what page 2 does. Relevance is scored in the query from our
+own term index (:func:`~newsflow_gateway.search.query.score_expression`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, NamedTuple
 
+import orjson
 from pymongo.asynchronous.collection import AsyncCollection
 
-from newsflow_gateway.search.query import CursorError, TextQuery, decode_cursor, encode_cursor
-
-Sort = Literal["newest", "oldest", "relevance"]
+from newsflow.store import StoredStory, read_story
+from newsflow.store import StoryField as F
+from newsflow_gateway.search.query import (
+    SCORE,
+    Order,
+    SearchQuery,
+    Sort,
+    order_of,
+    score_expression,
+)
 
 #: Fields a result list needs; the rest (body, copies, index terms) stays in the store.
-LIST_PROJECTION: dict[str, Any] = {
-    "title": 1,
-    "summary": 1,
-    "url": 1,
-    "published_at": 1,
-    "language": 1,
-    "content_type": 1,
-    "offices": 1,
-    "topics": 1,
-    "countries": 1,
-    "sort_at": 1,
-    "first_received_at": 1,
-    "sources": 1,
-}
-WEIGHTS = (("title_terms", 4), ("summary_terms", 2), ("terms", 1))
+LIST_PROJECTION: Final[dict[str, Any]] = dict.fromkeys(
+    (
+        F.TITLE,
+        F.SUMMARY,
+        F.URL,
+        F.PUBLISHED_AT,
+        F.LANGUAGE,
+        F.CONTENT_TYPE,
+        F.OFFICES,
+        F.TOPICS,
+        F.COUNTRIES,
+        F.SORT_AT,
+        F.FIRST_RECEIVED_AT,
+        F.SOURCES,
+    ),
+    1,
+)
+#: Everything a client may see of a story: all but the index terms (and the copies).
+WITHOUT_INDEX: Final[dict[str, Any]] = dict.fromkeys((F.TERMS, F.TITLE_TERMS, F.SUMMARY_TERMS), 0)
+#: The type of each sort key in a cursor.
+_KINDS: Final[dict[str, type]] = {SCORE: float, F.SORT_AT: datetime, F.ID: str}
+
+
+class Hit(NamedTuple):
+    story: StoredStory
+    score: float | None = None
 
 
 @dataclass
 class Page:
-    docs: list[dict[str, Any]]
+    hits: list[Hit]
     total: int
     next_cursor: str | None
 
-
-def score_expression(units: list[str]) -> dict[str, Any]:
-    return {
-        "$add": [
-            {"$multiply": [w, {"$size": {"$setIntersection": [{"$ifNull": [f"${f}", []]}, units]}}]}
-            for f, w in WEIGHTS
-        ]
-    }
+    @property
+    def stories(self) -> list[StoredStory]:
+        return [h.story for h in self.hits]
 
 
-def _after(keys: list[tuple[str, Any]], descending: bool) -> dict[str, Any]:
-    """Strictly after the given (field, value) keys in lexicographic page order."""
-    op = "$lt" if descending else "$gt"
+class CursorError(ValueError):
+    pass
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = orjson.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
+    """Decode a cursor made by :func:`encode_cursor`; values typed by ``kinds``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = orjson.loads(raw)
+    except (ValueError, orjson.JSONDecodeError):
+        raise CursorError("malformed cursor") from None
+    if not isinstance(values, list) or len(values) != len(kinds):
+        raise CursorError("malformed cursor")
+    out: list[Any] = []
+    for value, kind in zip(values, kinds, strict=True):
+        try:
+            if kind is datetime:
+                out.append(datetime.fromisoformat(value))
+            elif kind is str and isinstance(value, str):
+                out.append(value)
+            elif kind is float and isinstance(value, int | float):
+                out.append(float(value))
+            else:
+                raise CursorError("malformed cursor")
+        except (TypeError, ValueError):
+            raise CursorError("malformed cursor") from None
+    return out
+
+
+def after(order: Order, cursor: str) -> dict[str, Any]:
+    """Strictly after the cursor's keys in the page order. Raises :class:`CursorError`
+    for a cursor this order did not make."""
+    values = decode_cursor(cursor, tuple(_KINDS[k] for k in order.keys))
+    op = "$lt" if order.descending else "$gt"
+    keys = list(zip(order.keys, values, strict=True))
     clauses = []
     for i, (name, value) in enumerate(keys):
         clause: dict[str, Any] = dict(keys[:i])
@@ -67,9 +119,8 @@ def _after(keys: list[tuple[str, Any]], descending: bool) -> dict[str, Any]:
 
 async def fetch_page(
     items: AsyncCollection[dict[str, Any]],
-    base: dict[str, Any],
+    query: SearchQuery,
     *,
-    text: TextQuery,
     sort: Sort,
     limit: int,
     cursor: str | None,
@@ -78,77 +129,54 @@ async def fetch_page(
 ) -> Page:
     """Raises :class:`CursorError` for a cursor this query did not make."""
     projection = projection or LIST_PROJECTION
+    order = order_of(sort, query.text)
+    base = query.filter()
     # The exact count and the page are independent: ask for both at once.
     counting = asyncio.ensure_future(items.count_documents(base, maxTimeMS=timeout_ms))
     try:
-        docs, keys = await _page(
-            items,
-            base,
-            text=text,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-            timeout_ms=timeout_ms,
-            projection=projection,
-        )
+        docs = await _page(items, query, base, order, limit, cursor, timeout_ms, projection)
     except BaseException:
         counting.cancel()
         raise
     total = await counting
     more = len(docs) > limit
     docs = docs[:limit]
-    next_cursor = encode_cursor([docs[-1][k] for k in keys]) if more else None
-    return Page(docs=docs, total=total, next_cursor=next_cursor)
+    next_cursor = encode_cursor([docs[-1][k] for k in order.keys]) if more else None
+    hits = [Hit(read_story(d), d.get(SCORE)) for d in docs]
+    return Page(hits=hits, total=total, next_cursor=next_cursor)
 
 
 async def _page(
     items: AsyncCollection[dict[str, Any]],
+    query: SearchQuery,
     base: dict[str, Any],
-    *,
-    text: TextQuery,
-    sort: Sort,
+    order: Order,
     limit: int,
     cursor: str | None,
     timeout_ms: int,
     projection: dict[str, Any],
-) -> tuple[list[dict[str, Any]], list[str]]:
-    units = text.units()
-    if sort == "relevance" and units:
-        keys: list[str] = ["score", "sort_at", "_id"]
+) -> list[dict[str, Any]]:
+    if order.ranked:
         pipeline: list[dict[str, Any]] = [
             {"$match": base},
-            {"$addFields": {"score": score_expression(units)}},
+            {"$addFields": {SCORE: score_expression(query.text.units())}},
         ]
         if cursor:
-            score, sort_at, last = decode_cursor(cursor, (float, datetime, str))
-            pipeline.append(
-                {
-                    "$match": _after(
-                        [("score", score), ("sort_at", sort_at), ("_id", last)], descending=True
-                    )
-                }
-            )
+            pipeline.append({"$match": after(order, cursor)})
         pipeline += [
-            {"$sort": {"score": -1, "sort_at": -1, "_id": -1}},
+            {"$sort": order.sort()},
             {"$limit": limit + 1},
-            {"$project": {**projection, "score": 1}},
+            # An inclusion projection must name the score; an exclusion one keeps it.
+            {"$project": {**projection, SCORE: 1} if 1 in projection.values() else projection},
         ]
-        docs = await (await items.aggregate(pipeline, maxTimeMS=timeout_ms)).to_list()
-    else:
-        keys = ["sort_at", "_id"]
-        descending = sort != "oldest"
-        query = base
-        if cursor:
-            sort_at, last = decode_cursor(cursor, (datetime, str))
-            query = {"$and": [base, _after([("sort_at", sort_at), ("_id", last)], descending)]}
-        direction = -1 if descending else 1
-        docs = await (
-            items.find(query, projection, max_time_ms=timeout_ms)
-            .sort([("sort_at", direction), ("_id", direction)])
-            .limit(limit + 1)
-            .to_list()
-        )
-    return docs, keys
+        return await (await items.aggregate(pipeline, maxTimeMS=timeout_ms)).to_list()
+    find = {"$and": [base, after(order, cursor)]} if cursor else base
+    return await (
+        items.find(find, projection, max_time_ms=timeout_ms)
+        .sort(list(order.sort().items()))
+        .limit(limit + 1)
+        .to_list()
+    )
 
 
-__all__ = ["CursorError", "Page", "fetch_page"]
+__all__ = ["LIST_PROJECTION", "WITHOUT_INDEX", "CursorError", "Hit", "Page", "fetch_page"]

@@ -1,19 +1,28 @@
-"""Query parameters shared by lists, facets, feeds and the live stream, and how they
-become a MongoDB filter. Unknown parameters are rejected (``extra="forbid"``)."""
+"""HTTP query parameters shared by lists, facets, feeds and the live stream, and the
+pure :class:`~newsflow_gateway.search.query.SearchQuery` they become.
+
+Unknown parameters are rejected (``extra="forbid"``); ids are checked against the
+taxonomy; ``q`` is parsed here, once. The first step of the one-way search path:
+params → query → listing.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from newsflow.domain import search
 from newsflow.domain.taxonomy import Taxonomy
 from newsflow_gateway.problems import ProblemError
-from newsflow_gateway.search.query import Filters, TextQuery, build_filter, parse_text_query
+from newsflow_gateway.search.query import Filters, SearchQuery, Sort, TextQuery
 
 MAX_LIMIT = 100
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -27,7 +36,69 @@ def _iso_only(value: Any) -> Any:
     return value
 
 
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+def _utc_clamped(value: datetime) -> datetime:
+    """In UTC, as the store compares. An instant beyond what a UTC datetime can hold
+    (``0001-01-01T00:00:00+05:00``, ``9999-12-31T23:59:59-05:00``) is clamped to
+    the first or last one: as a bound it means "since ever" or "until ever"."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if value.year < datetime.max.year // 2 else LATEST
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_utc_clamped)]
+DATE_NOTE = (
+    " Compared in UTC; an instant outside what UTC can represent (year 1 or 9999 with a"
+    " zone) is clamped to 0001-01-01T00:00:00Z or 9999-12-31T23:59:59.999999Z."
+)
+_QUOTED = re.compile(r'(-?)"([^"]*)"')
+
+
+def parse_text_query(q: str | None) -> TextQuery:
+    """``asset recovery "rule of law" -ukraine co-operation`` → what must and must not match.
+
+    A token of several words (``co-operation``, ``U.S.``) is a compound: it matches
+    those words as a phrase, or joined into one. A ``q`` with nothing to search for
+    is kept as such (``searchable=False``): it matches nothing, not everything.
+    """
+    if q is None:
+        return TextQuery()
+    required: list[str] = []
+    phrases: list[list[str]] = []
+    compounds: list[list[str]] = []
+    excluded: list[str] = []
+
+    def take_quoted(match: re.Match[str]) -> str:
+        ws = search.words(match.group(2))
+        if match.group(1) == "-":
+            excluded.extend(search.pairs(ws))
+            if len(ws) == 1:
+                excluded.extend(ws)
+        elif len(ws) > 1:
+            phrases.append(ws)
+        elif ws:
+            required.extend(ws)
+        return " "
+
+    rest = _QUOTED.sub(take_quoted, q)
+    for token in rest.split():
+        negative = token.startswith("-") and len(token) > 1
+        ws = search.words(token)
+        if len(ws) > 1:
+            if negative:
+                excluded.extend([search.joined(ws), *search.pairs(ws)])
+            else:
+                compounds.append(ws)
+            continue
+        words = [w for w in ws if w not in search.STOP_WORDS]
+        (excluded if negative else required).extend(words)
+    return TextQuery(
+        required=required,
+        phrases=phrases,
+        compounds=compounds,
+        excluded=excluded,
+        searchable=bool(required or phrases or compounds or excluded),
+    )
 
 
 class NoQuery(BaseModel):
@@ -51,7 +122,10 @@ class ItemQuery(BaseModel):
         default=None,
         max_length=500,
         description='Words (all must match), "quoted phrases" and -excluded words; '
-        "case- and accent-insensitive.",
+        "case- and accent-insensitive. A hyphenated word also matches its joined form "
+        "and the reverse (co-operation, cooperation). A q with nothing to search for "
+        "(empty, punctuation or emoji only, only common words such as 'the') matches "
+        "no story; leave q out to match every story.",
         examples=["asset recovery -ukraine"],
     )
     topic: list[str] = Field(
@@ -72,10 +146,14 @@ class ItemQuery(BaseModel):
         default_factory=list, description="BCP 47 language tags, e.g. en (repeat for OR)."
     )
     date_from: IsoDateTime | None = Field(
-        default=None, alias="from", description="Published at or after (ISO 8601 with zone)."
+        default=None,
+        alias="from",
+        description="Published at or after (ISO 8601 with zone)." + DATE_NOTE,
     )
     date_to: IsoDateTime | None = Field(
-        default=None, alias="to", description="Published at or before (ISO 8601 with zone)."
+        default=None,
+        alias="to",
+        description="Published at or before (ISO 8601 with zone)." + DATE_NOTE,
     )
 
     def filters(self) -> Filters:
@@ -92,9 +170,22 @@ class ItemQuery(BaseModel):
     def text(self) -> TextQuery:
         return parse_text_query(self.q)
 
+    def to_query(self, taxonomy: Taxonomy) -> SearchQuery:
+        """The validated query: ids known to the taxonomy, ``from`` not after ``to``.
+        Raises a 422 :class:`ProblemError` naming the parameter otherwise."""
+        check_ids(self, taxonomy)
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ProblemError(
+                422,
+                "Unprocessable Content",
+                "from: must not be after 'to'",
+                [{"field": "from", "message": "must not be after 'to'"}],
+            )
+        return SearchQuery(filters=self.filters(), text=self.text())
+
 
 class ListQuery(ItemQuery):
-    sort: Literal["newest", "oldest", "relevance"] = Field(
+    sort: Sort = Field(
         default="newest", description="Order: newest, oldest, or relevance (needs q)."
     )
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT, description="Page size, at most 100.")
@@ -138,13 +229,5 @@ def check_ids(query: ItemQuery, taxonomy: Taxonomy) -> None:
 
 
 def mongo_filter(query: ItemQuery, taxonomy: Taxonomy) -> dict[str, Any]:
-    """The validated filter for ``query``: ids checked, dates ordered."""
-    check_ids(query, taxonomy)
-    if query.date_from and query.date_to and query.date_from > query.date_to:
-        raise ProblemError(
-            422,
-            "Unprocessable Content",
-            "from: must not be after 'to'",
-            [{"field": "from", "message": "must not be after 'to'"}],
-        )
-    return build_filter(query.filters(), query.text())
+    """The validated MongoDB filter of ``query`` (see :meth:`ItemQuery.to_query`)."""
+    return query.to_query(taxonomy).filter()

@@ -1,5 +1,7 @@
 """MongoDB client factory and the collection layout, shared by storage and gateway.
 
+The documents themselves are described by :mod:`newsflow.store`.
+
 We use PyMongo's native asyncio API (``AsyncMongoClient``), the official
 successor of motor (which reached end of life in May 2026). Only features that
 both real MongoDB and the embedded SecantusDB support are used: no ``$text``.
@@ -12,37 +14,28 @@ from typing import Any, Final
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from newsflow.store import StoryField
+
 ITEMS: Final = "items"
 
 #: Every index the API relies on, created at start-up by storage and gateway.
 #: Each filter is a multikey or scalar field combined with the sort key, so that
 #: "filter + newest first" walks one index range.
+_NEWEST: Final = [(StoryField.SORT_AT, DESCENDING), (StoryField.ID, DESCENDING)]
 ITEM_INDEXES: Final = [
-    IndexModel([("sort_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
-    IndexModel(
-        [("topic_ids", ASCENDING), ("sort_at", DESCENDING), ("_id", DESCENDING)],
-        name="topic_newest",
+    IndexModel(_NEWEST, name="newest"),
+    *(
+        IndexModel([(field, ASCENDING), *_NEWEST], name=name)
+        for field, name in (
+            (StoryField.TOPIC_IDS, "topic_newest"),
+            (StoryField.OFFICE_IDS, "office_newest"),
+            (StoryField.COUNTRY_IDS, "country_newest"),
+            (StoryField.CONTENT_TYPE_ID, "content_type_newest"),
+            (StoryField.LANGUAGE, "language_newest"),
+            (StoryField.TERMS, "terms_newest"),
+        )
     ),
-    IndexModel(
-        [("office_ids", ASCENDING), ("sort_at", DESCENDING), ("_id", DESCENDING)],
-        name="office_newest",
-    ),
-    IndexModel(
-        [("country_ids", ASCENDING), ("sort_at", DESCENDING), ("_id", DESCENDING)],
-        name="country_newest",
-    ),
-    IndexModel(
-        [("content_type_id", ASCENDING), ("sort_at", DESCENDING), ("_id", DESCENDING)],
-        name="content_type_newest",
-    ),
-    IndexModel(
-        [("language", ASCENDING), ("sort_at", DESCENDING), ("_id", DESCENDING)],
-        name="language_newest",
-    ),
-    IndexModel(
-        [("terms", ASCENDING), ("sort_at", DESCENDING), ("_id", DESCENDING)], name="terms_newest"
-    ),
-    IndexModel([("taxonomy_version", ASCENDING)], name="taxonomy_version"),
+    IndexModel([(StoryField.TAXONOMY_VERSION, ASCENDING)], name="taxonomy_version"),
 ]
 
 
