@@ -12,7 +12,7 @@ from typing import Final
 
 #: The largest part of a stream id: both halves are unsigned 64-bit integers.
 _U64_MAX: Final = 2**64 - 1
-_STREAM_ID: Final = re.compile(r"(\d{1,20})-(\d{1,20})")
+_STREAM_ID: Final = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
 
 
 def text(value: object) -> str:
