@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 
-from newsflow.domain.taxonomy import load_taxonomy
+from newsflow.domain.taxonomy import DEFAULT_PATH, load_taxonomy
 from newsflow.events import DeadLetter
 from newsflow.runtime.keys import API_KEYS, create
 from newsflow_tools import embedded
@@ -91,9 +91,7 @@ def test_status_and_dead_letters_round_trip(stack: Stack) -> None:
 
 def test_reenrich_retags_stories_of_an_older_taxonomy(stack: Stack, tmp_path: Path) -> None:
     current = load_taxonomy()
-    old = json.loads(
-        (Path(load_taxonomy.__code__.co_filename).parent / "data" / "taxonomy.json").read_text()
-    )
+    old = json.loads(DEFAULT_PATH.read_text())
     old["version"] = "1999.01.01"
     old_path = tmp_path / "old-taxonomy.json"
     old_path.write_text(json.dumps(old))

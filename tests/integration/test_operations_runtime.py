@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import redis as redis_sync
@@ -14,7 +15,7 @@ from newsflow import streams
 from newsflow.events import DeadLetter
 from newsflow.runtime import deadletters, lag
 from newsflow.runtime.redis_factory import create_redis
-from newsflow_tools import status
+from newsflow_tools import cli, embedded, status
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +121,24 @@ async def test_concurrent_replays_of_one_letter_replay_it_once(redis: Redis) -> 
     results = await asyncio.gather(*(deadletters.replay_one(redis, dead) for _ in range(8)))
     assert sum(r is not None for r in results) == 1
     assert await redis.xlen(streams.INGEST) == 1
+
+
+def test_reenrich_answers_in_one_line_when_mongodb_is_down(
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 12 item 14, for re-enrichment: Redis answers, MongoDB does not."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSFLOW_MONGODB_TIMEOUT_MS", "300")
+    mongo = f"mongodb://127.0.0.1:{embedded.free_port()}/?directConnection=true"
+    code = cli.main(["reenrich", "--redis-url", redis_url, "--mongodb-url", mongo])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1
+    assert err[:2] == [
+        f"newsflow: Redis {redis_url} (from --redis-url)",
+        f"newsflow: MongoDB {mongo} (from --mongodb-url)",
+    ]
+    assert len(err) == 3, err
+    assert err[2].startswith(f"newsflow reenrich: cannot reach MongoDB at {mongo}: ")
