@@ -9,8 +9,9 @@ the workers and the gateway use too.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import redis as redis_sync
 from redis.asyncio import Redis
@@ -19,6 +20,8 @@ from redis.exceptions import ResponseError
 from newsflow import streams
 from newsflow.runtime import lag
 from newsflow.runtime.codec import text
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,13 +70,15 @@ async def collect(redis: Redis) -> list[StreamStatus]:
     return out
 
 
-def group_lag(client: redis_sync.Redis, stream: str, group: str) -> int:
-    """Synchronous adapter of :func:`newsflow.runtime.lag.group_lag` for callers that
-    hold a sync client (``push``, until it is async). It opens an asyncio client to
-    the same server, so the scan itself stays written once."""
+def run_sync(client: redis_sync.Redis, work: Callable[[Redis], Awaitable[T]]) -> T:
+    """Run ``work`` on an asyncio client to the server of the sync ``client``.
+
+    For callers that hold a sync client (``push``, the e2e checker), so that the
+    async scans stay written once.
+    """
     kwargs = client.connection_pool.connection_kwargs
 
-    async def scan() -> int:
+    async def main() -> T:
         if "path" in kwargs:  # unix:// socket
             redis = Redis(unix_socket_path=kwargs["path"], db=kwargs.get("db", 0))
         else:
@@ -86,11 +91,16 @@ def group_lag(client: redis_sync.Redis, stream: str, group: str) -> int:
                 ssl=client.connection_pool.connection_class.__name__ == "SSLConnection",
             )
         try:
-            return await lag.group_lag(redis, stream, group)
+            return await work(redis)
         finally:
             await redis.aclose()
 
-    return asyncio.run(scan())
+    return asyncio.run(main())
+
+
+def group_lag(client: redis_sync.Redis, stream: str, group: str) -> int:
+    """:func:`newsflow.runtime.lag.group_lag` for a sync client (``push``, until it is async)."""
+    return run_sync(client, lambda redis: lag.group_lag(redis, stream, group))
 
 
 def print_status(report: list[StreamStatus], out: TextIO) -> None:
