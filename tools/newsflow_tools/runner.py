@@ -185,15 +185,6 @@ def service_env(base: Mapping[str, str], *, redis_url: str, mongodb_url: str) ->
 
 def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -> int:
     """Run the stack until interrupted. Returns the process exit code."""
-    stop = False
-
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-
     data = settings.data_dir.resolve()
     state_path = stack_state.path_in(data)
     other = stack_state.read(state_path)
@@ -203,6 +194,16 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
             "stop it first, or give this one its own NEWSFLOW_DATA_DIR\n"
         )
         return 1
+
+    stop = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
     logs = data / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     servers: list[embedded.EmbeddedServer] = []
