@@ -68,10 +68,6 @@ class Report:
         return True
 
 
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def dead_letters(redis: redis_sync.Redis) -> list[DeadEntry]:
     """Every entry of ``news:dead``, with the story id of the item it carried."""
     out: list[DeadEntry] = []

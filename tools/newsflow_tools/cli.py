@@ -217,7 +217,8 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
             letters = _with_async_redis(
-                url, lambda redis: deadletters.list_letters(redis, count=args.limit)
+                url,
+                lambda redis: deadletters.list_letters(redis, count=args.limit, after=args.after),
             )
             print_letters(letters, sys.stdout)
             return 0
@@ -423,6 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_sub = dlq.add_subparsers(dest="action", required=True)
     dlq_list = dlq_sub.add_parser("list", help="show dead letters with their errors")
     dlq_list.add_argument("--limit", type=int, default=100)
+    dlq_list.add_argument("--after", metavar="ID", help="the next page: list after this letter")
     dlq_retry = dlq_sub.add_parser("retry", help="replay dead letters onto their source stream")
     dlq_retry.add_argument("ids", nargs="*", help="dead-letter entry ids")
     dlq_retry.add_argument("--all", action="store_true", help="replay every dead letter")
