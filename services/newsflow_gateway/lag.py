@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from newsflow import streams
-from newsflow.runtime.lag import group_state
+from newsflow.runtime.lag import group_lag
 
 CACHE_S = 1.0
 _cache: dict[int, tuple[float, int]] = {}
@@ -20,10 +19,6 @@ async def ingest_lag(redis: Redis) -> int:
     cached = _cache.get(id(redis))
     if cached and now - cached[0] < CACHE_S:
         return cached[1]
-    try:
-        state = await group_state(redis, streams.INGEST, streams.GROUPS[streams.INGEST])
-    except ResponseError:  # no stream yet: nothing is waiting
-        state = None
-    lag = state[0] if state else 0
+    lag = await group_lag(redis, streams.INGEST, streams.GROUPS[streams.INGEST])
     _cache[id(redis)] = (now, lag)
     return lag

@@ -68,10 +68,6 @@ class Report:
         return True
 
 
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def dead_letters(redis: redis_sync.Redis) -> list[DeadEntry]:
     """Every entry of ``news:dead``, with the story id of the item it carried."""
     out: list[DeadEntry] = []
@@ -107,7 +103,7 @@ def group_problems(redis: redis_sync.Redis) -> tuple[list[str], dict[str, status
     """Violations of "no pending entries, lag 0" in the three worker groups."""
     problems: list[str] = []
     seen: dict[str, status.GroupStatus] = {}
-    report = {s.stream: s for s in status.collect(redis)}
+    report = {s.stream: s for s in status.run_sync(redis, status.collect)}
     for stream, group_name in streams.GROUPS.items():
         groups = {g.name: g for g in report[stream].groups}
         group = groups.get(group_name)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from newsflow_tools.runner import Managed, Supervisor, parse_replicas
+from newsflow_tools import stack_state
+from newsflow_tools.runner import Managed, RunSettings, Supervisor, parse_replicas, run
+from newsflow_tools.stack_state import StackState
 
 
 def test_parse_replicas() -> None:
@@ -36,3 +39,19 @@ def test_a_dead_service_is_restarted_and_the_restart_logged(tmp_path: Path) -> N
     assert "[supervisor] ingest-1 exited with code 1; restarting in 1s" in log
     assert "[supervisor] restarted ingest-1 (restart #1)" in log
     assert "REDIS_URL must start with redis://" in (tmp_path / "ingest-1.log").read_text()
+
+
+def test_a_second_run_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    """Two runners would share one embedded Redis directory and one state file."""
+    state = StackState(
+        pid=os.getppid(),  # a live process that is not this one
+        started_at=datetime.now(UTC),
+        redis_url="redis://127.0.0.1:6390/0",
+        mongodb_url="mongodb://127.0.0.1:27017",
+        gateway_url="http://127.0.0.1:8000",
+    )
+    stack_state.write(stack_state.path_in(tmp_path), state)
+    out = io.StringIO()
+    assert run(RunSettings(data_dir=tmp_path), out) == 1
+    assert f"another newsflow run (pid {state.pid}) is using {tmp_path}" in out.getvalue()
+    assert stack_state.read(stack_state.path_in(tmp_path)) == state  # left alone

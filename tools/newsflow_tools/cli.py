@@ -12,25 +12,119 @@ Sub-commands::
     newsflow keys       create, list and revoke publisher API keys
     newsflow bench      throughput, latency and ceilings of the whole pipeline
 
-Connections come from REDIS_URL and MONGODB_URL (or --redis-url / --mongodb-url).
+Servers: a flag (--redis-url, --mongodb-url) wins over the environment (REDIS_URL,
+MONGODB_URL, or .env), which wins over the stack `newsflow run` is running
+(.data/stack.json), which wins over the defaults. Each command that talks to a
+server says on stderr which one, and where that setting came from.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import asyncio
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import redis as redis_sync
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from newsflow.settings import ServiceSettings
+from newsflow_tools.settings import ToolSettings, redacted
+
+T = TypeVar("T")
+Server = Literal["redis_url", "mongodb_url"]
+_LABELS: dict[Server, tuple[str, str]] = {
+    "redis_url": ("Redis", "REDIS_URL"),
+    "mongodb_url": ("MongoDB", "MONGODB_URL"),
+}
+#: What a Redis client raises when the server does not answer.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def _redis(url: str | None) -> redis_sync.Redis:
-    return redis_sync.Redis.from_url(url or ServiceSettings().redis_url)
+def _settings(args: argparse.Namespace, command: str) -> ToolSettings | None:
+    """The command's settings (flags first); None, after one line, when one is invalid."""
+    flags = {
+        name: value
+        for name in ("redis_url", "mongodb_url")
+        if (value := getattr(args, name, None)) is not None
+    }
+    try:
+        return ToolSettings(**flags)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "settings"
+            sys.stderr.write(f"newsflow {command}: {where}: {error['msg']}\n")
+        return None
+
+
+def _reason(exc: BaseException) -> str:
+    """The first clause of a client error, without pymongo's topology dump."""
+    first = re.split(r" \(configured timeouts|, Timeout: |\n", str(exc))[0]
+    return first[:300] or type(exc).__name__
+
+
+def _announce(settings: ToolSettings, server: Server) -> str:
+    """Say (on stderr) which server the command talks to and why; return its URL."""
+    url: str = getattr(settings, server)
+    sys.stderr.write(
+        f"newsflow: {_LABELS[server][0]} {redacted(url)} ({settings.source_of(server)})\n"
+    )
+    return url
+
+
+def _unreachable(settings: ToolSettings, command: str, server: Server, exc: BaseException) -> int:
+    """One line saying that a server does not answer; the exit code 1."""
+    label, variable = _LABELS[server]
+    url = redacted(getattr(settings, server))
+    if settings.origin(server) == "stack" and settings.stack is not None:
+        sys.stderr.write(
+            f"newsflow {command}: the stack in {settings.state_path} (newsflow run, pid "
+            f"{settings.stack.pid}) does not answer: {label} {url}: {_reason(exc)}. "
+            f"Is it still running? Start it, delete that file, or set {variable}.\n"
+        )
+    else:
+        sys.stderr.write(f"newsflow {command}: cannot reach {label} at {url}: {_reason(exc)}\n")
+    return 1
+
+
+def _redis_url(settings: ToolSettings | None, command: str) -> str | None:
+    """The Redis URL to use, announced; None (after one line) when the settings are
+    bad or the running stack's Redis does not answer."""
+    if settings is None:
+        return None
+    url = _announce(settings, "redis_url")
+    if settings.origin("redis_url") == "stack":  # found, not given: check before using it
+        client = redis_sync.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            client.ping()
+        except REDIS_DOWN as exc:
+            _unreachable(settings, command, "redis_url", exc)
+            return None
+        finally:
+            client.close()
+    return url
+
+
+def _redis(url: str) -> redis_sync.Redis:
+    return redis_sync.Redis.from_url(url)
+
+
+def _with_async_redis(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(client)`` on a redis.asyncio client, from synchronous code."""
+    from newsflow.runtime.redis_factory import create_redis
+
+    async def main() -> T:
+        client = create_redis(url)
+        try:
+            return await work(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(main())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -60,7 +154,10 @@ def cmd_push(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\rpushing: {done}/{of} ({100 * done // max(of, 1)}%)")
             sys.stderr.flush()
 
-    client = _redis(args.redis_url)
+    url = _redis_url(_settings(args, "push"), "push")
+    if url is None:
+        return 1
+    client = _redis(url)
     try:
         report = push(result, client, progress=progress, max_lag=args.max_lag)
     except redis_sync.ConnectionError as exc:
@@ -77,48 +174,73 @@ def cmd_push(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from newsflow_tools.status import collect, print_status
 
-    client = _redis(args.redis_url)
-    try:
-        print_status(collect(client), sys.stdout)
-    except redis_sync.ConnectionError as exc:
-        sys.stderr.write(f"newsflow status: cannot reach Redis: {exc}\n")
+    settings = _settings(args, "status")
+    url = _redis_url(settings, "status")
+    if settings is None or url is None:
         return 1
-    finally:
-        client.close()
+    try:
+        report = _with_async_redis(url, collect)
+    except REDIS_DOWN as exc:
+        return _unreachable(settings, "status", "redis_url", exc)
+    print_status(report, sys.stdout)
     return 0
 
 
-def _mongo(url: str | None) -> Any:
+def _mongo(settings: ToolSettings) -> Any:
     from pymongo import MongoClient
 
     return MongoClient(
-        url or ServiceSettings().mongodb_url, serverSelectionTimeoutMS=5000, tz_aware=True
+        settings.mongodb_url, serverSelectionTimeoutMS=settings.mongodb_timeout_ms, tz_aware=True
     )
 
 
-def cmd_dlq(args: argparse.Namespace) -> int:
-    from newsflow.runtime import deadletters as dlq
+def _mongo_failed(settings: ToolSettings, command: str, exc: BaseException) -> int:
+    """One line for a MongoDB error (unreachable, refused, bad URL); exit code 1."""
+    from pymongo.errors import ConnectionFailure
 
-    client = _redis(args.redis_url)
+    if isinstance(exc, ConnectionFailure):
+        return _unreachable(settings, command, "mongodb_url", exc)
+    url = redacted(settings.mongodb_url)
+    sys.stderr.write(f"newsflow {command}: MongoDB at {url}: {_reason(exc)}\n")
+    return 1
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from newsflow.runtime import deadletters
+    from newsflow_tools.dlq import print_letters
+
+    command = f"dlq {args.action}"
+    settings = _settings(args, command)
+    url = _redis_url(settings, command)
+    if settings is None or url is None:
+        return 1
     try:
         if args.action == "list":
-            dlq.print_letters(dlq.list_letters(client, count=args.limit), sys.stdout)
-        else:
-            ids = None if args.all else args.ids
-            if ids is not None and not ids:
-                sys.stderr.write("newsflow dlq retry: give dead-letter ids, or --all\n")
-                return 2
-            replayed = dlq.retry(client, ids)
-            sys.stdout.write(f"replayed {len(replayed)} dead letter(s)\n")
-    except redis_sync.ConnectionError as exc:
-        sys.stderr.write(f"newsflow dlq: cannot reach Redis: {exc}\n")
-        return 1
-    finally:
-        client.close()
+            letters = _with_async_redis(
+                url,
+                lambda redis: deadletters.list_letters(redis, count=args.limit, after=args.after),
+            )
+            print_letters(letters, sys.stdout)
+            return 0
+        ids = None if args.all else args.ids
+        if ids is not None and not ids:
+            sys.stderr.write("newsflow dlq retry: give dead-letter ids, or --all\n")
+            return 2
+        if ids is not None:
+            deadletters.check_ids(ids)
+        replayed = _with_async_redis(url, lambda redis: deadletters.replay(redis, ids))
+    except ValueError as exc:
+        sys.stderr.write(f"newsflow {command}: {exc}\n")
+        return 2
+    except REDIS_DOWN as exc:
+        return _unreachable(settings, command, "redis_url", exc)
+    sys.stdout.write(f"replayed {len(replayed)} dead letter(s)\n")
     return 0
 
 
 def cmd_reenrich(args: argparse.Namespace) -> int:
+    from pymongo.errors import PyMongoError
+
     from newsflow.domain.taxonomy import load_taxonomy
     from newsflow_tools.reenrich import reenrich
 
@@ -128,16 +250,25 @@ def cmd_reenrich(args: argparse.Namespace) -> int:
         sys.stderr.write(f"\rqueued {done}/{total} stories")
         sys.stderr.flush()
 
-    client, mongo = _redis(args.redis_url), _mongo(args.mongodb_url)
+    settings = _settings(args, "reenrich")
+    url = _redis_url(settings, "reenrich")
+    if settings is None or url is None:
+        return 1
+    _announce(settings, "mongodb_url")
+    client, mongo = _redis(url), _mongo(settings)
     try:
         queued = reenrich(
             client,
             mongo,
-            ServiceSettings().mongodb_database,
+            settings.mongodb_database,
             version,
             progress=progress,
             restart=args.restart,
         )
+    except REDIS_DOWN as exc:
+        return _unreachable(settings, "reenrich", "redis_url", exc)
+    except PyMongoError as exc:
+        return _mongo_failed(settings, "reenrich", exc)
     finally:
         client.close()
         mongo.close()
@@ -147,10 +278,20 @@ def cmd_reenrich(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
+    from pymongo.errors import PyMongoError
+
     from newsflow.runtime import keys
 
-    mongo = _mongo(args.mongodb_url)
-    col = mongo[ServiceSettings().mongodb_database][keys.API_KEYS]
+    command = f"keys {args.action}"
+    settings = _settings(args, command)
+    if settings is None:
+        return 1
+    _announce(settings, "mongodb_url")
+    try:
+        mongo = _mongo(settings)
+    except PyMongoError as exc:  # a URL pymongo refuses
+        return _mongo_failed(settings, command, exc)
+    col = mongo[settings.mongodb_database][keys.API_KEYS]
     try:
         if args.action == "create":
             try:
@@ -172,6 +313,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"newsflow keys revoke: no active key {args.key_id}\n")
                 return 1
             sys.stdout.write(f"revoked {args.key_id}\n")
+    except PyMongoError as exc:
+        return _mongo_failed(settings, command, exc)
     finally:
         mongo.close()
     return 0
@@ -205,15 +348,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.render:
         results = render(Path(args.render))
         return 0 if all(t["met"] for t in results["targets"]) else 1
-    if "REDIS_URL" in os.environ and not args.allow_flush:
+    settings = _settings(args, "bench")
+    if settings is None:
+        return 2
+    if settings.explicit("redis_url") and not args.allow_flush:
         sys.stderr.write(
-            "newsflow bench: REDIS_URL is set. The bench empties that Redis database "
-            "(FLUSHDB) and runs its own services on its news:* streams; point it at a "
-            "Redis nothing else uses and pass --allow-flush, or unset REDIS_URL to use "
-            "an embedded one.\n"
+            f"newsflow bench: REDIS_URL is set ({settings.source_of('redis_url')}). The bench "
+            "empties that Redis database (FLUSHDB) and runs its own services on its news:* "
+            "streams; point it at a Redis nothing else uses and pass --allow-flush, or "
+            "unset REDIS_URL to use an embedded one.\n"
         )
         return 2
-    settings = ServiceSettings()
     options = BenchOptions(
         items=args.items,
         batch_size=args.batch_size,
@@ -221,11 +366,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         latency_seconds=args.latency_seconds,
         gateway_sizes=tuple(int(s) for s in args.gateway_sizes.split(",") if s.strip()),
         out=Path(args.out),
-        redis_url=settings.redis_url if "REDIS_URL" in os.environ else None,
-        mongodb_url=settings.mongodb_url if "MONGODB_URL" in os.environ else None,
+        redis_url=settings.redis_url if settings.explicit("redis_url") else None,
+        mongodb_url=settings.mongodb_url if settings.explicit("mongodb_url") else None,
     )
     results = run_bench(options)
     return 0 if all(t["met"] for t in results["targets"]) else 1
+
+
+SERVER_HELP = "default: the environment, else the running stack (.data/stack.json)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="default: detected from the name and content (feed = RSS 2.0 or Atom)",
     )
-    push.add_argument("--redis-url", help="default: REDIS_URL")
+    push.add_argument("--redis-url", help=SERVER_HELP)
     push.add_argument(
         "--max-lag",
         type=int,
@@ -260,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.set_defaults(func=cmd_push)
 
     status = sub.add_parser("status", help="streams, groups, lag, pending, dead letters")
-    status.add_argument("--redis-url", help="default: REDIS_URL")
+    status.add_argument("--redis-url", help=SERVER_HELP)
     status.set_defaults(func=cmd_status)
 
     tag = sub.add_parser("tag", help="tag JSONL items from stdin, write JSONL to stdout")
@@ -276,18 +424,19 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_sub = dlq.add_subparsers(dest="action", required=True)
     dlq_list = dlq_sub.add_parser("list", help="show dead letters with their errors")
     dlq_list.add_argument("--limit", type=int, default=100)
+    dlq_list.add_argument("--after", metavar="ID", help="the next page: list after this letter")
     dlq_retry = dlq_sub.add_parser("retry", help="replay dead letters onto their source stream")
     dlq_retry.add_argument("ids", nargs="*", help="dead-letter entry ids")
     dlq_retry.add_argument("--all", action="store_true", help="replay every dead letter")
     for p in (dlq_list, dlq_retry):
-        p.add_argument("--redis-url", help="default: REDIS_URL")
+        p.add_argument("--redis-url", help=SERVER_HELP)
     dlq.set_defaults(func=cmd_dlq)
 
     re_p = sub.add_parser("reenrich", help="re-tag stories tagged by an older taxonomy")
     re_p.add_argument("--taxonomy", help="taxonomy JSON (default: the packaged one)")
     re_p.add_argument("--restart", action="store_true", help="ignore the saved checkpoint")
-    re_p.add_argument("--redis-url", help="default: REDIS_URL")
-    re_p.add_argument("--mongodb-url", help="default: MONGODB_URL")
+    re_p.add_argument("--redis-url", help=SERVER_HELP)
+    re_p.add_argument("--mongodb-url", help=SERVER_HELP)
     re_p.set_defaults(func=cmd_reenrich)
 
     keys_p = sub.add_parser("keys", help="publisher API keys")
@@ -299,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     for p in (create, keys_list, revoke):
-        p.add_argument("--mongodb-url", help="default: MONGODB_URL")
+        p.add_argument("--mongodb-url", help=SERVER_HELP)
     keys_p.set_defaults(func=cmd_keys)
 
     bench = sub.add_parser(

@@ -20,6 +20,7 @@ from pymongo import MongoClient
 from newsflow import streams
 from newsflow.domain.items import NewsItem
 from newsflow.events import ItemIngested
+from newsflow.runtime.codec import text
 from newsflow.runtime.mongo import ITEMS
 
 CHECKPOINT = "newsflow:reenrich:{version}:last_id"
@@ -53,7 +54,7 @@ def reenrich(
     while True:
         page_query = dict(query)
         if last:
-            page_query["_id"] = {"$gt": last.decode() if isinstance(last, bytes) else last}
+            page_query["_id"] = {"$gt": text(last)}
         docs = list(items.find(page_query, {"copies": 1}).sort("_id", 1).limit(BATCH))
         if not docs:
             break

@@ -5,6 +5,9 @@ elsewhere), the four services as separate processes (with replicas), loads the
 sample newsroom, prints the URLs, and then supervises: a service that dies is
 restarted with back-off and the restart is logged, like a compose restart policy.
 Ctrl-C stops everything cleanly.
+
+While it runs, ``<data_dir>/stack.json`` names its Redis, MongoDB and gateway, so
+the other ``newsflow`` commands find them (:mod:`newsflow_tools.stack_state`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,7 +32,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsflow.domain.formats.newsroom import parse_newsroom
-from newsflow_tools import embedded
+from newsflow_tools import embedded, stack_state
 from newsflow_tools.push import print_report, push
 
 SAMPLE = Path(__file__).parent / "data" / "osce-newsroom-sample.txt"
@@ -181,6 +185,16 @@ def service_env(base: Mapping[str, str], *, redis_url: str, mongodb_url: str) ->
 
 def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -> int:
     """Run the stack until interrupted. Returns the process exit code."""
+    data = settings.data_dir.resolve()
+    state_path = stack_state.path_in(data)
+    other = stack_state.read(state_path)
+    if other is not None and other.pid != os.getpid() and _alive(other.pid):
+        out.write(
+            f"another newsflow run (pid {other.pid}) is using {data} (see {state_path}); "
+            "stop it first, or give this one its own NEWSFLOW_DATA_DIR\n"
+        )
+        return 1
+
     stop = False
 
     def on_signal(signum: int, frame: object) -> None:
@@ -190,7 +204,6 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    data = settings.data_dir.resolve()
     logs = data / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     servers: list[embedded.EmbeddedServer] = []
@@ -246,6 +259,16 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
         if not wait_until(lambda: http_json(f"{gateway_url}/readyz")["status"] == "ready", 60):
             out.write(f"the gateway did not become ready; see {logs / 'gateway.log'}\n")
             return 1
+        stack_state.write(
+            state_path,
+            stack_state.StackState(
+                pid=os.getpid(),
+                started_at=datetime.now(UTC),
+                redis_url=redis_url,
+                mongodb_url=mongodb_url,
+                gateway_url=gateway_url,
+            ),
+        )
         if seed:
             _seed(redis_url, gateway_url, out)
         out.write(
@@ -254,6 +277,7 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
             f"  Redis:    {redis_url}\n"
             f"  MongoDB:  {mongodb_url}\n"
             f"  Logs:     {logs}\n"
+            f"  State:    {state_path}   (newsflow status, push, dlq... find the stack here)\n"
             "Press Ctrl-C to stop.\n"
         )
         out.flush()
@@ -263,11 +287,22 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
         out.write("\nstopping...\n")
         return 0
     finally:
+        stack_state.remove(state_path, os.getpid())
         supervisor.stop()
         for server in reversed(servers):
             server.stop()
         out.write("stopped.\n")
         out.flush()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True
 
 
 def _seed(redis_url: str, gateway_url: str, out: TextIO) -> None:

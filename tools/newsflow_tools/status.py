@@ -2,24 +2,26 @@
 
 Per stream: length; per group: lag (entries not yet delivered), pending (delivered,
 not acknowledged), consumers with their pending count and idle time; and the
-number of dead letters.
+number of dead letters. The lag comes from :mod:`newsflow.runtime.lag`, the scan
+the workers and the gateway use too.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO, TypeVar
 
 import redis as redis_sync
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from newsflow import streams
+from newsflow.runtime import lag
+from newsflow.runtime.codec import text
 
-#: Past this many undelivered entries, the lag is reported as "more than".
-LAG_SCAN_CAP = 100_000
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,46 +46,61 @@ class StreamStatus:
     groups: list[GroupStatus] = field(default_factory=list)
 
 
-def _lag(client: redis_sync.Redis, stream: str, group: dict[Any, Any]) -> int:
-    if group.get("lag") is not None:  # Redis 7+
-        return int(group["lag"])
-    last = _s(group["last-delivered-id"])  # Redis 6.2: count what lies after it
-    entries = client.xrange(stream, min=f"({last}", max="+", count=LAG_SCAN_CAP)
-    return len(entries or [])
-
-
-def group_lag(client: redis_sync.Redis, stream: str, group_name: str) -> int:
-    """Lag of one group, 0 when the stream or group does not exist yet."""
-    try:
-        groups = client.xinfo_groups(stream)
-    except redis_sync.ResponseError:
-        return 0
-    for group in groups:
-        if _s(group["name"]) == group_name:
-            return _lag(client, stream, group)
-    return 0
-
-
-def collect(client: redis_sync.Redis) -> list[StreamStatus]:
+async def collect(redis: Redis) -> list[StreamStatus]:
+    """Length, groups and consumers of every stream of the pipeline."""
     out: list[StreamStatus] = []
     for stream in streams.ALL_STREAMS:
-        length = int(client.xlen(stream))
-        status = StreamStatus(stream, length)
+        status = StreamStatus(stream, int(await redis.xlen(stream)))
         try:
-            groups = client.xinfo_groups(stream)
-        except redis_sync.ResponseError:
+            groups = await redis.xinfo_groups(stream)
+        except ResponseError:  # no such stream yet
             groups = []
         for group in groups:
-            name = _s(group["name"])
+            name = text(group["name"])
             consumers = [
-                ConsumerStatus(_s(c["name"]), int(c["pending"]), int(c["idle"]))
-                for c in client.xinfo_consumers(stream, name)
+                ConsumerStatus(text(c["name"]), int(c["pending"]), int(c["idle"]))
+                for c in await redis.xinfo_consumers(stream, name)
             ]
             status.groups.append(
-                GroupStatus(name, _lag(client, stream, group), int(group["pending"]), consumers)
+                GroupStatus(
+                    name, await lag.lag_of(redis, stream, group), int(group["pending"]), consumers
+                )
             )
         out.append(status)
     return out
+
+
+def run_sync(client: redis_sync.Redis, work: Callable[[Redis], Awaitable[T]]) -> T:
+    """Run ``work`` on an asyncio client to the server of the sync ``client``.
+
+    For callers that hold a sync client (``push``, the e2e checker), so that the
+    async scans stay written once.
+    """
+    kwargs = client.connection_pool.connection_kwargs
+
+    async def main() -> T:
+        if "path" in kwargs:  # unix:// socket
+            redis = Redis(unix_socket_path=kwargs["path"], db=kwargs.get("db", 0))
+        else:
+            redis = Redis(
+                host=kwargs.get("host", "localhost"),
+                port=kwargs.get("port", 6379),
+                db=kwargs.get("db", 0),
+                username=kwargs.get("username"),
+                password=kwargs.get("password"),
+                ssl=client.connection_pool.connection_class.__name__ == "SSLConnection",
+            )
+        try:
+            return await work(redis)
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(main())
+
+
+def group_lag(client: redis_sync.Redis, stream: str, group: str) -> int:
+    """:func:`newsflow.runtime.lag.group_lag` for a sync client (``push``, until it is async)."""
+    return run_sync(client, lambda redis: lag.group_lag(redis, stream, group))
 
 
 def print_status(report: list[StreamStatus], out: TextIO) -> None:

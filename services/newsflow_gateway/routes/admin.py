@@ -1,14 +1,17 @@
-"""Operator endpoints (``admin`` scope): dead letters, and replaying them."""
+"""Operator endpoints (``admin`` scope): dead letters, and replaying them.
+
+Both call :mod:`newsflow.runtime.deadletters`, as ``newsflow dlq`` does.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from newsflow import streams
-from newsflow.events import DeadLetter, parse_event
+from newsflow.runtime import deadletters
 from newsflow_gateway.auth import AdminKey
 from newsflow_gateway.deps import StateDep
 from newsflow_gateway.problems import Problem
@@ -18,6 +21,23 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing or bad key."},
     403: {"model": Problem, "description": "The key lacks the admin scope."},
 }
+#: Up to 19 digits a side: every such id is one Redis accepts (both halves < 2⁶⁴),
+#: so the schema and the server agree on what is valid.
+STREAM_ID_PATTERN = r"^[0-9]{1,19}-[0-9]{1,19}$"
+
+
+def _stream_id(value: str) -> str:
+    if re.fullmatch(STREAM_ID_PATTERN, value) is None:
+        raise ValueError("not a stream id; expected <milliseconds>-<sequence>, e.g. 1700000000-0")
+    return value
+
+
+#: A dead-letter id, checked here so that a bad one is a 422 naming it, not a 500 from Redis.
+StreamId = Annotated[
+    str,
+    AfterValidator(_stream_id),
+    Field(json_schema_extra={"pattern": STREAM_ID_PATTERN}, examples=["1700000000000-0"]),
+]
 
 
 class DeadLetterOut(BaseModel):
@@ -31,25 +51,26 @@ class DeadLetterOut(BaseModel):
 
 
 class DeadLetterList(BaseModel):
-    items: list[DeadLetterOut]
+    items: list[DeadLetterOut] = Field(
+        description="Oldest first. For the next page, pass the last `dead_letter_id` as `after`."
+    )
 
 
 class DeadLetterQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=100, ge=1, le=1000)
+    after: StreamId | None = Field(
+        default=None, description="List the dead letters after this one (exclusive)."
+    )
 
 
 class RetryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[str] = Field(min_length=1, max_length=1000, description="Dead-letter ids.")
+    ids: list[StreamId] = Field(min_length=1, max_length=1000, description="Dead-letter ids.")
 
 
 class RetryResult(BaseModel):
     replayed: int
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @router.get(
@@ -59,22 +80,21 @@ async def dead_letters(
     key: AdminKey, state: StateDep, params: Annotated[DeadLetterQuery, Query()]
 ) -> DeadLetterList:
     """Entries that failed too often, oldest first, with their last error."""
-    rows: Any = await state.redis.xrange(streams.DEAD, count=params.limit) or []
-    out = []
-    for entry_id, fields in rows:
-        event = parse_event(DeadLetter, {streams.EVENT_FIELD: _s(fields[b"event"])})
-        out.append(
+    letters = await deadletters.list_letters(state.redis, count=params.limit, after=params.after)
+    return DeadLetterList(
+        items=[
             DeadLetterOut(
-                dead_letter_id=_s(entry_id),
-                service=event.service,
-                source_stream=event.source_stream,
-                entry_id=event.entry_id,
-                delivery_count=event.delivery_count,
-                error=event.error,
-                fields=event.fields,
+                dead_letter_id=letter.entry_id,
+                service=letter.event.service,
+                source_stream=letter.event.source_stream,
+                entry_id=letter.event.entry_id,
+                delivery_count=letter.event.delivery_count,
+                error=letter.event.error,
+                fields=letter.event.fields,
             )
-        )
-    return DeadLetterList(items=out)
+            for letter in letters
+        ]
+    )
 
 
 @router.post(
@@ -84,16 +104,6 @@ async def dead_letters(
     responses=ERRORS,
 )
 async def retry(key: AdminKey, state: StateDep, body: RetryRequest) -> RetryResult:
-    """Put the given dead letters back on their source streams (after a fix)."""
-    replayed = 0
-    for dead_id in body.ids:
-        rows: Any = await state.redis.xrange(streams.DEAD, min=dead_id, max=dead_id)
-        if not rows:
-            continue
-        event = parse_event(DeadLetter, {streams.EVENT_FIELD: _s(rows[0][1][b"event"])})
-        pipe = state.redis.pipeline(transaction=True)
-        pipe.xadd(event.source_stream, dict(event.fields))  # type: ignore[arg-type]
-        pipe.xdel(streams.DEAD, dead_id)
-        await pipe.execute()
-        replayed += 1
-    return RetryResult(replayed=replayed)
+    """Put the given dead letters back on their source streams (after a fix).
+    Ids that are not (or no longer) dead letters are skipped."""
+    return RetryResult(replayed=len(await deadletters.replay(state.redis, body.ids)))
