@@ -21,7 +21,11 @@ conflict) and nothing of the request is accepted, so they are not also written t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +47,9 @@ from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.state import GatewayState
 
 #: Threads that parse and check bodies; the event loop only waits for them.
-PARSE_THREADS: Final = 4
+PARSE_THREADS: Final = 1
+#: How much lower the parse threads' CPU priority is than the event loop's.
+PARSE_NICE: Final = 10
 #: Bodies parsing or waiting to, per process; one more is answered 503.
 MAX_PARSING: Final = 32
 
@@ -123,6 +129,12 @@ def read_items(
     return check(result, now=utcnow(), source=publisher)
 
 
+def _yield_to_readers() -> None:
+    """Run this thread at a lower CPU priority (Linux nice is per thread) than the loop's."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PARSE_NICE)
+
+
 class ParsePool:
     """A few threads of our own for body parsing, with a bound on the bodies waiting.
 
@@ -131,7 +143,9 @@ class ParsePool:
     """
 
     def __init__(self, threads: int, max_waiting: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="parse")
+        self._executor = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="parse", initializer=_yield_to_readers
+        )
         self._max = max_waiting
         self._busy = 0
 
@@ -145,6 +159,7 @@ class ParsePool:
                 headers={"Retry-After": "1"},
             )
         self._busy += 1
+        sys.setswitchinterval(0.0005)
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, work)
         finally:
