@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from faststream.redis import RedisBroker
 
 from newsflow import streams
-from newsflow.events import ItemIngested, utcnow
+from newsflow.events import utcnow
+from newsflow.runtime.idempotency import claim
 from newsflow.runtime.redis_factory import create_redis
-from newsflow.runtime.worker import Done, Entry, Outcome, Worker, build_worker
-from newsflow_ingest.handlers import apply_idempotency, idempotency_key, ingest_batch
+from newsflow.runtime.worker import Entry, Outcome, Worker, build_worker
+from newsflow_ingest.handlers import apply_idempotency, idempotency_claims, ingest_batch
 from newsflow_ingest.settings import IngestSettings
 
 SERVICE = "ingest"
@@ -21,17 +22,8 @@ def create_worker(settings: IngestSettings) -> tuple[Worker, RedisBroker]:
 
     async def handle(entries: Sequence[Entry]) -> Sequence[Outcome]:
         outcomes = ingest_batch(entries, now=utcnow())
-        keys = [
-            key
-            for o in outcomes
-            if isinstance(o, Done)
-            and o.outputs
-            and isinstance(o.outputs[0], ItemIngested)
-            and (key := idempotency_key(o.outputs[0]))
-        ]
-        seen = (
-            dict(zip(keys, [bool(v) for v in await redis.mget(keys)], strict=True)) if keys else {}
-        )
-        return apply_idempotency(outcomes, seen, settings.idempotency_window_s)
+        claims = idempotency_claims(entries, outcomes)
+        held = await claim(redis, claims, settings.idempotency_window_s)
+        return apply_idempotency(entries, outcomes, held)
 
     return build_worker(SERVICE, settings, streams.INGEST, handle, redis=redis)

@@ -5,15 +5,21 @@ Pure apart from the clock passed in, so it is tested without Redis.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import orjson
 
 from newsflow.domain.normalise import Rejection, normalise
-from newsflow.domain.text import identity_key
 from newsflow.events import FieldError, ItemIngested, ItemRejected
+from newsflow.runtime.idempotency import (
+    CONFLICT_MESSAGE,
+    Remembered,
+    Verdict,
+    claim_value,
+    item_key,
+    verdict,
+)
 from newsflow.runtime.worker import Done, Entry, Outcome
 
 #: Largest original payload copied into a rejection event.
@@ -61,35 +67,63 @@ def ingest_batch(entries: Sequence[Entry], *, now: datetime) -> list[Outcome]:
     return [ingest_one(entry, now=now) for entry in entries]
 
 
-def idempotency_key(event: ItemIngested) -> str | None:
-    """Where a publisher's idempotency key is remembered: per source, hashed."""
-    item = event.item
-    if not item.idempotency_key:
-        return None
-    digest = hashlib.sha256(item.idempotency_key.encode()).hexdigest()
-    return f"newsflow:idem:ingest:{identity_key(item.source or '')}:{digest}"
+def idempotency_claims(entries: Sequence[Entry], outcomes: Sequence[Outcome]) -> dict[str, str]:
+    """The idempotency keys this batch would claim: the first entry holding each key."""
+    claims: dict[str, str] = {}
+    for entry, outcome in zip(entries, outcomes, strict=True):
+        event = _ingested(outcome)
+        key = item_key(event.item) if event else None
+        if event and key and key not in claims:
+            claims[key] = claim_value(event.item, entry.id)
+    return claims
 
 
 def apply_idempotency(
-    outcomes: Sequence[Outcome], seen: Mapping[str, bool], window_s: int
+    entries: Sequence[Entry], outcomes: Sequence[Outcome], held: Mapping[str, Remembered]
 ) -> list[Outcome]:
-    """Drop items whose idempotency key was seen within the window; remember new keys.
+    """Publish new keys, acknowledge true repeats silently, reject a key reused for another story.
 
-    A repeat is acknowledged without being published again. The key is only
-    remembered in the transaction that publishes its item, so a crash in between
-    cannot make the first copy look like a repeat.
+    ``held`` is what each key holds once this batch claimed the free ones (see
+    :func:`newsflow.runtime.idempotency.claim`), so an entry decides against its own
+    claim, an earlier entry of the batch, or another publisher's in-flight item alike.
     """
     out: list[Outcome] = []
-    batch: set[str] = set()
-    for outcome in outcomes:
-        event = outcome.outputs[0] if isinstance(outcome, Done) and outcome.outputs else None
-        key = idempotency_key(event) if isinstance(event, ItemIngested) else None
-        if key is None:
+    for entry, outcome in zip(entries, outcomes, strict=True):
+        event = _ingested(outcome)
+        key = item_key(event.item) if event else None
+        if event is None or key is None:
             out.append(outcome)
-        elif seen.get(key) or key in batch:
-            out.append(Done(duplicate=True))
-        else:
-            batch.add(key)
-            assert isinstance(outcome, Done)
-            out.append(Done(outputs=outcome.outputs, remember=[(key, window_s)]))
+            continue
+        stored = held.get(key)
+        match verdict(event.item, stored, entry.id):
+            case Verdict.NEW:
+                out.append(outcome)
+            case Verdict.REPEAT:
+                out.append(Done(duplicate=True))
+            case Verdict.CONFLICT:
+                out.append(_conflict(entry, event.item.idempotency_key or "", stored))
     return out
+
+
+def _ingested(outcome: Outcome) -> ItemIngested | None:
+    event = outcome.outputs[0] if isinstance(outcome, Done) and outcome.outputs else None
+    return event if isinstance(event, ItemIngested) else None
+
+
+def _conflict(entry: Entry, key: str, stored: Remembered | None) -> Done:
+    message = CONFLICT_MESSAGE
+    if stored and stored.story_id:
+        message += f" (story {stored.story_id})"
+    return Done(
+        outputs=[
+            ItemRejected(
+                event_id=entry.event_id("rejected"),
+                correlation_id=entry.correlation_id,
+                reason=f"idempotency_key: {message}",
+                errors=[FieldError(field="idempotency_key", message=message)],
+                payload=_payload(entry),
+                ingest_entry_id=entry.id,
+            )
+        ],
+        rejected=True,
+    )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
+from newsflow.domain.formats.xmlguard import REFUSED
 from newsflow.runtime.keys import API_KEYS, create
 from tests.conftest import SAMPLE
 from tests.e2e.conftest import Stack
@@ -405,3 +408,210 @@ class TestBadInput:
         assert "line 4: rejected: author: unknown field" in out
         assert "line 9: rejected: url: must be an http or https URL" in out
         assert out[-1] == f"pushed 1 items (1 distinct stories), rejected {len(BAD_INPUTS)}"
+        redis = stack.redis()
+        events = [orjson.loads(f[b"event"]) for _, f in redis.xrange("news:rejected")]
+        redis.close()
+        pushed = [e for e in events if e["service"] == "push"]
+        assert len(pushed) == len(BAD_INPUTS)  # recorded, not only printed
+        assert {"field": "author", "message": "unknown field"} in pushed[2]["errors"]
+
+
+def stored_story(stack: Stack, story_id: str) -> None:
+    eventually(lambda: stack.get(f"/v1/items/{story_id}").status_code == 200, timeout=30)
+
+
+def rejection_of(stack: Stack, entry_id: str) -> dict[str, Any]:
+    redis = stack.redis()
+
+    def find() -> dict[str, Any] | None:
+        for _, fields in redis.xrange("news:rejected"):
+            event = orjson.loads(fields[b"event"])
+            if event["ingest_entry_id"] == entry_id:
+                return dict(event)
+        return None
+
+    try:
+        return eventually(find, timeout=20)
+    finally:
+        redis.close()
+
+
+class TestIdempotencyKeyConflicts:
+    """An item's idempotency_key reused for another story is a conflict, by every door."""
+
+    def test_http_answers_409_naming_the_key(self, pub: tuple[Stack, dict[str, str]]) -> None:
+        stack, keys = pub
+        story = {**GOOD, "title": "First story under key http-1", "idempotency_key": "http-1"}
+        first = post(stack, keys["publish"], story)
+        assert first.status_code == 202, first.text
+        (accepted,) = first.json()["items"]
+        stored_story(stack, accepted["id"])
+
+        repeat = post(stack, keys["publish"], story)  # a true repeat: same answer, no-op
+        assert repeat.status_code == 202, repeat.text
+        assert repeat.json()["items"][0]["id"] == accepted["id"]
+
+        other = {**story, "title": "A different story reusing key http-1"}
+        body = problem(post(stack, keys["publish"], other), 409)
+        assert body["errors"][0]["field"] == "idempotency_key"
+        assert accepted["id"] in body["errors"][0]["message"]
+        batch = problem(post(stack, keys["publish"], [{**GOOD, "title": "Fine"}, other]), 409)
+        assert [e["field"] for e in batch["errors"]] == ["items[1].idempotency_key"]
+        settle(stack)
+        assert stack.get(f"/v1/items/{accepted['id']}").json()["title"] == story["title"]
+
+    def test_redis_sends_the_conflict_to_rejected(self, pub: tuple[Stack, dict[str, str]]) -> None:
+        stack, _ = pub
+        redis = stack.redis()
+        story = {**GOOD, "title": "Wire story under key redis-1", "idempotency_key": "redis-1"}
+        story["source"] = "Wire"
+        redis.xadd("news:ingest", {"item": orjson.dumps(story)})
+        settle(stack)
+        before = stored_total(stack)
+        repeat_id = redis.xadd("news:ingest", {"item": orjson.dumps(story)}).decode()
+        other = {**story, "title": "Another wire story reusing key redis-1"}
+        conflict_id = redis.xadd("news:ingest", {"item": orjson.dumps(other)}).decode()
+        redis.close()
+
+        event = rejection_of(stack, conflict_id)
+        assert event["errors"][0]["field"] == "idempotency_key"
+        assert event["reason"].startswith("idempotency_key: already used for a different story")
+        assert orjson.loads(orjson.loads(event["payload"])["item"])["title"] == other["title"]
+        settle(stack)
+        assert stored_total(stack) == before  # neither the repeat nor the conflict stored
+        redis = stack.redis()
+        ids = {
+            orjson.loads(f[b"event"])["ingest_entry_id"] for _, f in redis.xrange("news:rejected")
+        }
+        redis.close()
+        assert repeat_id not in ids  # a true repeat is a silent no-op
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY lol "lol">\n'
+    + "".join(f'<!ENTITY lol{n} "{("&lol" + str(n - 1) + ";") * 10}">\n' for n in range(1, 10))
+    + ']>\n<rss version="2.0"><channel><title>&lol9;</title>'
+    "<item><title>&lol9;</title></item></channel></rss>"
+).replace("&lol0;", "&lol;")
+
+
+def large_feed(entries: int = 100, size: int = 20_000) -> bytes:
+    """A feed near the 2 MB limit whose last entry has no title: parsed in full, then refused.
+
+    Refused, so the load stays on the gateway: stored stories would set ingest,
+    enrichment and storage working on the same two cores and measure them instead.
+    """
+    body = "Paragraph of a long report on the OSCE's work. " * (size // 48)
+    items = "".join(
+        f"<item><title>Long report {n}</title><description>{body}</description></item>"
+        for n in range(entries - 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Big</title>'
+        f"{items}<item><description>untitled</description></item></channel></rss>"
+    ).encode()
+
+
+def large_json(entries: int = 100, size: int = 20_000) -> bytes:
+    body = "Paragraph of a long report on the OSCE's work. " * (size // 48)
+    items = [{"title": f"Long JSON report {n}", "body": body} for n in range(entries - 1)]
+    return orjson.dumps([*items, {"title": "last", "author": "refused"}])
+
+
+def p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+class TestHostileXml:
+    def test_dtds_are_refused_with_422(self, pub: tuple[Stack, dict[str, str]]) -> None:
+        stack, keys = pub
+        started = time.perf_counter()
+        response = post(stack, keys["publish"], BILLION_LAUGHS, content_type="application/rss+xml")
+        body = problem(response, 422)
+        assert time.perf_counter() - started < 2
+        assert body["errors"] == [{"field": "items[0]", "message": REFUSED}]
+
+    def test_readers_keep_their_latency_while_hostile_and_large_posts_run(
+        self, pub: tuple[Stack, dict[str, str]], tmp_path: Path
+    ) -> None:
+        stack, _ = pub
+        key = create(stack.items().database[API_KEYS], "Load Wire", ["publish"])
+        bodies = [
+            (BILLION_LAUGHS.encode(), "application/rss+xml"),
+            (large_feed(), "application/rss+xml"),
+            (large_json(), "application/json"),
+        ]
+        assert all(len(b) < 2 * 1024 * 1024 for b, _ in bodies)
+        reader = httpx.Client(base_url=stack.gateway, timeout=30)
+
+        def sample(n: int) -> list[float]:
+            times = []
+            for _ in range(n):
+                started = time.perf_counter()
+                assert reader.get("/healthz").status_code == 200
+                times.append(time.perf_counter() - started)
+            return times
+
+        sample(20)  # warm up the connection
+        before = sample(100)
+        # The publishers run in a process of their own, so that their threads do not
+        # compete with the reader for this process' GIL; they stop when `stop` exists.
+        for n, (data, _) in enumerate(bodies):
+            (tmp_path / f"body{n}").write_bytes(data)
+        answers, stop = tmp_path / "answers", tmp_path / "stop"
+        publishers = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                PUBLISHERS,
+                stack.gateway,
+                key,
+                str(answers),
+                str(stop),
+                *(f"{tmp_path / f'body{n}'}={ct}" for n, (_, ct) in enumerate(bodies)),
+            ]
+        )
+        try:
+            eventually(
+                lambda: answers.exists() and len(answers.read_text().split()) >= 3, timeout=60
+            )
+            busy = p99(sample(200))
+        finally:
+            stop.touch()
+            publishers.wait(timeout=60)  # every post answered: the gateway is idle again
+        after = sample(100)
+        reader.close()
+        # Idle is measured on both sides of the load, so that the machine's own
+        # noise over the test's time weighs the same on both sides of the comparison.
+        idle = p99(before + after)
+        codes = answers.read_text().split()
+        message = f"p99 idle {idle * 1000:.1f} ms, busy {busy * 1000:.1f} ms ({len(codes)} posts)"
+        print(message)
+        assert busy <= 2 * idle + 0.005, message  # 2x, and 5 ms for a machine's own jitter
+        assert set(codes) <= {"422", "429"}, codes  # every hostile or broken post refused
+        assert codes.count("422") >= 3
+
+
+#: Posts each body (path=content-type) over and over, one thread per body, and
+#: writes each answer's status to a file.
+PUBLISHERS = """
+import os, sys, threading, time, httpx
+gateway, key, answers, stop, *specs = sys.argv[1:]
+lock = threading.Lock()
+def post(spec):
+    path, content_type = spec.rsplit("=", 1)
+    data = open(path, "rb").read()
+    headers = {"Content-Type": content_type, "Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=gateway, timeout=60) as client:
+        while not os.path.exists(stop):
+            status = client.post("/v1/items", content=data, headers=headers).status_code
+            with lock, open(answers, "a") as out:
+                out.write(f"{status}\\n")
+            time.sleep(0.05)  # all three together near the per-key limit of 10 a second
+threads = [threading.Thread(target=post, args=(s,)) for s in specs]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""

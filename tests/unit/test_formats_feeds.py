@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from newsflow.domain.contract import LIMITS, PublisherItem
+from newsflow.domain.formats.common import ParseError
 from newsflow.domain.formats.feeds import looks_like_feed, parse_feed
+from newsflow.domain.formats.xmlguard import REFUSED, refuse_reason
 from newsflow.domain.normalise import normalise
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -311,7 +313,7 @@ class TestBrokenFeeds:
         assert result.items == []
         assert result.errors[0].message.startswith("not a readable RSS or Atom feed")
 
-    def test_external_entities_are_not_resolved(self, tmp_path: Path) -> None:
+    def test_external_entities_are_refused_unread(self, tmp_path: Path) -> None:
         secret = tmp_path / "secret.txt"
         secret.write_text("TOP-SECRET", encoding="utf-8")
         text = (
@@ -323,9 +325,10 @@ class TestBrokenFeeds:
         )
         result = parse_feed(text)
         assert "TOP-SECRET" not in repr(result)
-        assert result.items[0].item["source"] == "OSCE"
+        assert result.items == []
+        assert result.errors == [ParseError(1, REFUSED)]
 
-    def test_entity_expansion_bomb_is_not_expanded(self) -> None:
+    def test_entity_expansion_bomb_is_refused_before_parsing(self) -> None:
         entities = '<!ENTITY lol "lol">\n' + "".join(
             f'<!ENTITY lol{n} "{("&lol" + str(n - 1) + ";") * 10}">\n' for n in range(1, 10)
         )
@@ -334,7 +337,32 @@ class TestBrokenFeeds:
             '<rss version="2.0"><channel><item><title>A &lol9; B</title></item></channel></rss>'
         )
         result = parse_feed(text)
+        assert result.errors == [ParseError(1, REFUSED)]
         assert len(repr(result)) < 1_000
+
+    @pytest.mark.parametrize(
+        "prolog",
+        [
+            '<?xml version="1.0"?>\n<!DOCTYPE rss>\n',  # a DTD without entities
+            "<!doctype rss [<!entity a 'b'>]>",  # lower case, no declaration
+            '<?xml version="1.0"?><!-- -- broken comment --><!DOCTYPE rss>',  # expat gives up
+        ],
+    )
+    def test_any_dtd_is_refused(self, prolog: str) -> None:
+        assert parse_feed(prolog + rss(item_xml("x")).split("?>", 1)[1]).errors == [
+            ParseError(1, REFUSED)
+        ]
+
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "cp037"])
+    def test_a_dtd_is_refused_in_any_encoding(self, encoding: str) -> None:
+        text = '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]><rss version="2.0"/>'
+        assert refuse_reason(text.encode(encoding)) == REFUSED
+
+    def test_doctype_text_inside_the_document_is_content(self) -> None:
+        body = "<![CDATA[<!DOCTYPE html><p>An embedded page</p>]]>"
+        result = parse_feed(rss(item_xml("Embedded", description=body)))
+        assert result.errors == []
+        assert result.items[0].item["title"] == "Embedded"
 
     def test_bytes_are_decoded_by_their_declared_encoding(self) -> None:
         text = rss(item_xml("Priština: OSCE Mission in Kosovo"))

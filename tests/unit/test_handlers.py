@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,10 +11,11 @@ from pymongo.errors import AutoReconnect, BulkWriteError
 from newsflow.domain.normalise import normalise
 from newsflow.domain.tagging import Tagger
 from newsflow.domain.taxonomy import load_taxonomy
-from newsflow.events import ItemEnriched, ItemIngested, ItemStored
+from newsflow.events import ItemEnriched, ItemIngested, ItemRejected, ItemStored
+from newsflow.runtime.idempotency import CONFLICT_MESSAGE, Remembered, fingerprint
 from newsflow.runtime.worker import Done, Entry, Failed, TransientError
 from newsflow_enrichment.handlers import enrich_batch
-from newsflow_ingest.handlers import apply_idempotency, ingest_batch
+from newsflow_ingest.handlers import apply_idempotency, idempotency_claims, ingest_batch
 from newsflow_storage.handlers import store_batch
 from newsflow_storage.repository import InMemoryStoryRepository
 
@@ -41,18 +42,91 @@ def test_ingest_outcomes() -> None:
     assert bad.rejected
 
 
-def test_idempotency_key_repeats_are_recognised() -> None:
-    body = {"title": "A", "idempotency_key": "k1", "source": "wire"}
-    outcomes = ingest_batch([entry(body), entry(body, "2-0")], now=NOW)
-    first, second = apply_idempotency(outcomes, {}, 60)
+def decide(entries: list[Entry], store: dict[str, str], *, now: datetime = NOW) -> list[Any]:
+    """Ingest a batch against ``store``, a dict standing in for Redis' SET NX and GET."""
+    outcomes = ingest_batch(entries, now=now)
+    claims = idempotency_claims(entries, outcomes)
+    for key, value in claims.items():
+        store.setdefault(key, value)
+    held = {key: Remembered.parse(store[key]) for key in claims}
+    return apply_idempotency(entries, outcomes, held)
+
+
+KEYED = {"title": "A", "idempotency_key": "k1", "source": "wire"}
+
+
+def test_idempotency_key_repeats_are_acknowledged_silently() -> None:
+    store: dict[str, str] = {}
+    first, second = decide([entry(KEYED), entry(KEYED, "2-0")], store)
     assert isinstance(first, Done)
-    assert first.remember
+    assert isinstance(first.outputs[0], ItemIngested)
     assert isinstance(second, Done)
     assert second.duplicate
     assert not second.outputs
-    (again,) = apply_idempotency(outcomes[:1], {first.remember[0][0]: True}, 60)
+    # an hour later, as another entry: still the same story, still a no-op
+    (again,) = decide([entry(KEYED, "3-0")], store, now=NOW + timedelta(hours=1))
     assert isinstance(again, Done)
     assert again.duplicate
+    assert not again.outputs
+
+
+def test_a_key_reused_for_another_story_is_rejected_naming_the_key() -> None:
+    store: dict[str, str] = {}
+    (first,) = decide([entry(KEYED)], store)
+    assert isinstance(first, Done)
+    story_id = first.outputs[0].item.id  # type: ignore[attr-defined]
+    (other,) = decide([entry({**KEYED, "title": "B"}, "2-0")], store)
+    assert isinstance(other, Done)
+    assert other.rejected
+    (event,) = other.outputs
+    assert isinstance(event, ItemRejected)
+    assert event.ingest_entry_id == "2-0"
+    assert event.reason == f"idempotency_key: {CONFLICT_MESSAGE} (story {story_id})"
+    assert "'title': 'B'" in event.payload  # the entry as received
+    assert '"title\\":\\"B\\"' in event.payload or "B" in event.payload
+
+
+def test_a_conflict_within_one_batch_is_rejected() -> None:
+    first, other, repeat = decide(
+        [entry(KEYED), entry({**KEYED, "summary": "changed"}, "2-0"), entry(KEYED, "3-0")], {}
+    )
+    assert isinstance(first, Done)
+    assert isinstance(first.outputs[0], ItemIngested)
+    assert isinstance(other, Done)
+    assert other.rejected
+    assert isinstance(repeat, Done)
+    assert repeat.duplicate
+
+
+def test_the_same_key_from_another_source_is_another_key() -> None:
+    first, second = decide([entry(KEYED), entry({**KEYED, "source": "other"}, "2-0")], {})
+    assert isinstance(first, Done)
+    assert isinstance(second, Done)
+    assert isinstance(first.outputs[0], ItemIngested)
+    assert isinstance(second.outputs[0], ItemIngested)
+
+
+def test_the_claiming_entry_redelivered_after_a_crash_is_still_published() -> None:
+    store: dict[str, str] = {}
+    decide([entry(KEYED)], store)  # claimed; suppose the process died before the publish
+    (redelivered,) = decide([entry(KEYED, redelivered=True)], store)
+    assert isinstance(redelivered, Done)
+    assert isinstance(redelivered.outputs[0], ItemIngested)
+
+
+def test_keys_remembered_before_fingerprints_still_count_as_repeats() -> None:
+    outcomes = ingest_batch([entry(KEYED, "5-0")], now=NOW)
+    key = next(iter(idempotency_claims([entry(KEYED, "5-0")], outcomes)))
+    (old,) = decide([entry({**KEYED, "title": "B"}, "5-0")], {key: "1-0"})
+    assert isinstance(old, Done)
+    assert old.duplicate
+
+
+def test_fingerprint_ignores_receive_time_only() -> None:
+    item = normalise(KEYED, now=NOW)
+    assert fingerprint(item) == fingerprint(normalise(KEYED, now=NOW + timedelta(days=1)))
+    assert fingerprint(item) != fingerprint(normalise({**KEYED, "language": "en"}, now=NOW))
+    assert fingerprint(item).split(":")[1] == item.id
 
 
 def test_enrichment_fails_only_the_bad_entry() -> None:

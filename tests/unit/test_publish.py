@@ -1,15 +1,21 @@
-"""`newsflow push` picks the right parser and checks items before sending."""
+"""One dispatcher picks the parser for every door; checking items before sending."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 
-from newsflow_tools.push import detect_format, parse_file
+from newsflow.domain.formats import NotText, ParseResult, media_format, parse_body, sniff
+from newsflow.domain.formats.common import ParsedItem, ParseError
+from newsflow.runtime.enqueue import Checked, check, conflicts
+from newsflow.runtime.idempotency import Remembered, claim_value, item_key
+from newsflow_tools.push import parse_file
 from tests.conftest import SAMPLE
 
+NOW = datetime(2026, 11, 26, tzinfo=UTC)
 RSS = (
     '<?xml version="1.0"?><rss version="2.0"><channel><title>OSCE</title>'
     "<item><title>ODIHR statement</title><category>Elections</category>"
@@ -25,13 +31,31 @@ NINJS = '{"uri": "urn:x:1", "headlines": [{"value": "HCNM visits Kyrgyzstan"}]}'
         ("items.jsonl", '{"title": "a"}\n{"title": "b"}\n', "jsonl"),
         ("items.json", '[{"title": "a"}]', "json"),
         ("items.data", '{"title": "a"}', "jsonl"),
+        ("items.data", '[{"title": "a"}]', "json"),
         ("feed.xml", RSS, "feed"),
         ("feed.data", RSS, "feed"),
         ("story.json", NINJS, "ninjs"),
+        (None, RSS, "feed"),
+        (None, NINJS, "ninjs"),
     ],
 )
-def test_detect_format(name: str, text: str, expected: str) -> None:
-    assert detect_format(Path(name), text) == expected
+def test_sniff(name: str | None, text: str, expected: str) -> None:
+    assert sniff(text.encode(), name) == expected
+
+
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [
+        ("application/json; charset=utf-8", "json"),
+        ("Application/RSS+XML", "feed"),
+        ("text/plain", "newsroom"),
+        ("application/x-ndjson", "jsonl"),
+        ("image/png", None),
+        ("", None),
+    ],
+)
+def test_media_format(content_type: str, expected: str | None) -> None:
+    assert media_format(content_type) == expected
 
 
 def test_feed_categories_become_topics_only_when_known(tmp_path: Path) -> None:
@@ -47,3 +71,58 @@ def test_jsonl_bad_lines_are_errors_with_line_numbers(tmp_path: Path) -> None:
     result = parse_file(path)
     assert [p.line for p in result.items] == [1]
     assert [e.line for e in result.errors] == [2, 3]
+
+
+def test_text_formats_must_be_utf8_but_feeds_follow_their_declaration() -> None:
+    with pytest.raises(NotText):
+        parse_body(b'{"title": "Bad \xc3\x28"}', "json")
+    latin = RSS.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="ISO-8859-2"?>')
+    data = latin.replace("ODIHR statement", "Priština").encode("iso-8859-2")
+    assert parse_body(data, "auto").items[0].item["title"] == "Priština"
+
+
+def test_newsroom_source_is_the_callers_choice() -> None:
+    data = SAMPLE.read_bytes()
+    assert parse_body(data, "newsroom").items[0].item["source"] == "osce.org"
+    assert "source" not in parse_body(data, "newsroom", newsroom_source=None).items[0].item
+
+
+def test_check_keeps_valid_items_and_names_every_rejection() -> None:
+    result = ParseResult(
+        items=[
+            ParsedItem(1, {"title": "Good", "source": "theirs"}),
+            ParsedItem(3, {"title": "Bad", "author": "me"}),
+        ],
+        errors=[ParseError(2, "not valid JSON")],
+    )
+    checked = check(result, now=NOW, source="Example Wire")
+    (valid,) = checked.valid
+    assert valid.item.source == "Example Wire"
+    assert orjson.loads(valid.payload)["source"] == "Example Wire"
+    assert [(r.line, r.index, r.reason) for r in checked.rejected] == [
+        (2, None, "not valid JSON"),
+        (3, 1, "author: unknown field"),
+    ]
+    assert orjson.loads(orjson.loads(checked.rejected[1].payload)["item"])["author"] == "me"
+
+
+def keyed(title: str, line: int) -> ParsedItem:
+    return ParsedItem(line, {"title": title, "idempotency_key": "k1"})
+
+
+def test_conflicts_against_redis_and_within_the_body() -> None:
+    checked = check(
+        ParseResult(items=[keyed("A", 1), keyed("A", 2), keyed("B", 3)]), now=NOW, source="w"
+    )
+    (clash,) = conflicts(checked, {})
+    assert (clash.line, clash.index, clash.conflict) == (3, 2, True)
+    assert clash.errors[0].field == "idempotency_key"
+    # Redis holds story A under the key: a repeat of A passes, B is a conflict
+    first = checked.valid[0].item
+    key = item_key(first)
+    assert key
+    held = {key: Remembered.parse(claim_value(first, "1-0"))}
+    only_b = Checked(valid=[checked.valid[2]])
+    assert [c.line for c in conflicts(only_b, held)] == [3]
+    assert conflicts(Checked(valid=[checked.valid[1]]), held) == []
+    assert f"(story {first.id})" in conflicts(only_b, held)[0].reason

@@ -135,6 +135,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+
+    from newsflow.domain.formats import NotText
     from newsflow_tools.push import parse_file, print_report, push
 
     path = Path(args.file)
@@ -143,8 +145,8 @@ def cmd_push(args: argparse.Namespace) -> int:
         return 2
     try:
         result = parse_file(path, args.format)
-    except UnicodeDecodeError as exc:
-        sys.stderr.write(f"newsflow push: {path} is not UTF-8 text: {exc}\n")
+    except NotText as exc:
+        sys.stderr.write(f"newsflow push: {path}: {exc}\n")
         return 2
     total = len(result.items)
     show = sys.stderr.isatty() or total >= 1000
@@ -157,14 +159,11 @@ def cmd_push(args: argparse.Namespace) -> int:
     url = _redis_url(_settings(args, "push"), "push")
     if url is None:
         return 1
-    client = _redis(url)
     try:
-        report = push(result, client, progress=progress, max_lag=args.max_lag)
-    except redis_sync.ConnectionError as exc:
+        report = push(result, url, progress=progress, max_lag=args.max_lag)
+    except RedisConnectionError as exc:
         sys.stderr.write(f"\nnewsflow push: cannot reach Redis: {exc}\n")
         return 1
-    finally:
-        client.close()
     if show:
         sys.stderr.write("\n")
     print_report(report, sys.stdout)

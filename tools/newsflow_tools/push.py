@@ -1,137 +1,81 @@
 """``newsflow push``: read a file of items, check each, and XADD the good ones.
 
-Items are checked with the same normaliser the ingest service runs, so a bad line
-is reported to the person pushing, with its line number, instead of surfacing
-later on the rejected stream. Good items are sent in pipelined batches in the
-plain publisher form (``item=<json>``), exactly as any other publisher would.
+The file's format is found by :func:`newsflow.domain.formats.parse_body`, and the
+items go through :func:`newsflow.runtime.enqueue.enqueue`, the same code as
+``POST /v1/items``: a bad line is reported to the person pushing, with its line
+number, and recorded on ``news:rejected`` like every other rejection. Good items
+are sent in pipelined batches while the ingest group keeps up (``max_lag``).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Final, Literal, TextIO
+from typing import Literal, TextIO
 
-import orjson
-import redis as redis_sync
-
-from newsflow import streams
-from newsflow.domain.formats.common import ParseError, ParseResult
-from newsflow.domain.formats.feeds import looks_like_feed, parse_feed
-from newsflow.domain.formats.jsonl import parse_json, parse_jsonl
-from newsflow.domain.formats.newsroom import parse_newsroom
-from newsflow.domain.formats.ninjs import looks_like_ninjs, parse_ninjs
-from newsflow.domain.normalise import Rejection, normalise
+from newsflow.domain.formats import FORMATS, Format, ParseResult, parse_body
 from newsflow.events import utcnow
-from newsflow_tools.status import group_lag
+from newsflow.runtime.enqueue import EnqueueReport, check, enqueue, wait_for_ingest
+from newsflow.runtime.redis_factory import create_redis
 
-Format = Literal["auto", "newsroom", "jsonl", "json", "ninjs", "feed"]
-FORMATS: tuple[Format, ...] = ("auto", "newsroom", "jsonl", "json", "ninjs", "feed")
-BATCH: Final = 500
-INGEST_GROUP: Final = streams.GROUPS[streams.INGEST]
-
-
-def detect_format(path: Path, text: str) -> Format:
-    suffix = path.suffix.lower()
-    if suffix in (".rss", ".atom", ".xml") or looks_like_feed(text):
-        return "feed"
-    if looks_like_ninjs(text):
-        return "ninjs"
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if suffix == ".json":
-        return "json"
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        return "json"
-    if stripped.startswith("{"):
-        return "jsonl"
-    return "newsroom"
+Choice = Format | Literal["auto"]
+CHOICES: tuple[Choice, ...] = ("auto", *FORMATS)
+SERVICE = "push"
 
 
-def parse_file(path: Path, fmt: Format = "auto") -> ParseResult:
-    raw = path.read_bytes()
-    text = raw.decode("utf-8", errors="replace" if raw.lstrip().startswith(b"<") else "strict")
-    chosen = detect_format(path, text) if fmt == "auto" else fmt
-    if chosen == "feed":
-        from newsflow.domain.tagging import Tagger
-        from newsflow.domain.taxonomy import load_taxonomy
+def _known_topic() -> Callable[[str], bool]:
+    from newsflow.domain.tagging import Tagger
+    from newsflow.domain.taxonomy import load_taxonomy
 
-        tagger = Tagger(load_taxonomy())
-        # Bytes, so feedparser honours the XML declaration's encoding.
-        return parse_feed(raw, topic_labels=lambda label: tagger.resolve_topic(label) is not None)
-    if chosen == "ninjs":
-        return parse_ninjs(text)
-    if chosen == "newsroom":
-        return parse_newsroom(text)
-    if chosen == "json":
-        return parse_json(text)
-    return parse_jsonl(text)
+    tagger = Tagger(load_taxonomy())
+    return lambda label: tagger.resolve_topic(label) is not None
 
 
-@dataclass
-class PushReport:
-    read: int = 0
-    pushed: int = 0
-    rejected: list[ParseError] = field(default_factory=list)
-    entry_ids: list[str] = field(default_factory=list)
-    item_ids: list[str] = field(default_factory=list)
+def parse_file(path: Path, fmt: Choice = "auto") -> ParseResult:
+    """Read ``path`` in ``fmt``; raises NotText for a text format that is not UTF-8."""
+    data = path.read_bytes()
+    return parse_body(data, fmt, name=path.name, known_topic=_known_topic())
+
+
+async def push_async(
+    result: ParseResult,
+    redis_url: str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    max_lag: int = 10_000,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> EnqueueReport:
+    """Validate and push parsed items; slow down while the pipeline lags behind."""
+    redis = create_redis(redis_url)
+    try:
+        return await enqueue(
+            redis,
+            check(result, now=utcnow()),
+            service=SERVICE,
+            before_batch=wait_for_ingest(redis, max_lag, sleep=sleep),
+            progress=progress,
+        )
+    finally:
+        await redis.aclose()
 
 
 def push(
     result: ParseResult,
-    client: redis_sync.Redis,
+    redis_url: str,
     *,
     progress: Callable[[int, int], None] | None = None,
     max_lag: int = 10_000,
-    sleep: Callable[[float], None] = time.sleep,
-) -> PushReport:
-    """Validate and push parsed items; slow down while the pipeline lags behind."""
-    report = PushReport(read=len(result.items) + len(result.errors), rejected=list(result.errors))
-    now = utcnow()
-    batch: list[bytes] = []
-    total = len(result.items)
-
-    def flush() -> None:
-        waited = 0.0
-        while (
-            max_lag and group_lag(client, streams.INGEST, INGEST_GROUP) > max_lag and waited < 300
-        ):
-            sleep(0.5)
-            waited += 0.5
-        pipe = client.pipeline(transaction=False)
-        for payload in batch:
-            pipe.xadd(streams.INGEST, {streams.ITEM_FIELD: payload})
-        ids = pipe.execute()
-        report.entry_ids.extend(i.decode() if isinstance(i, bytes) else str(i) for i in ids)
-        report.pushed += len(batch)
-        batch.clear()
-        if progress:
-            progress(report.pushed + len(report.rejected) - len(result.errors), total)
-
-    for parsed in result.items:
-        try:
-            item = normalise(parsed.item, now=now)
-        except Rejection as rejection:
-            report.rejected.append(ParseError(parsed.line, rejection.reason))
-            continue
-        report.item_ids.append(item.id)
-        batch.append(orjson.dumps(parsed.item))
-        if len(batch) >= BATCH:
-            flush()
-    if batch:
-        flush()
-    report.rejected.sort(key=lambda e: e.line)
-    return report
+) -> EnqueueReport:
+    """:func:`push_async` for the command line."""
+    return asyncio.run(push_async(result, redis_url, progress=progress, max_lag=max_lag))
 
 
-def print_report(report: PushReport, out: TextIO) -> None:
-    for error in report.rejected:
-        out.write(f"line {error.line}: rejected: {error.message}\n")
-    distinct = len(set(report.item_ids))
+def print_report(report: EnqueueReport, out: TextIO) -> None:
+    for rejected in report.rejected:
+        out.write(f"line {rejected.line}: rejected: {rejected.reason}\n")
+    distinct = len({a.item_id for a in report.accepted})
     out.write(
-        f"pushed {report.pushed} items ({distinct} distinct stories), "
+        f"pushed {len(report.accepted)} items ({distinct} distinct stories), "
         f"rejected {len(report.rejected)}\n"
     )

@@ -6,9 +6,10 @@ contract and makes the call safe:
 
 * The text goes in as a byte stream. Given a ``str``, ``feedparser.parse`` treats
   a URL as something to fetch and a path as a file to open; a stream is only data.
-* ``feedparser`` strips DOCTYPEs, keeps only literal ``<!ENTITY>`` values (no
-  external ``SYSTEM`` entities, no entity-in-entity expansion) and disables
-  external entities in its SAX parser, so no file or URL is ever read from a feed.
+* Every document passes :func:`~newsflow.domain.formats.xmlguard.refuse_reason`
+  first: one that declares a DTD or an entity is refused with one error and never
+  reaches ``feedparser`` (whose own DOCTYPE stripping still let a 1 KB body expand
+  to a million characters).
 * Its own HTML sanitiser runs, but summaries and bodies are reduced to plain text
   again with :func:`~newsflow.domain.formats.html.strip_html` (``nh3``) regardless.
 
@@ -31,13 +32,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 
 from newsflow.domain.contract import LIMITS
-from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
+from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, http_url
 from newsflow.domain.formats.html import looks_like_html, strip_html
+from newsflow.domain.formats.xmlguard import refuse_reason
 
 #: Declares the bytes we hand over as UTF-8 (we encode them), overriding whatever
 #: encoding the XML declaration names: the text was already decoded once.
@@ -69,6 +71,10 @@ def parse_feed(
         data, headers = text.encode("utf-8", "replace"), dict(_HEADERS)
     if not data.strip():
         return result
+    refused = refuse_reason(data)
+    if refused:
+        result.errors.append(ParseError(1, refused))
+        return result
     try:
         parsed = feedparser.parse(
             io.BytesIO(data),
@@ -83,7 +89,7 @@ def parse_feed(
     parsed = _dict(parsed)
     feed = _dict(parsed.get("feed"))
     source = _text(feed, "title", keep_paragraphs=False)
-    base = _http_url(feed.get("link"))
+    base = http_url(feed.get("link"))
     feed_language = _language(feed.get("language"))
     entries = parsed.get("entries")
     entries = entries if isinstance(entries, list) else []
@@ -191,17 +197,6 @@ def _content(entry: dict[str, Any]) -> str | None:
     return None
 
 
-def _http_url(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
 def _link(entry: dict[str, Any], base: str | None) -> str | None:
     """The entry's alternate link as an absolute http(s) URL; anything else is dropped."""
     links = entry.get("links")
@@ -219,7 +214,7 @@ def _link(entry: dict[str, Any], base: str | None) -> str | None:
                 href = urljoin(base, href)
             except ValueError:
                 continue
-        url = _http_url(href)
+        url = http_url(href)
         if url:
             return url
     return None

@@ -33,11 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import orjson
 
-from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
+from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, http_url
 from newsflow.domain.formats.html import looks_like_html, strip_html
 
 _SUMMARY_ROLES: Final = ("summary", "abstract", "lead", "teaser", "description")
@@ -270,17 +269,6 @@ def _body(obj: dict[str, Any]) -> str | None:
     return _html(_string(obj, "body_html"))
 
 
-def _http_url(value: str | None) -> str | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
 def _url(obj: dict[str, Any]) -> str | None:
     """The story's public address: a canonical link, an http(s) ``uri``, any http(s) link.
 
@@ -291,7 +279,7 @@ def _url(obj: dict[str, Any]) -> str | None:
     canonical = (href for rel, href in links if rel.strip().lower() == "canonical")
     fallback = (href for _rel, href in links)
     for candidate in (*canonical, _string(obj, "uri"), *fallback):
-        url = _http_url(candidate)
+        url = http_url(candidate)
         if url:
             return url
     return None
