@@ -10,7 +10,6 @@ key's publisher as ``source``.
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Annotated, Any
 
 import orjson
@@ -28,7 +27,7 @@ from newsflow.domain.formats.ninjs import parse_ninjs
 from newsflow.domain.normalise import Rejection, normalise
 from newsflow.domain.tagging import Tagger
 from newsflow.events import utcnow
-from newsflow_gateway.auth import PublisherKey
+from newsflow_gateway.auth import PublisherKey, rate_limit
 from newsflow_gateway.deps import StateDep
 from newsflow_gateway.lag import ingest_lag
 from newsflow_gateway.problems import Problem, ProblemError
@@ -54,7 +53,7 @@ _ITEM_SCHEMA = PublisherItem.model_json_schema()
 _ITEM: dict[str, Any] = {k: v for k, v in _ITEM_SCHEMA.items() if k != "$defs"}
 #: What each format's body looks like, for the OpenAPI document.
 BODY_SCHEMAS: dict[str, dict[str, Any]] = {
-    "json": {"oneOf": [_ITEM, {"type": "array", "items": _ITEM, "maxItems": 100}]},
+    "json": {"oneOf": [_ITEM, {"type": "array", "items": _ITEM, "minItems": 1, "maxItems": 100}]},
     "jsonl": {"type": "string", "description": "One publisher item (JSON) per line."},
     "ninjs": {"type": "object", "description": "An IPTC ninjs 2.x object, or an array."},
     "feed": {"type": "string", "description": "An RSS 2.0 or Atom 1.0 document."},
@@ -112,24 +111,6 @@ def parse_body(body: bytes, content_type: str, tagger: Tagger) -> ParseResult:
     if kind == "ninjs":
         return parse_ninjs(text)
     return parse_newsroom(text, source=None)
-
-
-async def rate_limit(state: GatewayState, key_id: str) -> None:
-    """A fixed one-minute window per key, shared by every gateway replica."""
-    window = int(time.time() // 60)
-    counter = f"newsflow:rate:{key_id}:{window}"
-    pipe = state.redis.pipeline(transaction=True)
-    pipe.incr(counter)
-    pipe.expire(counter, 120)
-    count, _ = await pipe.execute()
-    if int(count) > state.settings.rate_limit_per_minute:
-        retry = 60 - int(time.time()) % 60
-        raise ProblemError(
-            429,
-            "Too Many Requests",
-            f"at most {state.settings.rate_limit_per_minute} requests per minute",
-            headers={"Retry-After": str(max(retry, 1))},
-        )
 
 
 async def backpressure(state: GatewayState) -> None:
