@@ -51,6 +51,11 @@ FORMATS = {
 
 _ITEM_SCHEMA = PublisherItem.model_json_schema()
 _ITEM: dict[str, Any] = {k: v for k, v in _ITEM_SCHEMA.items() if k != "$defs"}
+# Over HTTP the key's publisher is the source, whatever the body says: declare so.
+_ITEM["properties"] = {
+    **_ITEM["properties"],
+    "source": {"description": "Ignored: the key's publisher is recorded as the source."},
+}
 #: What each format's body looks like, for the OpenAPI document.
 BODY_SCHEMAS: dict[str, dict[str, Any]] = {
     "json": {"oneOf": [_ITEM, {"type": "array", "items": _ITEM, "minItems": 1, "maxItems": 100}]},
