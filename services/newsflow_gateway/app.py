@@ -129,6 +129,25 @@ def create_app(
         )
 
     @app.middleware("http")
+    async def allow(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """``Allow`` names every method of the path, not only those of the first
+        route matching it (``/v1/items`` is a GET route and a POST route): on 405,
+        and on ``OPTIONS``, which answers 204 unless it is a CORS preflight."""
+        preflight = bool(settings.cors_origins) and "origin" in request.headers
+        if request.method == "OPTIONS" and not preflight:
+            methods = _methods(app, request.scope)
+            if methods:
+                return Response(status_code=204, headers={"Allow": ", ".join(methods)})
+        response = await call_next(request)
+        if response.status_code == 405:
+            methods = _methods(app, request.scope)
+            if methods:
+                response.headers["Allow"] = ", ".join(methods)
+        return response
+
+    @app.middleware("http")
     async def measure(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -165,25 +184,6 @@ def create_app(
             response.headers.setdefault(name, value)
         if not request.url.path.startswith(("/docs", "/redoc")):
             response.headers.setdefault("Content-Security-Policy", API_CSP)
-        return response
-
-    @app.middleware("http")
-    async def allow(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """``Allow`` names every method of the path, not only those of the first
-        route matching it (``/v1/items`` is a GET route and a POST route): on 405,
-        and on ``OPTIONS``, which answers 204 unless it is a CORS preflight."""
-        preflight = bool(settings.cors_origins) and "origin" in request.headers
-        if request.method == "OPTIONS" and not preflight:
-            methods = _methods(app, request.scope)
-            if methods:
-                return Response(status_code=204, headers={"Allow": ", ".join(methods)})
-        response = await call_next(request)
-        if response.status_code == 405:
-            methods = _methods(app, request.scope)
-            if methods:
-                response.headers["Allow"] = ", ".join(methods)
         return response
 
     app.include_router(health.router)

@@ -102,6 +102,7 @@ async def test_options_and_405_list_every_method_of_the_path(start: Start) -> No
         options = await gw.client.options("/v1/items")
         assert options.status_code == 204
         assert options.headers["allow"] == "GET, OPTIONS, POST"
+        assert options.headers["x-content-type-options"] == "nosniff"
         put = await gw.client.put("/v1/items", json={})
         assert_problem(put, 405)
         assert put.headers["allow"] == "GET, OPTIONS, POST"
