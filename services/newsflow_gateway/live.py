@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,9 +41,17 @@ def entry_key(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+_ENTRY_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
+_U64_MAX = 2**64 - 1
+
+
 def valid_entry_id(value: str) -> bool:
-    ms, sep, seq = value.partition("-")
-    return ms.isdigit() and (not sep or seq.isdigit())
+    """A Redis stream id: ``ms`` or ``ms-seq``, each an unsigned 64-bit integer in
+    ASCII digits (``str.isdigit`` would also take "²", which ``int`` refuses)."""
+    match = _ENTRY_ID.fullmatch(value)
+    return match is not None and all(
+        int(part) <= _U64_MAX for part in match.groups() if part is not None
+    )
 
 
 def stored_event(entry_id: str, fields: dict[bytes, bytes]) -> ItemStored | None:

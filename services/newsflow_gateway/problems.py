@@ -94,7 +94,9 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {
-                "field": ".".join(str(p) for p in e["loc"] if p not in ("query", "path", "body"))
+                "field": ".".join(
+                    str(p) for p in e["loc"] if p not in ("query", "path", "body", "header")
+                )
                 or "request",
                 "message": e["msg"],
             }

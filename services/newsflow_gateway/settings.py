@@ -45,3 +45,30 @@ class GatewaySettings(ServiceSettings):
     idempotency_ttl_s: int = Field(
         default=86_400, ge=60, description="How long an Idempotency-Key is remembered."
     )
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?$",
+        description=(
+            "Absolute URL clients reach the gateway at, e.g. https://news.example.org; "
+            "feeds build their ids and links from it. Unset: the listening address, "
+            "or trusted proxy headers when trust_proxy_headers is set. Never the Host header."
+        ),
+    )
+    trust_proxy_headers: bool = Field(
+        default=False,
+        description=(
+            "Take the public scheme and host from X-Forwarded-Proto/X-Forwarded-Host. "
+            "Only behind a proxy that sets them; ignored when public_base_url is set."
+        ),
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description=(
+            "Serve /metrics on this port (at metrics_host) instead of the public port. "
+            "Unset: /metrics is on the public port, with the same key rule as reading "
+            "but the 'admin' scope."
+        ),
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address of the metrics port.")

@@ -1,10 +1,17 @@
 """Atom 1.0 and RSS 2.0 renderings of a search. Built with ElementTree, so every
-value is escaped by the serializer rather than by hand."""
+value is escaped by the serializer rather than by hand: story text is plain text,
+and a ``<script>`` in a title reaches a feed reader as ``&lt;script&gt;``. Summaries
+are declared ``type="text"`` (Atom); RSS descriptions, which readers take as HTML,
+are HTML-escaped before the XML escaping.
+
+``item_url`` is a template with ``{id}``; it and ``self_url`` are built from the
+configured public base URL, never from the request's Host header."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from html import escape
 from xml.etree import ElementTree as ET
 
 from newsflow.store import StoredStory, StoredTag
@@ -36,7 +43,7 @@ def atom(docs: list[StoredStory], *, title: str, self_url: str, item_url: str) -
         ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = doc.title
         ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = _when(doc).isoformat()
         ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = _when(doc).isoformat()
-        link = doc.url or item_url.format(id=doc.id)
+        link = doc.url or item_url.replace("{id}", doc.id)
         ET.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", href=link)
         if doc.summary:
             ET.SubElement(entry, f"{{{ATOM_NS}}}summary", type="text").text = doc.summary
@@ -61,12 +68,14 @@ def rss(docs: list[StoredStory], *, title: str, self_url: str, item_url: str) ->
     for doc in docs:
         entry = ET.SubElement(channel, "item")
         ET.SubElement(entry, "title").text = doc.title
-        ET.SubElement(entry, "link").text = doc.url or item_url.format(id=doc.id)
+        ET.SubElement(entry, "link").text = doc.url or item_url.replace("{id}", doc.id)
         guid = ET.SubElement(entry, "guid", isPermaLink="false")
         guid.text = f"urn:newsflow:osce:item:{doc.id}"
         ET.SubElement(entry, "pubDate").text = format_datetime(_when(doc), usegmt=True)
         if doc.summary:
-            ET.SubElement(entry, "description").text = doc.summary
+            # RSS readers take <description> as HTML: escape the plain text for HTML
+            # first, so the XML-decoded value shows "<script>" rather than running it.
+            ET.SubElement(entry, "description").text = escape(doc.summary, quote=False)
         for tag in _categories(doc):
             ET.SubElement(entry, "category").text = tag.name
     body: bytes = ET.tostring(root, encoding="utf-8")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from newsflow.store import StoredStory
-from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
+from newsflow_gateway.deps import ItemsDep, PublicBaseDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.problems import Problem
 from newsflow_gateway.renderers import syndication
 from newsflow_gateway.search.listing import LIST_PROJECTION, fetch_page
@@ -53,13 +53,15 @@ def _feed_route(kind: str, media_type: str, render: Any, label: str) -> None:
         items: ItemsDep,
         taxonomy: TaxonomyDep,
         settings: SettingsDep,
+        base: PublicBaseDep,
     ) -> Response:
         docs = await _docs(params, items, taxonomy, settings.query_timeout_ms)
+        query = request.url.query
         body = render(
             docs,
             title=_title(params),
-            self_url=str(request.url),
-            item_url=str(request.base_url) + "v1/items/{id}",
+            self_url=base + request.url.path + (f"?{query}" if query else ""),
+            item_url=base + "/v1/items/{id}",
         )
         return Response(body, media_type=f"{media_type}; charset=utf-8")
 

@@ -41,7 +41,7 @@ from newsflow.domain.contract import PublisherItem
 from newsflow.domain.formats import MEDIA_TYPES, Format, NotText, media_format, parse_body
 from newsflow.events import utcnow
 from newsflow.runtime.enqueue import Checked, Rejected, check, enqueue
-from newsflow_gateway.auth import PublisherKey
+from newsflow_gateway.auth import PublisherKey, rate_limit
 from newsflow_gateway.deps import StateDep
 from newsflow_gateway.lag import ingest_lag
 from newsflow_gateway.problems import Problem, ProblemError
@@ -65,9 +65,14 @@ FORMATS: Final = MEDIA_TYPES
 
 _ITEM_SCHEMA = PublisherItem.model_json_schema()
 _ITEM: dict[str, Any] = {k: v for k, v in _ITEM_SCHEMA.items() if k != "$defs"}
+# Over HTTP the key's publisher is the source, whatever the body says: declare so.
+_ITEM["properties"] = {
+    **_ITEM["properties"],
+    "source": {"description": "Ignored: the key's publisher is recorded as the source."},
+}
 #: What each format's body looks like, for the OpenAPI document.
 BODY_SCHEMAS: dict[str, dict[str, Any]] = {
-    "json": {"oneOf": [_ITEM, {"type": "array", "items": _ITEM, "maxItems": 100}]},
+    "json": {"oneOf": [_ITEM, {"type": "array", "items": _ITEM, "minItems": 1, "maxItems": 100}]},
     "jsonl": {"type": "string", "description": "One publisher item (JSON) per line."},
     "ninjs": {"type": "object", "description": "An IPTC ninjs 2.x object, or an array."},
     "feed": {"type": "string", "description": "An RSS 2.0 or Atom 1.0 document."},
@@ -190,24 +195,6 @@ def field_errors(rejected: list[Rejected], items: int) -> list[dict[str, str]]:
         prefix = f"items[{r.index}]." if items > 1 else ""
         errors.extend({"field": prefix + e.field, "message": e.message} for e in r.errors)
     return errors
-
-
-async def rate_limit(state: GatewayState, key_id: str) -> None:
-    """A fixed one-minute window per key, shared by every gateway replica."""
-    window = int(time.time() // 60)
-    counter = f"newsflow:rate:{key_id}:{window}"
-    pipe = state.redis.pipeline(transaction=True)
-    pipe.incr(counter)
-    pipe.expire(counter, 120)
-    count, _ = await pipe.execute()
-    if int(count) > state.settings.rate_limit_per_minute:
-        retry = 60 - int(time.time()) % 60
-        raise ProblemError(
-            429,
-            "Too Many Requests",
-            f"at most {state.settings.rate_limit_per_minute} requests per minute",
-            headers={"Retry-After": str(max(retry, 1))},
-        )
 
 
 async def backpressure(state: GatewayState) -> None:

@@ -38,7 +38,14 @@ async def stream(
     state: StateDep,
     taxonomy: TaxonomyDep,
     last_event_id: Annotated[
-        str | None, Header(description="Resume after this event id (set by EventSource).")
+        str | None,
+        Header(
+            min_length=1,
+            max_length=41,
+            pattern=r"^[0-9]{1,20}(-[0-9]{1,20})?$",
+            description="Resume after this event id (set by EventSource): a stream id, "
+            "`ms` or `ms-seq`, each part at most 2^64-1.",
+        ),
     ] = None,
 ) -> StreamingResponse:
     """Stories stored from now on that match the same query and filters as

@@ -99,6 +99,8 @@ def parse_text_query(q: str | None) -> TextQuery:
         excluded=excluded,
         searchable=bool(required or phrases or compounds or excluded),
     )
+#: A taxonomy id; declared non-empty so the OpenAPI document says what the server checks.
+TaxonomyId = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class NoQuery(BaseModel):
@@ -128,16 +130,16 @@ class ItemQuery(BaseModel):
         "no story; leave q out to match every story.",
         examples=["asset recovery -ukraine"],
     )
-    topic: list[str] = Field(
+    topic: list[TaxonomyId] = Field(
         default_factory=list, description="Topic ids (repeat for OR).", examples=[["elections"]]
     )
-    office: list[str] = Field(
+    office: list[TaxonomyId] = Field(
         default_factory=list, description="Office ids (repeat for OR).", examples=[["odihr"]]
     )
-    country: list[str] = Field(
+    country: list[TaxonomyId] = Field(
         default_factory=list, description="Country ids (repeat for OR).", examples=[["al"]]
     )
-    content_type: list[str] = Field(
+    content_type: list[TaxonomyId] = Field(
         default_factory=list,
         description="Content-type ids (repeat for OR).",
         examples=[["press-release"]],
@@ -190,7 +192,10 @@ class ListQuery(ItemQuery):
     )
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT, description="Page size, at most 100.")
     cursor: str | None = Field(
-        default=None, max_length=500, description="`next_cursor` of the previous page."
+        default=None,
+        max_length=500,
+        pattern=r"^(W[A-Za-z0-9_-]*)?$",  # base64url of a JSON array, which opens with "["
+        description="`next_cursor` of the previous page.",
     )
     format: Literal["json", "ninjs"] = Field(
         default="json", description="json, or ninjs for IPTC ninjs 2.2 items."

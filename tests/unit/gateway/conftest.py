@@ -1,0 +1,64 @@
+"""Run the gateway in-process: ``create_app`` with fake clients, its lifespan run,
+and an httpx client on ``ASGITransport``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from newsflow.runtime.keys import API_KEYS, new_key
+from newsflow_gateway.app import create_app
+from newsflow_gateway.settings import GatewaySettings
+from tests.unit.gateway.fakes import Fakes
+
+
+@dataclass
+class Gateway:
+    app: FastAPI
+    client: httpx.AsyncClient
+    fakes: Fakes
+
+    async def key(self, *scopes: str, publisher: str = "Test Wire") -> str:
+        """A new API key with ``scopes``, stored in the fake key collection."""
+        key, doc = new_key(publisher, list(scopes))
+        await self.fakes.mongo.db[API_KEYS].insert_one(doc)
+        return key
+
+
+Start = Callable[..., AbstractAsyncContextManager[Gateway]]
+
+
+@pytest.fixture
+def start() -> Start:
+    """``async with start(rate_limit_per_minute=2) as gw:`` a gateway with those settings."""
+
+    @asynccontextmanager
+    async def run(
+        setup: Callable[[FastAPI], None] | None = None, **settings: Any
+    ) -> AsyncIterator[Gateway]:
+        fakes = Fakes()
+        app = create_app(GatewaySettings(**settings), clients=fakes.clients)
+        if setup is not None:
+            setup(app)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        ):
+            yield Gateway(app, client, fakes)
+
+    return run
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
