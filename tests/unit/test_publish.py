@@ -7,8 +7,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow_tools.push import detect_format, parse_file
 from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.tools
 
 RSS = (
     '<?xml version="1.0"?><rss version="2.0"><channel><title>OSCE</title>'

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow_tools.runner import Managed, Supervisor, parse_replicas
+
+pytestmark = pytest.mark.tools
 
 
 def test_parse_replicas() -> None:
