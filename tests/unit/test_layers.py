@@ -14,6 +14,8 @@ walked, so a new module is covered the day it is added.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -315,3 +317,24 @@ def test_network_calls_are_seen() -> None:
     source = "import asyncio\nasync def f(loop):\n    await loop.create_connection(x, 'h', 1)\n"
     assert network_calls_in(source) == [Found(".create_connection", 3)]
     assert network_calls_in("asyncio.open_connection('h', 1)") == [Found(".open_connection", 1)]
+
+
+# --- what importing the lower floors actually loads ----------------------------------------
+
+
+def test_importing_the_domain_loads_no_client_library() -> None:
+    """The package ``__init__`` files re-export names; they must not drag the runtime in."""
+    probe = (
+        "import sys, newsflow, newsflow.domain, newsflow.events\n"
+        "bad = ('redis', 'pymongo', 'faststream', 'httpx', 'newsflow.runtime', 'newsflow_tools')\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in bad"
+        " or m.startswith('newsflow.runtime')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
