@@ -7,14 +7,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
 
 from newsflow.domain.contract import PublisherItem
 from newsflow.domain.normalise import normalise
 from newsflow.domain.tagging import Tagger
 from newsflow.domain.taxonomy import load_taxonomy
+
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow_tools.bench.corpus import encode, generate_items
 from newsflow_tools.bench.report import table
 from newsflow_tools.bench.run import _verdict
+
+pytestmark = pytest.mark.tools
 
 TAXONOMY = load_taxonomy()
 

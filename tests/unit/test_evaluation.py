@@ -12,6 +12,9 @@ import pytest
 
 from newsflow.domain.tagging import Tagger
 from newsflow.domain.taxonomy import load_taxonomy
+
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow_tools.evaluation import (
     Score,
     evaluate,
@@ -20,6 +23,8 @@ from newsflow_tools.evaluation import (
     run_evaluate,
     run_tag,
 )
+
+pytestmark = pytest.mark.tools
 
 EVALUATION = Path(__file__).resolve().parents[1] / "data" / "evaluation.jsonl"
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

@@ -8,12 +8,16 @@ from pathlib import Path
 import orjson
 import pytest
 
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow.domain.formats import NotText, ParseResult, media_format, parse_body, sniff
 from newsflow.domain.formats.common import ParsedItem, ParseError
 from newsflow.runtime.enqueue import Checked, check, conflicts
 from newsflow.runtime.idempotency import Remembered, claim_value, item_key
 from newsflow_tools.push import parse_file
 from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.tools
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 RSS = (

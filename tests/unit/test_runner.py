@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow_tools import stack_state
 from newsflow_tools.runner import Managed, RunSettings, Supervisor, parse_replicas, run
 from newsflow_tools.stack_state import StackState
+
+pytestmark = pytest.mark.tools
 
 
 def test_parse_replicas() -> None:

@@ -3,4 +3,31 @@ the document formats and the portable search terms.
 
 Nothing here does I/O: no Redis, no MongoDB, no network, no environment.
 ``tests/unit/test_layers.py`` enforces it.
+
+``__all__`` re-exports the names the services use; the modules stay importable by
+their own paths (``newsflow.domain.tagging`` and so on).
 """
+
+from newsflow.domain import formats, search
+from newsflow.domain.contract import PublisherItem
+from newsflow.domain.items import NewsItem
+from newsflow.domain.normalise import Rejection, normalise
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.tags import Tag, Tags
+from newsflow.domain.taxonomy import Taxonomy, load_taxonomy
+from newsflow.domain.text import identity_key
+
+__all__ = [
+    "NewsItem",
+    "PublisherItem",
+    "Rejection",
+    "Tag",
+    "Tagger",
+    "Tags",
+    "Taxonomy",
+    "formats",
+    "identity_key",
+    "load_taxonomy",
+    "normalise",
+    "search",
+]
