@@ -437,14 +437,15 @@ class SearchIndex:
         return rows, _count(result) if count else 0
 
     def _key_range(self, lower: int | None, upper: int | None, include: bool) -> tantivy.Query:
+        """``sort_key`` between the bounds (an open side is unbounded)."""
         return tantivy.Query.range_query(
             self._schema,
             "sort_key",
             tantivy.FieldType.Integer,
             lower,
             upper,
-            include_lower=include,
-            include_upper=include,
+            include_lower=include or lower is None,
+            include_upper=include or upper is None,
         )
 
     def _and(self, a: tantivy.Query, b: tantivy.Query) -> tantivy.Query:

@@ -263,15 +263,13 @@ class _Parser:
         tok = self.take()
         if tok.kind in ("or", "and"):
             raise QuerySyntaxError(f"{tok.kind.upper()} needs a term on both sides", tok.position)
-        if tok.kind == "not":
-            raise QuerySyntaxError("- cannot follow another -", tok.position)
         if tok.kind == "scope":
             if self.scope is not None:
                 raise QuerySyntaxError(
                     f"{tok.text}: cannot be used inside another scope", tok.position
                 )
             nxt = self.peek()
-            if nxt is None or nxt.kind not in ("word", "prefix", "phrase", "("):
+            if nxt is None or nxt.kind not in ("word", "prefix", "phrase", "(", "scope"):
                 raise QuerySyntaxError(
                     f"{tok.text}: must be followed by a word, phrase or group", tok.position
                 )
