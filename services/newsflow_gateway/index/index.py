@@ -236,7 +236,8 @@ class SearchIndex:
         """
         folder = Path(path)
         if not (folder / "meta.json").exists():
-            return cls.create(folder, writer_heap=writer_heap)
+            # Nothing, or what a crash during create() left: our sidecar alone.
+            return cls.create(folder, replace=True, writer_heap=writer_heap)
         return cls.open(folder, writer_heap=writer_heap)
 
     @classmethod

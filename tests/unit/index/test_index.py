@@ -125,11 +125,22 @@ def test_missing_sidecar_or_unreadable_index_is_damaged(tmp_path: Path, story: S
         SearchIndex.open_or_create(tmp_path / "ix")
 
 
+def test_a_create_interrupted_before_the_index_existed_is_redone(tmp_path: Path) -> None:
+    (tmp_path / "ix").mkdir()
+    (tmp_path / "ix" / SIDECAR).write_bytes(orjson.dumps({"fingerprint": "x", "position": None}))
+    ix = SearchIndex.open_or_create(tmp_path / "ix")
+    assert ix.position() is None
+    assert ix.search().total == 0
+    ix.close()
+
+
 def test_create_refuses_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "keep.txt").write_text("mine")
     with pytest.raises(FileExistsError):
         SearchIndex.create(tmp_path / "other", replace=True)
+    with pytest.raises(FileExistsError):
+        SearchIndex.open_or_create(tmp_path / "other")
     assert (tmp_path / "other" / "keep.txt").exists()
 
 
