@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow_tools import cli, embedded, stack_state
 from newsflow_tools.stack_state import StackState
 from tests.unit.test_tool_settings import VARIABLES
+
+pytestmark = pytest.mark.tools
 
 
 @pytest.fixture

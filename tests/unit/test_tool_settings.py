@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow_tools import stack_state
 from newsflow_tools.settings import ToolSettings, redacted
 from newsflow_tools.stack_state import StackState
+
+pytestmark = pytest.mark.tools
 
 STACK = StackState(
     pid=4242,

@@ -99,6 +99,8 @@ def parse_text_query(q: str | None) -> TextQuery:
         excluded=excluded,
         searchable=bool(required or phrases or compounds or excluded),
     )
+
+
 #: A taxonomy id; declared non-empty so the OpenAPI document says what the server checks.
 TaxonomyId = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+
 from newsflow_tools.bench.index_bench import run
+
+pytestmark = pytest.mark.tools
 
 
 def test_bench_times_the_six_queries_on_a_small_corpus() -> None:
