@@ -484,7 +484,14 @@ def test_env_example_holds_placeholders_only() -> None:
 def test_env_file_is_neither_committed_nor_sent_to_the_build() -> None:
     gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert any(line.strip() in {".env", "/.env"} for line in gitignore), ".env is not git-ignored"
-    for path in (".env", ".git/config", ".venv/bin/python", ".data/x", "tests/unit/x.py"):
+    for path in (
+        ".env",
+        ".git/config",
+        ".venv/bin/python",
+        ".data/x",
+        "tests/unit/x.py",
+        "tools/newsflow_tools/cli.py",
+    ):
         assert _dockerignore_excludes(path), f".dockerignore lets {path} into the build context"
 
 

@@ -100,9 +100,6 @@ class Done:
     rejected: bool = False
     #: A repeat of something already handled (e.g. a known idempotency key).
     duplicate: bool = False
-    #: Redis keys to set (with a TTL in seconds) in the same transaction as the ack,
-    #: e.g. to remember a publisher's idempotency key only once its item is published.
-    remember: Sequence[tuple[str, int]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,8 +376,6 @@ class Worker:
             if isinstance(outcome, Done):
                 for event in outcome.outputs:
                     pipe.xadd(event.stream, event.to_fields())  # type: ignore[arg-type]
-                for key, ttl in outcome.remember:
-                    pipe.set(key, entry.id, ex=ttl)
                 acks.append(entry.id)
                 continue
             delivered = counts.get(entry.id, 1)
