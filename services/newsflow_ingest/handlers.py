@@ -8,10 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-import orjson
-
 from newsflow.domain.normalise import Rejection, normalise
-from newsflow.events import FieldError, ItemIngested, ItemRejected
+from newsflow.events import FieldError, ItemIngested, ItemRejected, payload_echo
 from newsflow.runtime.idempotency import (
     CONFLICT_MESSAGE,
     Remembered,
@@ -22,15 +20,12 @@ from newsflow.runtime.idempotency import (
 )
 from newsflow.runtime.worker import Done, Entry, Outcome
 
+
 #: Largest original payload copied into a rejection event.
-MAX_PAYLOAD_ECHO = 64 * 1024
-
-
 def _payload(entry: Entry) -> str:
     """The entry as received, for the rejected stream: its raw fields as JSON."""
     raw = dict(entry.fields) if entry.fields else {"body": repr(entry.body)}
-    text = orjson.dumps(raw).decode()
-    return text if len(text) <= MAX_PAYLOAD_ECHO else text[:MAX_PAYLOAD_ECHO] + "…(truncated)"
+    return payload_echo(raw)
 
 
 def ingest_one(entry: Entry, *, now: datetime) -> Done:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Final, Literal, TypeVar
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -103,6 +103,16 @@ class FieldError(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     field: str
     message: str
+
+
+#: How much of a rejected entry ``ItemRejected.payload`` echoes.
+MAX_PAYLOAD_ECHO: Final = 64 * 1024
+
+
+def payload_echo(value: Any) -> str:
+    """``value`` as JSON for ``ItemRejected.payload``, cut at :data:`MAX_PAYLOAD_ECHO`."""
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= MAX_PAYLOAD_ECHO else text[:MAX_PAYLOAD_ECHO] + "…(truncated)"
 
 
 class ItemRejected(Event):

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 import orjson
 from redis.asyncio import Redis
@@ -33,7 +33,7 @@ from newsflow import streams
 from newsflow.domain.formats.common import ParseResult
 from newsflow.domain.items import NewsItem
 from newsflow.domain.normalise import Rejection, normalise
-from newsflow.events import FieldError, ItemRejected
+from newsflow.events import FieldError, ItemRejected, payload_echo
 from newsflow.runtime import idempotency
 from newsflow.runtime.idempotency import CONFLICT_MESSAGE, Verdict
 from newsflow.runtime.lag import group_state
@@ -41,7 +41,6 @@ from newsflow.runtime.lag import group_state
 #: Items per pipelined XADD round trip when not atomic.
 BATCH: Final = 500
 #: Largest original payload copied into a rejection event (as ingest does).
-MAX_PAYLOAD_ECHO: Final = 64 * 1024
 INGEST_GROUP: Final = streams.GROUPS[streams.INGEST]
 
 
@@ -100,11 +99,6 @@ class EnqueueReport:
         return [r for r in self.rejected if r.conflict]
 
 
-def _echo(value: Any) -> str:
-    text = orjson.dumps(value).decode()
-    return text if len(text) <= MAX_PAYLOAD_ECHO else text[:MAX_PAYLOAD_ECHO] + "…(truncated)"
-
-
 def check(result: ParseResult, *, now: datetime, source: str | None = None) -> Checked:
     """Normalise every parsed item (``source``, if given, overrides each item's own).
 
@@ -113,7 +107,9 @@ def check(result: ParseResult, *, now: datetime, source: str | None = None) -> C
     checked = Checked()
     for error in result.errors:
         checked.rejected.append(
-            Rejected(line=error.line, reason=error.message, payload=_echo({"line": error.line}))
+            Rejected(
+                line=error.line, reason=error.message, payload=payload_echo({"line": error.line})
+            )
         )
     for index, parsed in enumerate(result.items):
         raw = parsed.item if source is None else {**parsed.item, "source": source}
@@ -126,7 +122,7 @@ def check(result: ParseResult, *, now: datetime, source: str | None = None) -> C
                     reason=rejection.reason,
                     errors=tuple(FieldError(**e) for e in rejection.errors),
                     index=index,
-                    payload=_echo({streams.ITEM_FIELD: orjson.dumps(raw).decode()}),
+                    payload=payload_echo({streams.ITEM_FIELD: orjson.dumps(raw).decode()}),
                 )
             )
             continue
@@ -156,7 +152,7 @@ def conflicts(checked: Checked, held: dict[str, idempotency.Remembered]) -> list
                 reason=f"idempotency_key: {message}",
                 errors=(FieldError(field="idempotency_key", message=message),),
                 index=valid.index,
-                payload=_echo({streams.ITEM_FIELD: valid.payload.decode()}),
+                payload=payload_echo({streams.ITEM_FIELD: valid.payload.decode()}),
                 conflict=True,
             )
         )

@@ -41,7 +41,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from faststream import AckPolicy
 from faststream.message import StreamMessage
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
@@ -51,7 +50,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsflow import streams
-from newsflow.events import DeadLetter, Event, FieldError, ItemRejected
+from newsflow.events import DeadLetter, Event, FieldError, ItemRejected, payload_echo
 from newsflow.runtime.entries import Decoded, Undecodable, decode_entry, raw_fields_base64
 from newsflow.runtime.health import HealthServer
 from newsflow.runtime.lag import group_state
@@ -136,11 +135,6 @@ async def _leave_undecoded(
     parsed = await original({**message, "data": []})
     parsed.raw_message = message
     return parsed
-
-
-#: Largest readable payload echoed in a rejection's ``payload`` (its bytes are in
-#: ``payload_base64`` in full).
-MAX_PAYLOAD_ECHO = 64 * 1024
 
 
 @dataclass
@@ -287,9 +281,7 @@ class Worker:
     def _reject_unreadable(self, entry: Entry, problem: Undecodable) -> Done:
         """An entry no handler can read goes to news:rejected, its bytes kept exactly."""
         log.warning("%s: rejected unreadable entry %s: %s", self.service, entry.id, problem.reason)
-        echo = orjson.dumps(dict(entry.fields)).decode()
-        if len(echo) > MAX_PAYLOAD_ECHO:
-            echo = echo[:MAX_PAYLOAD_ECHO] + "…(truncated)"
+        echo = payload_echo(dict(entry.fields))
         return Done(
             outputs=[
                 ItemRejected(
