@@ -314,3 +314,20 @@ class TestContract:
         assert rejection.errors == expected
         assert "should" not in rejection.reason
         assert "Input" not in rejection.reason
+
+
+@pytest.mark.parametrize("field", ["offices", "topics"])
+@pytest.mark.parametrize("labels", [[""], ["  "], ["ODIHR", ""]])
+def test_an_empty_label_is_rejected_as_the_published_schema_says(
+    field: str, labels: list[str]
+) -> None:
+    """The OpenAPI schema says minLength 1 (schemathesis ST201 found `[""]` accepted)."""
+    with pytest.raises(Rejection) as raised:
+        normalise({"title": "A headline", field: labels}, now=NOW)
+    assert raised.value.reason == f"{field}: labels must not be empty"
+
+
+def test_a_label_with_a_trailing_comma_is_still_one_label() -> None:
+    assert normalise({"title": "A headline", "topics": ["Elections, "]}, now=NOW).topics == [
+        "Elections"
+    ]

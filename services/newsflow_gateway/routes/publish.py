@@ -314,7 +314,7 @@ async def _accept(
             body,
             fmt,
             publisher=publisher,
-            known_topic=lambda label: known_topic(label) is not None,
+            known_topic=known_topic,
             max_batch=state.settings.max_batch,
         )
     )

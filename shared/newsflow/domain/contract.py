@@ -124,12 +124,15 @@ def _split_labels(value: Any) -> Any:
 
     The newsroom prints several offices on one line separated by ", " and no
     observed label contains a comma, so "A, B" is two labels. A bare string is not
-    a list: it is rejected, as the contract says, not taken as one label.
+    a list: it is rejected, as the contract says, not taken as one label. An empty
+    entry is rejected too (the published schema says at least one character).
     """
     if isinstance(value, list):
         out: list[Any] = []
         for entry in value:
             if isinstance(entry, str):
+                if not entry.strip():
+                    raise ValueError("labels must not be empty")
                 out.extend(part for part in (p.strip() for p in entry.split(",")) if part)
             else:
                 out.append(entry)
