@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 
 from newsflow import streams
 from newsflow.events import ItemStored, parse_event
+from newsflow.runtime.codec import text
 from newsflow.store import StoredStory, read_story
 from newsflow.store import StoryField as F
 from newsflow_gateway.search.query import Filters, SearchQuery, TextQuery
@@ -116,7 +117,7 @@ class LiveHub:
                 return "0-0"
             raise
         last = info["last-generated-id"]
-        return last.decode() if isinstance(last, bytes) else str(last)
+        return text(last)
 
     async def _run(self) -> None:
         last: str | None = None
@@ -126,10 +127,7 @@ class LiveHub:
                     last = await self.tip()
                 rows: Any = await self._redis.xread({streams.STORED: last}, block=1000, count=100)
                 for _, entries in rows or []:
-                    batch = [
-                        (raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id), fields)
-                        for raw_id, fields in entries
-                    ]
+                    batch = [(text(raw_id), fields) for raw_id, fields in entries]
                     if batch and self._subs:
                         await self._dispatch(batch)
                     if batch:
@@ -174,7 +172,7 @@ class LiveHub:
                 if not rows:
                     break
                 for raw_id, fields in rows:
-                    start = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                    start = text(raw_id)
                     event = stored_event(start, fields)
                     doc = await self._doc(event.item_id) if event else None
                     if doc is not None and sub.matches(doc):

@@ -35,6 +35,7 @@ from newsflow.domain.items import NewsItem
 from newsflow.domain.normalise import Rejection, normalise
 from newsflow.events import FieldError, ItemRejected, payload_echo
 from newsflow.runtime import idempotency
+from newsflow.runtime.codec import text
 from newsflow.runtime.idempotency import CONFLICT_MESSAGE, Verdict
 from newsflow.runtime.lag import group_state
 
@@ -212,8 +213,7 @@ async def enqueue(
             pipe.xadd(streams.INGEST, {streams.ITEM_FIELD: v.payload})
         ids = await pipe.execute()
         report.accepted.extend(
-            Enqueued(v.index, v.line, v.item.id, i.decode() if isinstance(i, bytes) else str(i))
-            for v, i in zip(batch, ids, strict=True)
+            Enqueued(v.index, v.line, v.item.id, text(i)) for v, i in zip(batch, ids, strict=True)
         )
         if progress:
             progress(len(report.accepted), len(valid))

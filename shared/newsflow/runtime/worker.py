@@ -51,6 +51,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsflow import streams
 from newsflow.events import DeadLetter, Event, FieldError, ItemRejected, payload_echo
+from newsflow.runtime.codec import text
 from newsflow.runtime.entries import Decoded, Undecodable, decode_entry, raw_fields_base64
 from newsflow.runtime.health import HealthServer
 from newsflow.runtime.lag import group_state
@@ -192,7 +193,7 @@ class Worker:
 
     async def _on_batch(self, msg: RedisStreamMessage, *, redelivered: bool) -> None:
         raw = msg.raw_message
-        ids = [i.decode() if isinstance(i, bytes) else str(i) for i in raw["message_ids"]]
+        ids = [text(i) for i in raw["message_ids"]]
         # An entry deleted while pending comes back without data: it reads as empty.
         datas: list[Any] = list(raw.get("data") or [])
         datas = (datas + [{}] * len(ids))[: len(ids)]
@@ -429,7 +430,7 @@ class Worker:
         """Delete consumers of the group that hold nothing and have been idle for long."""
         removed: list[str] = []
         for info in await self.redis.xinfo_consumers(self.stream, self.group):
-            name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+            name = text(info["name"])
             if name == self.settings.consumer_name:
                 continue
             if int(info["pending"]) == 0 and int(info["idle"]) >= idle_ms:

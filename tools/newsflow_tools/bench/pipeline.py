@@ -26,13 +26,13 @@ import orjson
 from redis.asyncio import Redis
 
 from newsflow import streams
+from newsflow.runtime.codec import text
 
 Progress = Callable[[int, int], None]
 
 
 def _ms(entry_id: bytes | str) -> int:
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return int(text.partition("-")[0])
+    return int(text(entry_id).partition("-")[0])
 
 
 @dataclass(frozen=True)
