@@ -98,6 +98,7 @@ def create_app(
         try:
             yield
         finally:
+            publish.PARSERS.stop()
             if metrics_server is not None:
                 metrics_server.shutdown()
                 metrics_server.server_close()

@@ -576,7 +576,10 @@ class TestHostileXml:
             eventually(
                 lambda: answers.exists() and len(answers.read_text().split()) >= 3, timeout=60
             )
-            busy = p99(sample(200))
+            # Three rounds, judged by the best: a parse on the event loop (the old
+            # code: 534 ms) stalls every round, while one burst of the machine's own
+            # noise on this 2-core host cannot fail the test alone.
+            busy = min(p99(sample(150)) for _ in range(3))
         finally:
             stop.touch()
             publishers.wait(timeout=60)  # every post answered: the gateway is idle again
@@ -597,6 +600,9 @@ class TestHostileXml:
 #: writes each answer's status to a file.
 PUBLISHERS = """
 import os, sys, threading, time, httpx
+# Real publishers post from other machines; on this 2-core test host the load
+# generator runs niced, so what is measured is the gateway, not the CPU it takes.
+os.nice(10)
 gateway, key, answers, stop, *specs = sys.argv[1:]
 lock = threading.Lock()
 def post(spec):
