@@ -24,10 +24,11 @@ from starlette.types import Scope
 
 from newsflow import __version__
 from newsflow.domain.taxonomy import load_taxonomy
-from newsflow.runtime.mongo import ITEMS, create_mongo_client, ensure_indexes
+from newsflow.runtime.mongo import ITEMS, create_mongo_client
 from newsflow.runtime.redis_factory import create_redis
 from newsflow_gateway import problems
 from newsflow_gateway.auth import MetricsAccess, ReadAccess
+from newsflow_gateway.index.service import IndexService
 from newsflow_gateway.live import LiveHub
 from newsflow_gateway.metrics import GatewayMetrics
 from newsflow_gateway.routes import admin, facets, feeds, health, items, publish, stream
@@ -81,11 +82,13 @@ def create_app(
                 settings.metrics_port, settings.metrics_host, registry=metrics.registry
             )
             app.state.metrics_port = metrics_server.server_port
-        try:
-            await ensure_indexes(db)
-        except Exception as exc:  # the store may come up later; readiness says so
-            log.warning("could not create indexes at start-up: %s", exc)
-        live = LiveHub(redis, db[ITEMS])
+        live_hub: list[LiveHub] = []
+        search = IndexService(
+            settings, redis, db[ITEMS], on_commit=lambda a, p: live_hub[0].committed(a, p)
+        )
+        live = LiveHub(redis, search)
+        live_hub.append(live)
+        await search.start()
         await live.start()
         app.state.gateway = GatewayState(
             settings=settings,
@@ -94,6 +97,7 @@ def create_app(
             redis=redis,
             taxonomy=taxonomy,
             live=live,
+            search=search,
         )
         try:
             yield
@@ -103,6 +107,7 @@ def create_app(
                 metrics_server.shutdown()
                 metrics_server.server_close()
             await live.stop()
+            await search.stop()
             await mongo.close()
             await redis.aclose()
 

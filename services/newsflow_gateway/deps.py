@@ -10,6 +10,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from newsflow.domain.taxonomy import Taxonomy
 from newsflow.runtime.mongo import ITEMS
+from newsflow_gateway.search.backend import StorySearch
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 
@@ -27,6 +28,10 @@ async def get_state(request: Request) -> GatewayState:
 
 async def get_items(request: Request) -> AsyncCollection[dict[str, Any]]:
     return _state(request).db[ITEMS]
+
+
+async def get_search(request: Request) -> StorySearch:
+    return _state(request).search
 
 
 async def get_taxonomy(request: Request) -> Taxonomy:
@@ -65,6 +70,7 @@ async def get_public_base(request: Request) -> str:
 
 StateDep = Annotated[GatewayState, Depends(get_state)]
 ItemsDep = Annotated[AsyncCollection[dict[str, Any]], Depends(get_items)]
+SearchDep = Annotated[StorySearch, Depends(get_search)]
 TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 PublicBaseDep = Annotated[str, Depends(get_public_base)]

@@ -1,12 +1,15 @@
-"""The live feed: one reader of ``news:stored`` fanned out to every SSE client.
+"""The live feed: what the search index commits, fanned out to every SSE client.
 
-A single task tails the stream (XREAD) and looks up the stored stories of each
-read in one query; every connected client has a queue and its own query, matched
-in Python with the same semantics as the database filter. Announcements are read
-as :class:`~newsflow.events.ItemStored` events, stories as
-:class:`~newsflow.store.StoredStory`. A client that reconnects with
-``Last-Event-ID`` first replays the stream from that id (XRANGE), then continues
-with live events, skipping any it has already sent: no gaps, no repeats.
+The index follower calls :meth:`LiveHub.committed` after each commit with the
+announcements it applied; a task of its own (so that slow matching never holds up the
+index) asks the search engine which of those stories match each client's query, in
+one search per client per commit, and queues the matches. Matching by the same engine
+as ``/v1/items`` means a story appears live exactly when it would appear in a search.
+
+A client that connects with ``Last-Event-ID`` first replays ``news:stored`` from that
+id up to what the index holds (XRANGE, matched the same way), then continues with
+live commits, skipping any entry already sent: no gaps, no repeats. A client too slow
+for its queue is ended; its browser reconnects with ``Last-Event-ID`` and replays.
 """
 
 from __future__ import annotations
@@ -15,33 +18,23 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Protocol
 
-from pydantic import ValidationError
-from pymongo.asynchronous.collection import AsyncCollection
 from redis.asyncio import Redis
 
 from newsflow import streams
-from newsflow.events import ItemStored, parse_event
 from newsflow.runtime.codec import text
-from newsflow.store import StoredStory, read_story
-from newsflow.store import StoryField as F
-from newsflow_gateway.search.query import Filters, SearchQuery, TextQuery
+from newsflow_gateway.index.service import entry_key, stored_event
+from newsflow_gateway.search.backend import SearchHit, StoryQuery
 
 log = logging.getLogger("newsflow.gateway.live")
 
-#: Fields of a story that matching and the SSE payload need.
-LIVE_PROJECTION = {F.COPIES: 0, F.BODY: 0}
-QUEUE_SIZE = 1000
-
-
-def entry_key(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
+#: Matches queued per client; a client further behind is ended (it resumes by replay).
+QUEUE_SIZE: Final = 5000
+#: Commits waiting to be matched; beyond this every client is ended (and resumes).
+COMMITS_WAITING: Final = 1000
 _ENTRY_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
 _U64_MAX = 2**64 - 1
 
@@ -55,40 +48,43 @@ def valid_entry_id(value: str) -> bool:
     )
 
 
-def stored_event(entry_id: str, fields: dict[bytes, bytes]) -> ItemStored | None:
-    """The announcement in a ``news:stored`` entry; None (logged) for one we cannot read."""
-    try:
-        return parse_event(ItemStored, fields[streams.EVENT_FIELD.encode()])
-    except (KeyError, ValidationError):
-        log.warning("live feed: skipping malformed entry %s on news:stored", entry_id)
-        return None
+class Matcher(Protocol):
+    """What the hub needs of the search engine."""
+
+    async def matching(self, ids: Sequence[str], query: StoryQuery) -> list[SearchHit]: ...
+
+    def position(self) -> str | None: ...
 
 
-def _story(doc: dict[str, Any]) -> StoredStory | None:
-    try:
-        return read_story(doc)
-    except ValidationError as exc:
-        log.warning("live feed: skipping unreadable story %s: %s", doc.get(F.ID), exc)
-        return None
+Delivery = tuple[str, SearchHit]
 
 
 @dataclass(eq=False)  # compared and hashed by identity: one per connected client
 class Subscription:
-    filters: Filters
-    text: TextQuery
-    queue: asyncio.Queue[tuple[str, StoredStory]] = field(
-        default_factory=lambda: asyncio.Queue(QUEUE_SIZE)
+    query: StoryQuery
+    queue: asyncio.Queue[Delivery | None] = field(
+        default_factory=lambda: asyncio.Queue(QUEUE_SIZE + 1)
     )
-    overflowed: bool = False
 
-    def matches(self, story: StoredStory) -> bool:
-        return SearchQuery(filters=self.filters, text=self.text).matches(story)
+    def offer(self, delivery: Delivery) -> None:
+        """Queue a match; a full queue ends the client's stream instead."""
+        if self.queue.qsize() >= QUEUE_SIZE:
+            self.end()
+        else:
+            self.queue.put_nowait(delivery)
+
+    def end(self) -> None:
+        """Drop what is queued and end the stream (the client resumes by replay)."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 class LiveHub:
-    def __init__(self, redis: Redis, items: AsyncCollection[dict[str, Any]]) -> None:
-        self._redis, self._items = redis, items
+    def __init__(self, redis: Redis, search: Matcher) -> None:
+        self._redis, self._search = redis, search
         self._subs: set[Subscription] = set()
+        self._commits: asyncio.Queue[list[tuple[str, str]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -104,85 +100,79 @@ class LiveHub:
     def clients(self) -> int:
         return len(self._subs)
 
-    async def _doc(self, item_id: str) -> StoredStory | None:
-        doc = await self._items.find_one({F.ID: item_id}, LIVE_PROJECTION)
-        return _story(doc) if doc is not None else None
+    def position(self) -> str:
+        """Where a client without ``Last-Event-ID`` starts: what the index holds now."""
+        return self._search.position() or "0-0"
 
-    async def tip(self) -> str:
-        """The id of the newest entry on the stream ("0-0" when it is empty)."""
-        try:
-            info = await self._redis.xinfo_stream(streams.STORED)
-        except Exception as exc:
-            if "no such key" in str(exc).lower():
-                return "0-0"
-            raise
-        last = info["last-generated-id"]
-        return text(last)
+    def committed(self, applied: list[tuple[str, str]], position: str) -> None:
+        """The index committed ``applied`` (entry id, story id): match them off this path."""
+        if not self._subs:
+            return
+        if self._commits.qsize() >= COMMITS_WAITING:
+            log.warning("live feed: matching fell behind; ending every client's stream")
+            while not self._commits.empty():
+                self._commits.get_nowait()
+            for sub in list(self._subs):
+                sub.end()
+            return
+        self._commits.put_nowait(applied)
 
     async def _run(self) -> None:
-        last: str | None = None
         while True:
+            applied = await self._commits.get()
             try:
-                if last is None:
-                    last = await self.tip()
-                rows: Any = await self._redis.xread({streams.STORED: last}, block=1000, count=100)
-                for _, entries in rows or []:
-                    batch = [(text(raw_id), fields) for raw_id, fields in entries]
-                    if batch and self._subs:
-                        await self._dispatch(batch)
-                    if batch:
-                        last = batch[-1][0]
+                await self._dispatch(applied)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # Redis or Mongo hiccup: log, back off, go on
+            except Exception as exc:  # one bad match must not stop the feed
                 log.warning("live feed: %s", exc)
-                last = None
-                await asyncio.sleep(1.0)
 
-    async def _dispatch(self, batch: list[tuple[str, dict[bytes, bytes]]]) -> None:
-        """Look up the stories of a batch of announcements in one query, then hand
-        each, in stream order, to every client whose query it matches."""
-        events = [stored_event(entry_id, fields) for entry_id, fields in batch]
-        item_ids = [e.item_id if e else None for e in events]
-        docs = {
-            doc[F.ID]: _story(doc)
-            async for doc in self._items.find(
-                {F.ID: {"$in": list({i for i in item_ids if i})}}, LIVE_PROJECTION
+    async def _dispatch(self, applied: list[tuple[str, str]]) -> None:
+        ids = list(dict.fromkeys(story_id for _, story_id in applied))
+        for sub in list(self._subs):
+            hits = {h.id: h for h in await self._search.matching(ids, sub.query)}
+            for entry_id, story_id in applied:
+                hit = hits.get(story_id)
+                if hit is not None:
+                    sub.offer((entry_id, hit))
+
+    async def _replay(self, sub: Subscription, after: str, upto: str) -> AsyncIterator[Delivery]:
+        start = after
+        while entry_key(start) < entry_key(upto):
+            rows: Any = await self._redis.xrange(
+                streams.STORED, min=f"({start}", max=upto, count=500
             )
-        }
-        for (entry_id, _), item_id in zip(batch, item_ids, strict=True):
-            doc = docs.get(item_id) if item_id else None
-            if doc is None:
-                continue
-            for sub in list(self._subs):
-                if sub.matches(doc):
-                    try:
-                        sub.queue.put_nowait((entry_id, doc))
-                    except asyncio.QueueFull:
-                        sub.overflowed = True
+            if not rows:
+                break
+            batch: list[tuple[str, str]] = []
+            for raw_id, fields in rows:
+                start = text(raw_id)
+                event = stored_event(start, fields)
+                if event is not None:
+                    batch.append((start, event.item_id))
+            ids = list(dict.fromkeys(story_id for _, story_id in batch))
+            hits = {h.id: h for h in await self._search.matching(ids, sub.query)}
+            for entry_id, story_id in batch:
+                if story_id in hits:
+                    yield entry_id, hits[story_id]
 
-    async def follow(self, sub: Subscription, after: str) -> AsyncIterator[tuple[str, StoredStory]]:
+    async def follow(self, sub: Subscription, after: str) -> AsyncIterator[Delivery]:
         """Yield (entry id, story) for matching stored events after entry ``after``:
-        first what is already on the stream, then live ones, never one twice."""
+        first those the index already holds, then live ones, never one twice."""
         self._subs.add(sub)
         try:
-            start, sent = after, entry_key(after)
-            while True:  # replay what the client missed, page by page
-                rows: Any = await self._redis.xrange(streams.STORED, min=f"({start}", count=500)
-                if not rows:
-                    break
-                for raw_id, fields in rows:
-                    start = text(raw_id)
-                    event = stored_event(start, fields)
-                    doc = await self._doc(event.item_id) if event else None
-                    if doc is not None and sub.matches(doc):
-                        yield start, doc
-            sent = max(sent, entry_key(start))
-            while not sub.overflowed:
-                entry_id, doc = await sub.queue.get()
+            sent = entry_key(after)
+            async for entry_id, hit in self._replay(sub, after, self.position()):
+                sent = max(sent, entry_key(entry_id))
+                yield entry_id, hit
+            while True:
+                delivery = await sub.queue.get()
+                if delivery is None:
+                    return  # too slow: the client reconnects and replays
+                entry_id, hit = delivery
                 if entry_key(entry_id) <= sent:
                     continue
                 sent = entry_key(entry_id)
-                yield entry_id, doc
+                yield entry_id, hit
         finally:
             self._subs.discard(sub)

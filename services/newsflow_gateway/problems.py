@@ -11,12 +11,18 @@ from pydantic import BaseModel, Field
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from newsflow_gateway.index.index import CursorError
+from newsflow_gateway.search.backend import SearchUnavailableError
+
 PROBLEM_JSON = "application/problem+json"
 
 
 class FieldProblem(BaseModel):
     field: str
     message: str
+    position: int | None = Field(
+        default=None, description="For q: the 0-based character where the problem is."
+    )
 
 
 class Problem(BaseModel):
@@ -38,7 +44,7 @@ class ProblemError(Exception):
         status: int,
         title: str,
         detail: str | None = None,
-        errors: list[dict[str, str]] | None = None,
+        errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
@@ -51,7 +57,7 @@ def problem_response(
     status: int,
     title: str,
     detail: str | None = None,
-    errors: list[dict[str, str]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -124,6 +130,27 @@ def install(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(ConnectionFailure, _store_unavailable)
+
+    @app.exception_handler(SearchUnavailableError)
+    async def _search_unavailable(request: Request, exc: SearchUnavailableError) -> JSONResponse:
+        return problem_response(
+            request,
+            503,
+            "Service Unavailable",
+            exc.detail,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
+    @app.exception_handler(CursorError)
+    async def _cursor(request: Request, exc: CursorError) -> JSONResponse:
+        return problem_response(
+            request,
+            422,
+            "Unprocessable Content",
+            f"cursor: {exc}",
+            [{"field": "cursor", "message": str(exc)}],
+        )
+
     app.add_exception_handler(ExecutionTimeout, _store_unavailable)
 
     @app.exception_handler(Exception)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from newsflow.store import StoredStory
+from newsflow_gateway.index.index import SearchHit
 
 
 class EvidenceOut(BaseModel):
@@ -32,6 +33,24 @@ class TagOut(BaseModel):
     )
     resolved: bool = True
     evidence: list[EvidenceOut] = Field(default_factory=list)
+
+
+class HighlightOut(BaseModel):
+    """Where the query matched in one field: plain text, no HTML.
+
+    ``text`` is a snippet of the field starting at character ``start`` of it;
+    ``matches`` are ``[start, end)`` character offsets into ``text``.
+    """
+
+    text: str = Field(examples=["OSCE/ODIHR observes parliamentary elections in Albania"])
+    start: int = Field(default=0, description="Where the snippet begins in the field.")
+    matches: list[tuple[int, int]] = Field(examples=[[[44, 53]]])
+
+
+class Highlights(BaseModel):
+    title: HighlightOut | None = None
+    summary: HighlightOut | None = None
+    body: HighlightOut | None = None
 
 
 class ItemSummary(BaseModel):
@@ -60,6 +79,9 @@ class ItemSummary(BaseModel):
     topics: list[TagOut] = Field(default_factory=list)
     countries: list[TagOut] = Field(default_factory=list)
     score: float | None = Field(default=None, description="Relevance, with sort=relevance.")
+    highlights: Highlights | None = Field(
+        default=None, description="With q: where it matched in title, summary and body."
+    )
 
 
 class CopyOut(BaseModel):
@@ -102,6 +124,19 @@ def summary_from_doc(story: StoredStory, score: float | None = None) -> ItemSumm
     summary = ItemSummary.model_validate(story, from_attributes=True)
     summary.score = score
     return summary
+
+
+def summary_from_hit(hit: SearchHit) -> ItemSummary:
+    """A search hit (the index's stored payload) as a result-list entry: one validation."""
+    data = dict(hit.document)
+    data["id"] = hit.id
+    data["score"] = hit.score
+    if hit.highlights:
+        data["highlights"] = {
+            name: {"text": h.text, "start": h.start, "matches": h.matches}
+            for name, h in hit.highlights.items()
+        }
+    return ItemSummary.model_validate(data)
 
 
 def detail_from_doc(story: StoredStory) -> ItemDetail:

@@ -72,3 +72,26 @@ class GatewaySettings(ServiceSettings):
         ),
     )
     metrics_host: str = Field(default="127.0.0.1", description="Address of the metrics port.")
+    index_dir: Path = Field(
+        default=Path(".data/index"),
+        validation_alias=AliasChoices("NEWSFLOW_INDEX_DIR", "INDEX_DIR"),
+        description=(
+            "Folder of this gateway's search index. One per gateway replica: two "
+            "processes cannot write one folder (the second reports 'failed')."
+        ),
+    )
+    index_commit_ms: int = Field(
+        default=250,
+        ge=10,
+        le=10_000,
+        description="The follower commits at least this often while news:stored has work.",
+    )
+    index_batch: int = Field(
+        default=1000, ge=1, le=100_000, description="news:stored entries per commit, at most."
+    )
+    index_rebuild_batch: int = Field(
+        default=2000, ge=1, le=100_000, description="Stories read from MongoDB per rebuild step."
+    )
+    index_writer_mb: int = Field(
+        default=64, ge=16, le=4096, description="Memory of the index writer, in MB."
+    )

@@ -1,4 +1,5 @@
-"""What the gateway holds while it runs: clients and the taxonomy, built in the lifespan."""
+"""What the gateway holds while it runs, built in the lifespan: clients, the taxonomy,
+the search index and the live feed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
 from newsflow.domain.taxonomy import Taxonomy
+from newsflow_gateway.index.service import IndexService
 from newsflow_gateway.live import LiveHub
 from newsflow_gateway.settings import GatewaySettings
 
@@ -22,3 +24,4 @@ class GatewayState:
     redis: Redis
     taxonomy: Taxonomy
     live: LiveHub
+    search: IndexService

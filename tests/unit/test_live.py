@@ -1,75 +1,129 @@
-"""The live hub's fan-out, with a fake collection: no Redis, no MongoDB."""
+"""The live hub: commits of the search index fanned out to each client's query,
+matched by the index itself; replay from ``Last-Event-ID``; slow clients ended.
+
+A real (temporary) Tantivy index and fakeredis: no servers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+import fakeredis
+import pytest
+
+from newsflow import streams
 from newsflow.events import ItemStored
+from newsflow_gateway import live
+from newsflow_gateway.index.index import SearchHit, SearchIndex
+from newsflow_gateway.index.query import parse
 from newsflow_gateway.live import LiveHub, Subscription
-from newsflow_gateway.search.params import parse_text_query
-from newsflow_gateway.search.query import Filters, TextQuery
+from newsflow_gateway.search.backend import SearchFilters, StoryQuery
+from tests.unit.index.conftest import make_story
 
 
-class FakeItems:
-    """Answers ``find({"_id": {"$in": ids}})`` from a dict, and counts the queries."""
+class IndexMatcher:
+    """The hub's view of the search engine, over a real index."""
 
-    def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
-        self.docs = docs
-        self.queries: list[list[str]] = []
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        self.calls = 0
 
-    def find(self, query: dict[str, Any], projection: dict[str, Any]) -> AsyncIterator[Any]:
-        ids = list(query["_id"]["$in"])
-        self.queries.append(ids)
+    async def matching(self, ids: Sequence[str], query: StoryQuery) -> list[SearchHit]:
+        self.calls += 1
+        if query.nothing:
+            return []
+        return self.index.matching(list(ids), query.text, query.filters)
 
-        async def rows() -> AsyncIterator[dict[str, Any]]:
-            for i in ids:
-                if i in self.docs:
-                    yield self.docs[i]
-
-        return rows()
+    def position(self) -> str | None:
+        return self.index.position()
 
 
-def stored(item_id: str) -> dict[bytes, bytes]:
-    """A ``news:stored`` entry as redis-py returns it (bytes keys)."""
-    event = ItemStored(correlation_id="c", item_id=item_id, copy_key="k", revision=1, created=True)
-    return {k.encode(): v for k, v in event.to_fields().items()}
-
-
-async def test_one_query_per_read_stream_order_and_bad_entries_skipped() -> None:
-    items = FakeItems(
-        {
-            "a": {"_id": "a", "title": "A", "topic_ids": ["elections"], "terms": []},
-            "b": {"_id": "b", "title": "B", "topic_ids": ["policing"], "terms": ["b"]},
-            "c": {"_id": "c", "title": "C", "topic_ids": ["elections"], "terms": []},
-        }
-    )
-    hub = LiveHub(redis=None, items=items)  # type: ignore[arg-type]
-    everything = Subscription(filters=Filters(), text=TextQuery())
-    elections = Subscription(filters=Filters(topic=["elections"]), text=TextQuery())
-    nothing = Subscription(filters=Filters(), text=parse_text_query(".*"))
-    hub._subs.update({everything, elections, nothing})
-    await hub._dispatch(
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[SearchIndex]:
+    ix = SearchIndex.open_or_create(tmp_path / "index")
+    ix.apply(
         [
-            ("1-0", stored("c")),
-            ("2-0", {b"event": b"{not json"}),  # malformed: skipped, not fatal
-            ("2-1", {b"event": b'{"item_id": "a"}'}),  # not an ItemStored event: skipped
-            ("2-2", {b"other": b"x"}),  # no event field: skipped
-            ("3-0", stored("gone")),  # announced, but no longer stored
-            ("4-0", stored("b")),
-            ("5-0", stored("a")),
+            make_story("a", "Elections observed in Albania", topics=["elections"]),
+            make_story("b", "Policing seminar", topics=["policing"]),
+            make_story("c", "Election day", topics=["elections"]),
         ]
     )
-    assert len(items.queries) == 1
-    assert sorted(items.queries[0]) == ["a", "b", "c", "gone"]
+    ix.commit(None)
+    yield ix
+    ix.close()
 
-    def drain(sub: Subscription) -> list[tuple[str, str]]:
-        out = []
-        while not sub.queue.empty():
-            entry_id, doc = sub.queue.get_nowait()
-            out.append((entry_id, doc.id))
-        return out
 
+def drain(sub: Subscription) -> list[tuple[str, str]]:
+    out = []
+    while not sub.queue.empty():
+        item = sub.queue.get_nowait()
+        assert item is not None
+        out.append((item[0], item[1].id))
+    return out
+
+
+async def test_each_client_gets_its_matches_in_stream_order(index: SearchIndex) -> None:
+    matcher = IndexMatcher(index)
+    hub = LiveHub(redis=None, search=matcher)  # type: ignore[arg-type]
+    everything = Subscription(StoryQuery())
+    elections = Subscription(StoryQuery(filters=SearchFilters(topic=["elections"])))
+    words = Subscription(StoryQuery(text=parse("election -albania")))
+    nothing = Subscription(StoryQuery(nothing=True))
+    hub._subs.update({everything, elections, words, nothing})
+    await hub._dispatch([("1-0", "c"), ("3-0", "gone"), ("4-0", "b"), ("5-0", "a")])
     assert drain(everything) == [("1-0", "c"), ("4-0", "b"), ("5-0", "a")]
     assert drain(elections) == [("1-0", "c"), ("5-0", "a")]
-    assert drain(nothing) == []  # a q with nothing searchable matches nothing, live too
+    assert drain(words) == [("1-0", "c")]  # stemmed: "election" finds "Election"
+    assert drain(nothing) == []
+    assert matcher.calls == 4  # one search per client per commit
+
+
+async def test_commits_without_clients_cost_nothing(index: SearchIndex) -> None:
+    matcher = IndexMatcher(index)
+    hub = LiveHub(redis=None, search=matcher)  # type: ignore[arg-type]
+    hub.committed([("1-0", "a")], "1-0")
+    assert hub._commits.empty()
+
+
+def test_a_client_too_slow_for_its_queue_is_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "QUEUE_SIZE", 2)
+    sub = Subscription(StoryQuery())
+    hit = SearchHit("a", {})
+    for n in range(3):
+        sub.offer((f"{n}-0", hit))
+    assert sub.queue.get_nowait() is None  # queued matches dropped, the stream ends
+
+
+def stored(item_id: str) -> dict[str, Any]:
+    event = ItemStored(correlation_id="c", item_id=item_id, copy_key="k", revision=1, created=True)
+    return dict(event.to_fields())
+
+
+async def test_replay_then_live_without_gaps_or_repeats(index: SearchIndex) -> None:
+    redis = fakeredis.FakeAsyncRedis()
+    ids = [await redis.xadd(streams.STORED, stored(i)) for i in ("a", "b", "c")]
+    first, second, third = (i.decode() for i in ids)
+    index.commit(third)  # the index holds all three
+    hub = LiveHub(redis=redis, search=IndexMatcher(index))
+    await hub.start()
+    try:
+        sub = Subscription(StoryQuery())
+        got: list[tuple[str, str]] = []
+
+        async def follow() -> None:
+            async for entry_id, hit in hub.follow(sub, first):
+                got.append((entry_id, hit.id))
+                if len(got) == 3:
+                    return
+
+        task = asyncio.create_task(follow())
+        await asyncio.sleep(0.05)
+        # A commit that repeats what was replayed, then a new one.
+        hub.committed([(third, "c"), ("9999999999999-0", "a")], "9999999999999-0")
+        await asyncio.wait_for(task, 5)
+        assert got == [(second, "b"), (third, "c"), ("9999999999999-0", "a")]
+    finally:
+        await hub.stop()

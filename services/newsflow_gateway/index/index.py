@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,12 +48,16 @@ from newsflow_gateway.index import analysis
 from newsflow_gateway.index.query import CompiledQuery, ParsedQuery, compile_query
 from newsflow_gateway.index.schema import (
     KEYWORD_FIELDS,
-    as_utc,
+    IndexDocError,
     build_schema,
     fingerprint,
+    indexable,
     text_field,
     to_index_doc,
+    version_of,
 )
+
+log = logging.getLogger("newsflow.gateway.index")
 
 SIDECAR: Final = "newsflow-index.json"
 MAX_LIMIT: Final = 500
@@ -284,16 +289,51 @@ class SearchIndex:
             self._writer = self._index.writer(self._writer_heap, 1)
         return self._writer
 
+    def lock(self) -> None:
+        """Take the writer (and Tantivy's lock file) now, so that a folder another
+        process writes fails at start (``ValueError`` naming ``LockBusy``)."""
+        self._writer_or_open()
+
     def apply(self, docs: Iterable[Mapping[str, Any]]) -> int:
-        """Stage an upsert of each stored story (visible after :meth:`commit`)."""
+        """Stage an upsert of each stored story (visible after :meth:`commit`).
+
+        A story that cannot be indexed (no id or time) is skipped and logged: one bad
+        document must not stop the follower. Returns how many were staged.
+        """
         writer = self._writer_or_open()
         n = 0
         for doc in docs:
-            indexed = to_index_doc(doc)
+            try:
+                indexed = to_index_doc(doc)
+            except IndexDocError as exc:
+                log.warning("search index: skipping a story: %s", exc)
+                continue
             writer.delete_documents_by_term("id", indexed.get_first("id"))
             writer.add_document(indexed)
             n += 1
         return n
+
+    def apply_newest(self, docs: Iterable[Mapping[str, Any]]) -> int:
+        """:meth:`apply` for the stories that are not older than what the index holds.
+
+        Announcements can arrive out of order (two storage replicas, or a rebuild read
+        from MongoDB racing the log): of several versions of a story, within the batch
+        and against the committed index, the highest ``_v`` wins; an equal one is
+        applied again, which changes nothing.
+        """
+        newest: dict[str, Mapping[str, Any]] = {}
+        for doc in docs:
+            story_id = doc.get("_id")
+            if not isinstance(story_id, str):
+                newest[f"\0bad{len(newest)}"] = doc  # apply() logs and skips it
+                continue
+            held = newest.get(story_id)
+            if held is None or version_of(doc) >= version_of(held):
+                newest[story_id] = doc
+        indexed = self.versions([k for k in newest if not k.startswith("\0")])
+        return self.apply(
+            doc for key, doc in newest.items() if version_of(doc) >= indexed.get(key, -1)
+        )
 
     def delete(self, ids: Iterable[str]) -> None:
         """Stage the removal of stories by id."""
@@ -301,11 +341,12 @@ class SearchIndex:
         for story_id in ids:
             writer.delete_documents_by_term("id", story_id)
 
-    def commit(self, position: str | None) -> None:
-        """Commit staged changes, then record ``position`` (the last applied entry id).
+    def commit(self, position: str | None, *, rebuild: Mapping[str, Any] | None = None) -> None:
+        """Commit staged changes, then record ``position`` (the last applied entry id)
+        and, while a rebuild runs, how far it got (``rebuild``).
 
-        The position is written only after Tantivy's commit succeeded; if the commit
-        fails, staged changes are rolled back and the recorded position is unchanged.
+        The sidecar is written only after Tantivy's commit succeeded; if the commit
+        fails, staged changes are rolled back and the recorded state is unchanged.
         """
         writer = self._writer_or_open()
         try:
@@ -313,15 +354,24 @@ class SearchIndex:
         except BaseException:
             writer.rollback()
             raise
-        _write_atomically(
-            self.path / SIDECAR, orjson.dumps({"fingerprint": fingerprint(), "position": position})
-        )
+        state: dict[str, Any] = {"fingerprint": fingerprint(), "position": position}
+        if rebuild is not None:
+            state["rebuild"] = dict(rebuild)
+        _write_atomically(self.path / SIDECAR, orjson.dumps(state))
         self._index.reload()
+
+    def _sidecar(self) -> dict[str, Any]:
+        state = orjson.loads((self.path / SIDECAR).read_bytes())
+        return state if isinstance(state, dict) else {}
+
+    def rebuild_state(self) -> dict[str, Any] | None:
+        """What an unfinished rebuild recorded at its last commit, or None."""
+        value = self._sidecar().get("rebuild")
+        return value if isinstance(value, dict) else None
 
     def position(self) -> str | None:
         """The last ``news:stored`` entry id whose effect is committed, or None."""
-        state = orjson.loads((self.path / SIDECAR).read_bytes())
-        value = state.get("position")
+        value = self._sidecar().get("position")
         return value if isinstance(value, str) else None
 
     def refresh(self) -> None:
@@ -339,6 +389,44 @@ class SearchIndex:
 
     def num_docs(self) -> int:
         return self._index.searcher().num_docs
+
+    def _ids_query(self, ids: Sequence[str]) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self._schema, "id", list(ids))
+
+    def versions(self, ids: Sequence[str]) -> dict[str, int]:
+        """The committed ``_v`` of each of ``ids`` the index holds."""
+        if not ids:
+            return {}
+        searcher = self._index.searcher()
+        result = searcher.search(self._ids_query(ids), len(ids))
+        out: dict[str, int] = {}
+        for _, address in result.hits:
+            doc = searcher.doc(address)
+            out[str(doc.get_first("id"))] = int(doc.get_first("version") or 0)
+        return out
+
+    def count(self, query: ParsedQuery | None = None, filters: FilterSpec = NO_FILTERS) -> int:
+        """How many stories match."""
+        searcher = self._index.searcher()
+        compiled = self.compile(query, searcher) if query is not None else None
+        return _count(searcher.search(self._base(compiled, filters), 1, count=True))
+
+    def matching(
+        self,
+        ids: Sequence[str],
+        query: ParsedQuery | None = None,
+        filters: FilterSpec = NO_FILTERS,
+    ) -> list[SearchHit]:
+        """Which of the stories ``ids`` match ``query`` and ``filters`` (the live feed's
+        test, run by the same engine as searches, so both agree), in ``ids`` order."""
+        if not ids:
+            return []
+        searcher = self._index.searcher()
+        compiled = self.compile(query, searcher) if query is not None else None
+        q = self._and(self._base(compiled, filters), self._ids_query(ids))
+        result = searcher.search(q, len(ids))
+        hits = {h.id: h for h in self._hits(searcher, [(None, a) for _, a in result.hits], None)}
+        return [hits[i] for i in dict.fromkeys(ids) if i in hits]
 
     def compile(
         self, query: ParsedQuery, searcher: tantivy.Searcher | None = None
@@ -368,8 +456,8 @@ class SearchIndex:
                     self._schema,
                     "sort_at",
                     tantivy.FieldType.Date,
-                    as_utc(filters.date_from) if filters.date_from else tantivy.MIN_DATETIME,
-                    as_utc(filters.date_to) if filters.date_to else tantivy.MAX_DATETIME,
+                    indexable(filters.date_from) if filters.date_from else tantivy.MIN_DATETIME,
+                    indexable(filters.date_to) if filters.date_to else tantivy.MAX_DATETIME,
                 )
             )
         return clauses
@@ -396,6 +484,7 @@ class SearchIndex:
         limit: int = 20,
         cursor: str | None = None,
         highlights: bool = True,
+        with_body: bool = False,
     ) -> SearchPage:
         """One page of stories matching ``query`` and ``filters``, with the exact total."""
         if not 1 <= limit <= MAX_LIMIT:
@@ -409,7 +498,7 @@ class SearchIndex:
             page, total, next_cursor = self._relevance(searcher, base, limit, cursor)
         else:
             page, total, next_cursor = self._keyset(searcher, base, sort, limit, cursor)
-        hits = self._hits(searcher, page, compiled if highlights else None)
+        hits = self._hits(searcher, page, compiled if highlights else None, with_body=with_body)
         return SearchPage(hits, total, next_cursor)
 
     def _relevance(
@@ -509,6 +598,8 @@ class SearchIndex:
         searcher: tantivy.Searcher,
         page: list[tuple[float | None, tantivy.DocAddress]],
         compiled: CompiledQuery | None,
+        *,
+        with_body: bool = False,
     ) -> list[SearchHit]:
         generators: dict[str, tantivy.SnippetGenerator | None] = {}
 
@@ -530,12 +621,15 @@ class SearchIndex:
             payload = orjson.loads(bytes(stored.get_first("payload") or b"{}"))
             story_id = str(stored.get_first("id"))
             lights: dict[str, Highlight] = {}
+            code = str(stored.get_first("analyzer") or analysis.DEFAULT_CODE)
+            body = str(stored.get_first(text_field("body", code)) or "")
+            if with_body:
+                payload["body"] = body or None
             if compiled is not None:
-                code = analysis.code_for_language(payload.get("language"))
                 texts = {
                     "title": payload.get("title") or "",
                     "summary": payload.get("summary") or "",
-                    "body": str(stored.get_first(text_field("body", code)) or ""),
+                    "body": body,
                 }
                 for source, text in texts.items():
                     name = text_field(source, code)

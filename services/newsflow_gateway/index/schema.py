@@ -10,7 +10,7 @@ Fields (``<a>`` is each analyser code of :mod:`.analysis`):
   other, also within a ``title:`` or ``summary:`` scope.
 - ``tags_<a>``: canonical tag names, tag ids and every published label, so ``ODIHR``
   finds a story that only spells out the office's full name.
-- ``analyzer``: which analyser the item used (raw), so that a purely negative query
+- ``analyzer``: which analyser the item used (raw, stored), so that a purely negative query
   can start from "every item of this analyser".
 - ``topic_ids``, ``office_ids``, ``country_ids``, ``content_type_id``, ``language``,
   ``month`` (``YYYY-MM`` of ``sort_at``): raw fast fields for filters and facets.
@@ -20,8 +20,11 @@ Fields (``<a>`` is each analyser code of :mod:`.analysis`):
   field and ranges only over numbers, so this single integer carries both the order
   and (almost always) a unique tie-break; :mod:`.index` settles the rare equal keys by
   id, which makes the order (``sort_key``, ``id``) total and keyset paging exact.
-- ``payload``: stored JSON of what a result list shows (title, summary, tags, ...),
-  so listing needs no MongoDB read.
+- ``version``: stored, fast integer, the story's write counter (``_v``): the follower
+  keeps the newest version when announcements arrive out of order.
+- ``payload``: stored JSON of the story as stored, without its copies, body (stored in
+  ``body_<a>``) and the search terms older versions kept in MongoDB, so listing, feeds
+  and ninjs need no MongoDB read.
 
 :func:`fingerprint` hashes this layout together with the analysis; an index whose
 recorded fingerprint differs is stale and must be rebuilt.
@@ -42,7 +45,7 @@ import tantivy
 from newsflow_gateway.index import analysis
 
 #: Bump on any change to the fields below or to :func:`to_index_doc`.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 #: Text sources, each one field per analyser.
 TEXT_SOURCES: Final = ("title", "summary", "body", "tags")
@@ -88,11 +91,12 @@ def build_schema() -> tantivy.Schema:
                 tokenizer_name=spec.tokenizer_name,
                 index_option="position",
             )
-    builder.add_text_field("analyzer", tokenizer_name="raw", fast=True)
+    builder.add_text_field("analyzer", stored=True, tokenizer_name="raw", fast=True)
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     builder.add_date_field("sort_at", indexed=True, fast=True)
     builder.add_integer_field("sort_key", indexed=True, fast=True)
+    builder.add_integer_field("version", stored=True, fast=True)
     builder.add_bytes_field("payload", stored=True)
     return builder.build()
 
@@ -112,6 +116,17 @@ def fingerprint() -> str:
 def as_utc(value: datetime) -> datetime:
     """PyMongo returns naive datetimes that mean UTC; make every datetime aware."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: Tantivy keeps dates as nanoseconds in a signed 64-bit integer: 1677-09-22 to 2262-04-11.
+_DATE_MIN: Final = datetime(1677, 9, 22, tzinfo=UTC)
+_DATE_MAX: Final = datetime(2262, 4, 11, tzinfo=UTC)
+
+
+def indexable(value: datetime) -> datetime:
+    """``value`` clamped into the range a Tantivy date holds (a filter on year 9999 or a
+    story dated year 1 must not fail; they sort at the ends)."""
+    return min(max(as_utc(value), _DATE_MIN), _DATE_MAX)
 
 
 def tie_break(story_id: str) -> int:
@@ -141,21 +156,34 @@ def _tag_texts(tags: Iterable[Mapping[str, Any]]) -> list[str]:
     return texts
 
 
+#: Stored-document fields the payload leaves out: the copies (only the item page shows
+#: them, from MongoDB), the body (stored in its text field) and older versions' terms.
+_NOT_IN_PAYLOAD: Final = frozenset(
+    {"copies", "body", "title_terms", "summary_terms", "terms", "_analyzer"}
+)
+
+
 def _payload(doc: Mapping[str, Any]) -> bytes:
-    keep = (
-        "title",
-        "summary",
-        "url",
-        "published_at",
-        "sort_at",
-        "language",
-        "content_type",
-        "offices",
-        "topics",
-        "countries",
-    )
-    out = {"_id": doc["_id"], **{k: doc.get(k) for k in keep}}
+    out = {k: v for k, v in doc.items() if k not in _NOT_IN_PAYLOAD}
     return orjson.dumps(out, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
+
+
+def parse_time(value: object) -> datetime | None:
+    """A stored time: a datetime (from MongoDB) or ISO-8601 text (from a snapshot)."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, str) and value:
+        try:
+            return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+def version_of(doc: Mapping[str, Any]) -> int:
+    """The story's write counter; 0 for one without (written before counters existed)."""
+    value = doc.get("_v")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def to_index_doc(doc: Mapping[str, Any]) -> tantivy.Document:
@@ -166,11 +194,11 @@ def to_index_doc(doc: Mapping[str, Any]) -> tantivy.Document:
     ``language``, ``sort_at``, the tag lists and the ``*_ids`` fields.
     """
     story_id = doc.get("_id")
-    sort_at = doc.get("sort_at") or doc.get("published_at")
+    sort_at = parse_time(doc.get("sort_at")) or parse_time(doc.get("published_at"))
     if not isinstance(story_id, str) or not story_id:
         raise IndexDocError("story has no string _id")
-    if not isinstance(sort_at, datetime):
-        raise IndexDocError(f"story {story_id} has no sort_at datetime")
+    if sort_at is None:
+        raise IndexDocError(f"story {story_id} has no sort_at time")
     code = analysis.code_for_language(doc.get("language"))
     out = tantivy.Document()
     out.add_text("id", story_id)
@@ -206,8 +234,9 @@ def to_index_doc(doc: Mapping[str, Any]) -> tantivy.Document:
     if doc.get("language"):
         out.add_text("language", str(doc["language"]))
     when = as_utc(sort_at)
-    out.add_text("month", when.strftime("%Y-%m"))
-    out.add_date("sort_at", when)
+    out.add_text("month", f"{when.year:04d}-{when.month:02d}")
+    out.add_date("sort_at", indexable(when))
     out.add_integer("sort_key", sort_key(when, story_id))
+    out.add_integer("version", version_of(doc))
     out.add_bytes("payload", _payload(doc))
     return out

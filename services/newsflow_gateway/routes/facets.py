@@ -7,25 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from newsflow.store import StoryField as F
-from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
+from newsflow_gateway.deps import SearchDep, TaxonomyDep
 from newsflow_gateway.problems import Problem
+from newsflow_gateway.search.backend import FacetKind, StoryQuery, StorySearch
 from newsflow_gateway.search.params import ItemQuery, NoQuery
 
 router = APIRouter(prefix="/v1", tags=["facets and taxonomy"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Invalid parameter; the problem names it."},
-    503: {"model": Problem, "description": "The store is unreachable; retry later."},
+    503: {"model": Problem, "description": "The search index is not ready; retry later."},
 }
-FACET_FIELDS = {
-    "topics": F.TOPIC_IDS,
-    "offices": F.OFFICE_IDS,
-    "countries": F.COUNTRY_IDS,
-    "content_types": F.CONTENT_TYPE_ID,
-}
-#: Multikey fields (a story has several): unwound before counting.
-_MANY = {F.TOPIC_IDS, F.OFFICE_IDS, F.COUNTRY_IDS}
+KINDS: tuple[FacetKind, ...] = ("topics", "offices", "countries", "content_types")
 
 
 class FacetValue(BaseModel):
@@ -54,53 +47,27 @@ def _names(taxonomy: Any, kind: str) -> dict[str, str]:
     return {key: entry.name for key, entry in getattr(taxonomy, kind).items()}
 
 
-async def count_by(items: ItemsDep, match: dict[str, Any], timeout_ms: int) -> dict[str, Any]:
-    facet: dict[str, Any] = {
-        kind: (
-            [{"$unwind": f"${field}"}] if field in _MANY else [{"$match": {field: {"$ne": None}}}]
-        )
-        + [{"$sortByCount": f"${field}"}]
-        for kind, field in FACET_FIELDS.items()
-    }
-    facet["months"] = [
-        {
-            "$group": {
-                "_id": {"$dateToString": {"format": "%Y-%m", "date": f"${F.SORT_AT}"}},
-                "count": {"$sum": 1},
-            }
-        },
-        {"$sort": {"_id": -1}},
-    ]
-    facet["total"] = [{"$count": "n"}]
-    cursor = await items.aggregate([{"$match": match}, {"$facet": facet}], maxTimeMS=timeout_ms)
-    rows = await cursor.to_list()
-    return rows[0] if rows else {}
-
-
 @router.get("/facets", response_model=Facets, summary="Counts for a search", responses=ERRORS)
 async def facets(
     params: Annotated[ItemQuery, Query()],
-    items: ItemsDep,
+    search: SearchDep,
     taxonomy: TaxonomyDep,
-    settings: SettingsDep,
 ) -> Facets:
     """Counts by topic, office, country, content type and month for the same query
     and filters as ``/v1/items``. Only canonical taxonomy entries are counted."""
-    query = params.to_query(taxonomy)
-    raw = await count_by(items, query.filter(), settings.query_timeout_ms)
+    counted = await search.facets(params.to_query(taxonomy))
     out: dict[str, Any] = {}
-    for kind in FACET_FIELDS:
+    for kind in KINDS:
         names = _names(taxonomy, kind)
         out[kind] = [
-            FacetValue(id=r["_id"], name=names[r["_id"]], count=r["count"])
-            for r in raw.get(kind, [])
-            if r["_id"] in names
+            FacetValue(id=b.key, name=names[b.key], count=b.count)
+            for b in counted.buckets.get(kind, [])
+            if b.key in names
         ]
     out["months"] = [
-        MonthValue(month=r["_id"], count=r["count"]) for r in raw.get("months", []) if r["_id"]
+        MonthValue(month=b.key, count=b.count) for b in counted.buckets.get("months", [])
     ]
-    total = raw.get("total") or [{"n": 0}]
-    return Facets(total=total[0]["n"], **out)
+    return Facets(total=counted.total, **out)
 
 
 class FormerName(BaseModel):
@@ -131,9 +98,9 @@ class OfficeList(BaseModel):
     entries: list[OfficeEntry]
 
 
-async def _counts(items: ItemsDep, kind: str, timeout_ms: int) -> dict[str, int]:
-    raw = await count_by(items, {}, timeout_ms)
-    return {r["_id"]: r["count"] for r in raw.get(kind, [])}
+async def _counts(search: StorySearch, kind: FacetKind) -> dict[str, int]:
+    counted = await search.facets(StoryQuery())
+    return {b.key: b.count for b in counted.buckets.get(kind, [])}
 
 
 def _former(entry: Any) -> list[FormerName]:
@@ -148,14 +115,13 @@ def _former(entry: Any) -> list[FormerName]:
     return out
 
 
-def _route(kind: str, path: str, title: str) -> None:
+def _route(kind: FacetKind, path: str, title: str) -> None:
     async def listing(
         params: Annotated[NoQuery, Query()],
-        items: ItemsDep,
+        search: SearchDep,
         taxonomy: TaxonomyDep,
-        settings: SettingsDep,
     ) -> TaxonomyList:
-        counts = await _counts(items, kind, settings.query_timeout_ms)
+        counts = await _counts(search, kind)
         entries = [
             TaxonomyEntry(id=k, name=e.name, count=counts.get(k, 0))
             for k, e in getattr(taxonomy, kind).items()
@@ -172,24 +138,24 @@ def _route(kind: str, path: str, title: str) -> None:
     )(listing)
 
 
-for _kind, _path, _title in (
+_LISTINGS: tuple[tuple[FacetKind, str, str], ...] = (
     ("topics", "/topics", "topics"),
     ("countries", "/countries", "countries"),
     ("content_types", "/content-types", "content types"),
-):
+)
+for _kind, _path, _title in _LISTINGS:
     _route(_kind, _path, _title)
 
 
 @router.get("/offices", response_model=OfficeList, summary="Taxonomy: offices", responses=ERRORS)
 async def offices(
     params: Annotated[NoQuery, Query()],
-    items: ItemsDep,
+    search: SearchDep,
     taxonomy: TaxonomyDep,
-    settings: SettingsDep,
 ) -> OfficeList:
     """All offices with status, seat country, former names (with the dates they were
     in use) and the number of stored stories."""
-    counts = await _counts(items, "offices", settings.query_timeout_ms)
+    counts = await _counts(search, "offices")
     entries = [
         OfficeEntry(
             id=k,

@@ -7,32 +7,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from newsflow.store import StoredStory
-from newsflow_gateway.deps import ItemsDep, PublicBaseDep, SettingsDep, TaxonomyDep
+from newsflow.store import StoredStory, read_story
+from newsflow_gateway.deps import PublicBaseDep, SearchDep, TaxonomyDep
 from newsflow_gateway.problems import Problem
 from newsflow_gateway.renderers import syndication
-from newsflow_gateway.search.listing import LIST_PROJECTION, fetch_page
 from newsflow_gateway.search.params import FeedQuery
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Invalid parameter; the problem names it."},
+    503: {"model": Problem, "description": "The search index is not ready; retry later."},
 }
 
 
-async def _docs(
-    params: FeedQuery, items: ItemsDep, taxonomy: TaxonomyDep, timeout_ms: int
-) -> list[StoredStory]:
-    page = await fetch_page(
-        items,
-        params.to_query(taxonomy),
-        sort="newest",
-        limit=params.limit,
-        cursor=None,
-        timeout_ms=timeout_ms,
-        projection=LIST_PROJECTION,
+async def _docs(params: FeedQuery, search: SearchDep, taxonomy: TaxonomyDep) -> list[StoredStory]:
+    page = await search.search(
+        params.to_query(taxonomy), sort="newest", limit=params.limit, highlights=False
     )
-    return page.stories
+    return [read_story(hit.document) for hit in page.hits]
 
 
 def _title(params: FeedQuery) -> str:
@@ -50,12 +42,11 @@ def _feed_route(kind: str, media_type: str, render: Any, label: str) -> None:
     async def feed(
         request: Request,
         params: Annotated[FeedQuery, Query()],
-        items: ItemsDep,
+        search: SearchDep,
         taxonomy: TaxonomyDep,
-        settings: SettingsDep,
         base: PublicBaseDep,
     ) -> Response:
-        docs = await _docs(params, items, taxonomy, settings.query_timeout_ms)
+        docs = await _docs(params, search, taxonomy)
         query = request.url.query
         body = render(
             docs,

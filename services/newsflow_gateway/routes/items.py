@@ -9,18 +9,20 @@ from fastapi.responses import JSONResponse, Response
 
 from newsflow.store import StoryField as F
 from newsflow.store import read_story
-from newsflow_gateway.deps import ItemsDep, SettingsDep, TaxonomyDep
+from newsflow_gateway.deps import ItemsDep, SearchDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.renderers.ninjs_doc import NINJS_MEDIA_TYPE, to_ninjs
-from newsflow_gateway.schemas import ItemDetail, ItemPage, detail_from_doc, summary_from_doc
-from newsflow_gateway.search.listing import WITHOUT_INDEX, CursorError, fetch_page
+from newsflow_gateway.schemas import ItemDetail, ItemPage, detail_from_doc, summary_from_hit
 from newsflow_gateway.search.params import FormatQuery, ListQuery
+
+#: Search terms that versions before the search index kept in the store: never shown.
+LEGACY_TERMS = ("title_terms", "summary_terms", "terms")
 
 router = APIRouter(prefix="/v1", tags=["items"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Invalid parameter; the problem names it."},
-    503: {"model": Problem, "description": "The store is unreachable; retry later."},
+    503: {"model": Problem, "description": "The store or index is not ready; retry later."},
 }
 NINJS_CONTENT = {NINJS_MEDIA_TYPE: {"schema": {"type": "object"}}}
 
@@ -41,40 +43,41 @@ def wants_ninjs(request: Request, fmt: str) -> bool:
 async def list_items(
     request: Request,
     params: Annotated[ListQuery, Query()],
-    items: ItemsDep,
+    search: SearchDep,
     taxonomy: TaxonomyDep,
-    settings: SettingsDep,
 ) -> Any:
     """Stories matching the query and filters, newest first by default.
 
-    Paging is by cursor: follow ``next_cursor`` until it is null. Pages are stable
-    while new stories arrive (no duplicates, no gaps) and there is no depth limit.
+    **Query syntax** (``q``): words (all must match), ``"phrases"``, ``-exclusions``,
+    ``OR``, parentheses, ``title:`` and ``summary:`` scopes, trailing-``*`` prefixes.
+    Examples: ``asset recovery -ukraine``, ``"rule of law" (albania OR serbia)``,
+    ``title:elect*``. Bad syntax is a 422 whose ``errors`` give the position.
+
+    **Highlights**: with ``q``, each item carries ``highlights`` for title, summary and
+    body: snippet text and ``[start, end)`` character offsets of the matches.
+
+    **Paging** is by cursor: follow ``next_cursor`` until it is null. With
+    ``newest``/``oldest`` it is exact while stories arrive: no story twice, none
+    present throughout skipped, no depth limit. ``relevance`` pages by rank (up to
+    10,000 deep); while stories arrive, ranks move, so a story near a page boundary
+    may repeat or be missed. ``sort=relevance`` without ``q`` is ``newest``.
     ``total`` is the exact number of matches. ``format=ninjs`` (or ``Accept:
     application/ninjs+json``) returns the items as IPTC ninjs 2.2.
     """
     query = params.to_query(taxonomy)
     ninjs = wants_ninjs(request, params.format)
-    try:
-        page = await fetch_page(
-            items,
-            query,
-            sort=params.sort,
-            limit=params.limit,
-            cursor=params.cursor,
-            timeout_ms=settings.query_timeout_ms,
-            projection={**WITHOUT_INDEX, F.COPIES: 0} if ninjs else None,
-        )
-    except CursorError as exc:
-        raise ProblemError(
-            422,
-            "Unprocessable Content",
-            f"cursor: {exc}",
-            [{"field": "cursor", "message": str(exc)}],
-        ) from None
+    page = await search.search(
+        query,
+        sort=params.sort,
+        limit=params.limit,
+        cursor=params.cursor,
+        highlights=not ninjs,
+        with_body=ninjs,
+    )
     if ninjs:
         return JSONResponse(
             {
-                "items": [to_ninjs(s) for s in page.stories],
+                "items": [to_ninjs(read_story(h.document)) for h in page.hits],
                 "total": page.total,
                 "limit": params.limit,
                 "next_cursor": page.next_cursor,
@@ -82,7 +85,7 @@ async def list_items(
             media_type=NINJS_MEDIA_TYPE,
         )
     result = ItemPage(
-        items=[summary_from_doc(h.story, h.score) for h in page.hits],
+        items=[summary_from_hit(h) for h in page.hits],
         total=page.total,
         limit=params.limit,
         next_cursor=page.next_cursor,
@@ -111,7 +114,7 @@ async def get_item(
     """The full story: text, every tag with its evidence, and the copies it was
     published as (one per publishing office)."""
     doc = await items.find_one(
-        {F.ID: item_id}, WITHOUT_INDEX, max_time_ms=settings.query_timeout_ms
+        {F.ID: item_id}, dict.fromkeys(LEGACY_TERMS, 0), max_time_ms=settings.query_timeout_ms
     )
     if doc is None:
         raise ProblemError(404, "Not Found", f"no story with id {item_id}")

@@ -13,8 +13,8 @@ from fastapi.responses import StreamingResponse
 from newsflow_gateway.deps import StateDep, TaxonomyDep
 from newsflow_gateway.live import Subscription, valid_entry_id
 from newsflow_gateway.problems import Problem, ProblemError
-from newsflow_gateway.schemas import summary_from_doc
-from newsflow_gateway.search.params import ItemQuery, mongo_filter
+from newsflow_gateway.schemas import summary_from_hit
+from newsflow_gateway.search.params import ItemQuery
 
 router = APIRouter(prefix="/v1", tags=["live"])
 KEEPALIVE_S = 15.0
@@ -50,7 +50,7 @@ async def stream(
 ) -> StreamingResponse:
     """Stories stored from now on that match the same query and filters as
     ``/v1/items``. Reconnect with ``Last-Event-ID`` to resume without losing any."""
-    mongo_filter(params, taxonomy)  # validates ids and dates like the other endpoints
+    query = params.to_query(taxonomy)  # validates q, ids and dates like the other endpoints
     if last_event_id is not None and not valid_entry_id(last_event_id):
         raise ProblemError(
             422,
@@ -58,10 +58,10 @@ async def stream(
             "Last-Event-ID: not an event id from this stream",
             [{"field": "Last-Event-ID", "message": "malformed"}],
         )
-    sub = Subscription(filters=params.filters(), text=params.text())
+    sub = Subscription(query=query)
     hub = state.live
-    # Without Last-Event-ID the client follows from the stream's tip as of now.
-    after = last_event_id or await hub.tip()
+    # Without Last-Event-ID the client follows from what the index holds now.
+    after = last_event_id or hub.position()
 
     async def events() -> AsyncIterator[bytes]:
         yield b": connected\nretry: 2000\n\n"
@@ -76,12 +76,12 @@ async def stream(
                     yield b": keep-alive\n\n"
                     continue
                 try:
-                    entry_id, doc = pending.result()
+                    entry_id, hit = pending.result()
                 except StopAsyncIteration:
                     break
                 finally:
                     pending = None if done else pending
-                payload = summary_from_doc(doc).model_dump_json()
+                payload = summary_from_hit(hit).model_dump_json()
                 yield f"id: {entry_id}\nevent: item\ndata: {payload}\n\n".encode()
         finally:
             if pending is not None:

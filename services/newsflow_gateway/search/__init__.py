@@ -1,3 +1,3 @@
-"""The gateway's search, one way: ``params`` (HTTP query parameters → a pure query
-model), ``query`` (the model → a MongoDB filter and sort), ``listing`` (runs it:
-pages, counts, cursors). Routes call params, then listing."""
+"""The gateway's search path: ``params`` (HTTP query parameters → a
+:class:`~newsflow_gateway.search.backend.StoryQuery`) and ``backend`` (the one
+interface routes search through, :class:`~newsflow_gateway.search.backend.StorySearch`)."""

@@ -1,9 +1,8 @@
 """HTTP query parameters shared by lists, facets, feeds and the live stream, and the
-pure :class:`~newsflow_gateway.search.query.SearchQuery` they become.
+:class:`~newsflow_gateway.search.backend.StoryQuery` they become.
 
 Unknown parameters are rejected (``extra="forbid"``); ids are checked against the
-taxonomy; ``q`` is parsed here, once. The first step of the one-way search path:
-params → query → listing.
+taxonomy; ``q`` is parsed here, once, by :func:`newsflow_gateway.index.query.parse`.
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from newsflow.domain import search
 from newsflow.domain.taxonomy import Taxonomy
+from newsflow_gateway.index.query import MAX_QUERY_CHARS, EmptyQueryError, QuerySyntaxError, parse
 from newsflow_gateway.problems import ProblemError
-from newsflow_gateway.search.query import Filters, SearchQuery, Sort, TextQuery
+from newsflow_gateway.search.backend import SearchFilters, Sort, StoryQuery
 
 MAX_LIMIT = 100
 EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -51,55 +50,15 @@ DATE_NOTE = (
     " Compared in UTC; an instant outside what UTC can represent (year 1 or 9999 with a"
     " zone) is clamped to 0001-01-01T00:00:00Z or 9999-12-31T23:59:59.999999Z."
 )
-_QUOTED = re.compile(r'(-?)"([^"]*)"')
-
-
-def parse_text_query(q: str | None) -> TextQuery:
-    """``asset recovery "rule of law" -ukraine co-operation`` → what must and must not match.
-
-    A token of several words (``co-operation``, ``U.S.``) is a compound: it matches
-    those words as a phrase, or joined into one. A ``q`` with nothing to search for
-    is kept as such (``searchable=False``): it matches nothing, not everything.
-    """
-    if q is None:
-        return TextQuery()
-    required: list[str] = []
-    phrases: list[list[str]] = []
-    compounds: list[list[str]] = []
-    excluded: list[str] = []
-
-    def take_quoted(match: re.Match[str]) -> str:
-        ws = search.words(match.group(2))
-        if match.group(1) == "-":
-            excluded.extend(search.pairs(ws))
-            if len(ws) == 1:
-                excluded.extend(ws)
-        elif len(ws) > 1:
-            phrases.append(ws)
-        elif ws:
-            required.extend(ws)
-        return " "
-
-    rest = _QUOTED.sub(take_quoted, q)
-    for token in rest.split():
-        negative = token.startswith("-") and len(token) > 1
-        ws = search.words(token)
-        if len(ws) > 1:
-            if negative:
-                excluded.extend([search.joined(ws), *search.pairs(ws)])
-            else:
-                compounds.append(ws)
-            continue
-        words = [w for w in ws if w not in search.STOP_WORDS]
-        (excluded if negative else required).extend(words)
-    return TextQuery(
-        required=required,
-        phrases=phrases,
-        compounds=compounds,
-        excluded=excluded,
-        searchable=bool(required or phrases or compounds or excluded),
-    )
-
+Q_HELP = (
+    "Words, all of which must match (case- and accent-insensitive, stemmed for "
+    'English, French, German and Russian); "quoted phrases"; -excluded words or '
+    "-(groups); OR between alternatives; (parentheses); title: and summary: to search "
+    "one field; a trailing * for a prefix (elect*). A hyphenated word also matches its "
+    "joined form (co-operation, cooperation); l'ODIHR searches ODIHR. Bad syntax is a "
+    "422 naming what is wrong and the character position. A q with nothing to search "
+    "for (punctuation or emoji only) matches no story; leave q out to match every story."
+)
 
 #: A taxonomy id; declared non-empty so the OpenAPI document says what the server checks.
 TaxonomyId = Annotated[str, Field(min_length=1, max_length=200)]
@@ -124,13 +83,9 @@ class ItemQuery(BaseModel):
 
     q: str | None = Field(
         default=None,
-        max_length=500,
-        description='Words (all must match), "quoted phrases" and -excluded words; '
-        "case- and accent-insensitive. A hyphenated word also matches its joined form "
-        "and the reverse (co-operation, cooperation). A q with nothing to search for "
-        "(empty, punctuation or emoji only, only common words such as 'the') matches "
-        "no story; leave q out to match every story.",
-        examples=["asset recovery -ukraine"],
+        max_length=MAX_QUERY_CHARS,
+        description=Q_HELP,
+        examples=["asset recovery -ukraine", '"rule of law" (albania OR serbia)', "title:elect*"],
     )
     topic: list[TaxonomyId] = Field(
         default_factory=list, description="Topic ids (repeat for OR).", examples=[["elections"]]
@@ -160,8 +115,8 @@ class ItemQuery(BaseModel):
         description="Published at or before (ISO 8601 with zone)." + DATE_NOTE,
     )
 
-    def filters(self) -> Filters:
-        return Filters(
+    def filters(self) -> SearchFilters:
+        return SearchFilters(
             topic=self.topic,
             office=self.office,
             country=self.country,
@@ -171,10 +126,7 @@ class ItemQuery(BaseModel):
             date_to=self.date_to,
         )
 
-    def text(self) -> TextQuery:
-        return parse_text_query(self.q)
-
-    def to_query(self, taxonomy: Taxonomy) -> SearchQuery:
+    def to_query(self, taxonomy: Taxonomy) -> StoryQuery:
         """The validated query: ids known to the taxonomy, ``from`` not after ``to``.
         Raises a 422 :class:`ProblemError` naming the parameter otherwise."""
         check_ids(self, taxonomy)
@@ -185,7 +137,19 @@ class ItemQuery(BaseModel):
                 "from: must not be after 'to'",
                 [{"field": "from", "message": "must not be after 'to'"}],
             )
-        return SearchQuery(filters=self.filters(), text=self.text())
+        if self.q is None:
+            return StoryQuery(filters=self.filters())
+        try:
+            return StoryQuery(text=parse(self.q), filters=self.filters())
+        except EmptyQueryError:
+            return StoryQuery(filters=self.filters(), nothing=True)
+        except QuerySyntaxError as exc:
+            raise ProblemError(
+                422,
+                "Unprocessable Content",
+                f"q: {exc}",
+                [{"field": "q", "message": exc.message, "position": exc.position}],
+            ) from None
 
 
 class ListQuery(ItemQuery):
@@ -196,7 +160,7 @@ class ListQuery(ItemQuery):
     cursor: str | None = Field(
         default=None,
         max_length=500,
-        pattern=r"^(W[A-Za-z0-9_-]*)?$",  # base64url of a JSON array, which opens with "["
+        pattern=r"^[A-Za-z0-9_-]*$",  # base64url
         description="`next_cursor` of the previous page.",
     )
     format: Literal["json", "ninjs"] = Field(
@@ -233,8 +197,3 @@ def check_ids(query: ItemQuery, taxonomy: Taxonomy) -> None:
             "; ".join(f"{e['field']}: {e['message']}" for e in errors),
             errors,
         )
-
-
-def mongo_filter(query: ItemQuery, taxonomy: Taxonomy) -> dict[str, Any]:
-    """The validated MongoDB filter of ``query`` (see :meth:`ItemQuery.to_query`)."""
-    return query.to_query(taxonomy).filter()

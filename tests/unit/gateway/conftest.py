@@ -8,11 +8,18 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import asyncio
+import uuid
+from pathlib import Path
+
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from newsflow import streams
+from newsflow.events import ItemStored
 from newsflow.runtime.keys import API_KEYS, new_key
+from newsflow.runtime.mongo import ITEMS
 from newsflow_gateway.app import create_app
 from newsflow_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
@@ -23,6 +30,28 @@ class Gateway:
     app: FastAPI
     client: httpx.AsyncClient
     fakes: Fakes
+
+    async def store(self, doc: dict[str, Any]) -> None:
+        """Store ``doc`` as storage would: write it to the (fake) store, announce it on
+        news:stored, and wait until the gateway's search index has committed it."""
+        await self.fakes.mongo.db[ITEMS].insert_one(doc)
+        event = ItemStored(
+            event_id=uuid.uuid4().hex,
+            correlation_id=uuid.uuid4().hex,
+            item_id=doc["_id"],
+            copy_key="test",
+            revision=1,
+            created=True,
+        )
+        entry_id = await self.fakes.redis.xadd(
+            streams.STORED, {streams.EVENT_FIELD: event.model_dump_json()}
+        )
+        search = self.app.state.gateway.search
+        for _ in range(500):
+            if search.position() == entry_id.decode():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"the index did not commit {entry_id!r}: {search.status()}")
 
     async def key(self, *scopes: str, publisher: str = "Test Wire") -> str:
         """A new API key with ``scopes``, stored in the fake key collection."""
@@ -35,7 +64,7 @@ Start = Callable[..., AbstractAsyncContextManager[Gateway]]
 
 
 @pytest.fixture
-def start() -> Start:
+def start(tmp_path: Path) -> Start:
     """``async with start(rate_limit_per_minute=2) as gw:`` a gateway with those settings."""
 
     @asynccontextmanager
@@ -43,6 +72,7 @@ def start() -> Start:
         setup: Callable[[FastAPI], None] | None = None, **settings: Any
     ) -> AsyncIterator[Gateway]:
         fakes = Fakes()
+        settings.setdefault("index_dir", tmp_path / "index")
         app = create_app(GatewaySettings(**settings), clients=fakes.clients)
         if setup is not None:
             setup(app)
@@ -51,6 +81,11 @@ def start() -> Start:
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
         ):
+            search = app.state.gateway.search
+            for _ in range(500):  # as a deployment waits for /readyz
+                if search.status()["state"] == "ready":
+                    break
+                await asyncio.sleep(0.01)
             yield Gateway(app, client, fakes)
 
     return run

@@ -61,7 +61,7 @@ class FakeCursor:
     def __init__(self, docs: list[dict[str, Any]]) -> None:
         self._docs = docs
 
-    def sort(self, keys: list[tuple[str, int]]) -> FakeCursor:
+    def sort(self, keys: list[tuple[str, int]]) -> FakeCursor:  # the list form only
         for field, direction in reversed(keys):
             self._docs.sort(key=lambda d: d[field], reverse=direction < 0)
         return self
@@ -94,6 +94,9 @@ class FakeCollection:
 
     async def count_documents(self, query: dict[str, Any], **_: Any) -> int:
         return len(self._find(query))
+
+    async def estimated_document_count(self, **_: Any) -> int:
+        return len(self.docs)
 
     async def insert_one(self, doc: dict[str, Any]) -> None:
         self.docs[doc["_id"]] = copy.deepcopy(doc)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from newsflow.runtime.mongo import ITEMS
 from tests.unit.gateway.conftest import Gateway, Start
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -22,12 +21,13 @@ def story(**fields: Any) -> dict[str, Any]:
         "published_at": when,
         "sort_at": when,
         "topics": [],
+        "_v": 1,
         **fields,
     }
 
 
 async def atom_urls(gw: Gateway, **headers: str) -> tuple[str, str, str]:
-    await gw.fakes.mongo.db[ITEMS].insert_one(story())
+    await gw.store(story())
     response = await gw.client.get("/v1/feeds/atom?limit=5", headers=headers)
     assert response.status_code == 200, response.text
     feed = ET.fromstring(response.content)
@@ -68,7 +68,7 @@ async def test_proxy_headers_count_only_when_trusted(start: Start) -> None:
 
 async def test_story_text_is_escaped_in_both_feeds(start: Start) -> None:
     async with start() as gw:
-        await gw.fakes.mongo.db[ITEMS].insert_one(story(title=SCRIPT, summary=SCRIPT))
+        await gw.store(story(title=SCRIPT, summary=SCRIPT))
         atom = await gw.client.get("/v1/feeds/atom")
         rss = await gw.client.get("/v1/feeds/rss")
     for response in (atom, rss):

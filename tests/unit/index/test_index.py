@@ -147,9 +147,73 @@ def test_create_refuses_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
 def test_story_without_id_or_time_is_refused(index: SearchIndex) -> None:
     doc = make_story("a")
     with pytest.raises(schema.IndexDocError):
-        index.apply([{**doc, "_id": None}])
+        schema.to_index_doc({**doc, "_id": None})
     with pytest.raises(schema.IndexDocError):
-        index.apply([{**doc, "sort_at": None, "published_at": None}])
+        schema.to_index_doc({**doc, "sort_at": None, "published_at": None})
+
+
+def test_a_bad_story_is_skipped_and_the_rest_applied(index: SearchIndex) -> None:
+    """One unindexable document must not stop the follower."""
+    doc = make_story("a")
+    staged = index.apply([{**doc, "_id": None}, make_story("b"), {**doc, "sort_at": "soon"}])
+    index.commit("1-0")
+    assert staged == 1
+    assert [h.id for h in index.search().hits] == ["b"]
+
+
+def test_the_newest_version_wins_whatever_the_order(index: SearchIndex) -> None:
+    v1 = {**make_story("a", "First title"), "_v": 1}
+    v3 = {**make_story("a", "Third title"), "_v": 3}
+    v2 = {**make_story("a", "Second title"), "_v": 2}
+    index.apply_newest([v1, v3, v2])  # within one batch
+    index.commit("1-0")
+    assert index.versions(["a"]) == {"a": 3}
+    index.apply_newest([v2])  # against the committed index
+    index.commit("2-0")
+    [hit] = index.search().hits
+    assert hit.document["title"] == "Third title"
+    index.apply_newest([{**v3, "title": "Third, again"}])  # equal: applied again
+    index.commit("3-0")
+    assert index.search().hits[0].document["title"] == "Third, again"
+
+
+def test_story_times_from_a_snapshot_are_iso_text(index: SearchIndex) -> None:
+    doc = make_story("a", sort_at=datetime(2021, 1, 7, 12, tzinfo=UTC))
+    snapshot = {**doc, "sort_at": "2021-01-07T12:00:00.000Z", "published_at": None}
+    index.apply([snapshot])
+    index.commit("1-0")
+    when = datetime(2021, 1, 7, tzinfo=UTC)
+    f = SearchFilters(date_from=when, date_to=when.replace(hour=23))
+    assert [h.id for h in index.search(filters=f).hits] == ["a"]
+
+
+@pytest.mark.parametrize("year", [1, 1500, 2300, 9999])
+def test_dates_beyond_what_tantivy_holds_are_clamped(index: SearchIndex, year: int) -> None:
+    doc = make_story("a", sort_at=datetime(year, 6, 1, tzinfo=UTC))
+    index.apply([doc])
+    index.commit("1-0")
+    assert index.facets()["months"][0].key == f"{year:04d}-06"
+    far = SearchFilters(date_from=datetime(1, 1, 1, tzinfo=UTC))
+    assert index.count(None, far) == 1
+    assert [h.id for h in index.search(filters=far).hits] == ["a"]
+
+
+def test_rebuild_progress_is_recorded_with_the_commit(index: SearchIndex) -> None:
+    index.apply([make_story("a")])
+    index.commit(None, rebuild={"tip": "5-0", "after": "a", "done": 1})
+    assert index.rebuild_state() == {"tip": "5-0", "after": "a", "done": 1}
+    assert index.position() is None
+    index.commit("5-0")
+    assert index.rebuild_state() is None
+    assert index.position() == "5-0"
+
+
+def test_matching_tells_which_of_some_stories_match(index: SearchIndex) -> None:
+    index.apply([make_story("a", topics=["elections"]), make_story("b"), make_story("c")])
+    index.commit("1-0")
+    hits = index.matching(["c", "a", "zz"], None, SearchFilters(topic=["elections"]))
+    assert [h.id for h in hits] == ["a"]
+    assert [h.id for h in index.matching(["c", "a"], None)] == ["c", "a"]
 
 
 # --- paging -------------------------------------------------------------------------

@@ -1,0 +1,402 @@
+"""The search index as the gateway runs it: following ``news:stored``, rebuilding
+from MongoDB, and answering searches (:class:`~newsflow_gateway.search.backend.StorySearch`).
+
+**Following.** One task reads ``news:stored`` with XREAD from the position committed
+with the index. Each announcement carries the story as storage wrote it
+(``ItemStored.story``); one from an older storage does not, and its story is read
+from MongoDB by id. Entries are gathered for at most ``index_commit_ms`` (or
+``index_batch`` entries), applied (the newest ``_v`` of a story wins, so replays and
+out-of-order announcements change nothing) and committed together with the id of the
+last entry. A restart, even after SIGKILL mid-commit, resumes from the committed id.
+
+**Rebuilding.** A missing, stale or damaged index, or one whose position
+``news:stored`` no longer holds (trimmed past it, or a Redis that lost its data), is
+rebuilt from MongoDB: first the stream's tip is noted, then every story is read in
+``_id`` order, a batch per commit, each commit recording how far it got so a killed
+rebuild resumes there. Then the follower starts from the noted tip, re-applying what
+was stored meanwhile (harmless, see above).
+
+**States** (``/readyz`` and ``newsflow status``): ``starting``, ``rebuilding`` (not
+serving), ``catching up`` (serving, behind the log), ``ready`` (serving, at the tip),
+``failed`` (another process holds the folder's writer lock; needs an operator).
+
+Tantivy calls run in threads: writes in one dedicated thread, reads in the default
+pool, so the event loop never waits on the index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
+from typing import Any, Final, TypeVar
+
+from pydantic import ValidationError
+from pymongo.asynchronous.collection import AsyncCollection
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from newsflow import streams
+from newsflow.events import ItemStored, parse_event
+from newsflow.runtime.codec import text
+from newsflow_gateway.index.index import (
+    DamagedIndexError,
+    SearchHit,
+    SearchIndex,
+    SearchPage,
+    Sort,
+    StaleIndexError,
+)
+from newsflow_gateway.search.backend import Facets, SearchUnavailableError, StoryQuery
+from newsflow_gateway.settings import GatewaySettings
+
+log = logging.getLogger("newsflow.gateway.index")
+
+#: What the index does not need of a stored story.
+_PROJECTION: Final = {"copies": 0, "title_terms": 0, "summary_terms": 0, "terms": 0}
+_EMPTY_PAGE: Final = SearchPage([], 0, None)
+T = TypeVar("T")
+
+#: Called after each commit with (entry id, story id) of every applied announcement.
+CommitListener = Callable[[list[tuple[str, str]], str], None]
+
+
+class IndexState(StrEnum):
+    STARTING = "starting"
+    REBUILDING = "rebuilding"
+    CATCHING_UP = "catching up"
+    READY = "ready"
+    FAILED = "failed"
+
+
+SERVING: Final = frozenset({IndexState.CATCHING_UP, IndexState.READY})
+
+
+class IndexLockedError(RuntimeError):
+    """Another process writes this index folder."""
+
+
+def entry_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def stored_event(entry_id: str, fields: dict[bytes, bytes]) -> ItemStored | None:
+    """The announcement in a ``news:stored`` entry; None (logged) for one we cannot read."""
+    try:
+        return parse_event(ItemStored, fields[streams.EVENT_FIELD.encode()])
+    except (KeyError, ValidationError):
+        log.warning("search index: skipping malformed entry %s on news:stored", entry_id)
+        return None
+
+
+class IndexService:
+    """One gateway's search index and the task that keeps it current."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        redis: Redis,
+        items: AsyncCollection[dict[str, Any]],
+        *,
+        on_commit: CommitListener | None = None,
+    ) -> None:
+        self._settings, self._redis, self._items = settings, redis, items
+        self._on_commit = on_commit
+        self._index: SearchIndex | None = None
+        self._state = IndexState.STARTING
+        self._error: str | None = None
+        self._progress: dict[str, int] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="index-writer")
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="search-index")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._index is not None:
+            await self._write(self._index.close)
+        self._writer.shutdown(wait=True)
+
+    @property
+    def state(self) -> IndexState:
+        return self._state
+
+    def position(self) -> str | None:
+        """The last ``news:stored`` entry id the served index holds."""
+        return self._index.position() if self._index is not None else None
+
+    def status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "state": str(self._state),
+            "stories": self._index.num_docs() if self._index is not None else 0,
+            "position": self.position(),
+        }
+        if self._progress is not None:
+            out["progress"] = dict(self._progress)
+        if self._error:
+            out["error"] = self._error
+        return out
+
+    async def _write(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
+
+    # --- the task -----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self._prepare()
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except IndexLockedError as exc:
+                self._state, self._error = IndexState.FAILED, str(exc)
+                log.error("search index: %s", exc)
+                await asyncio.sleep(5.0)
+            except Exception as exc:  # Redis or MongoDB away: keep what we have, retry
+                self._error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("search index: %s; retrying in %.1f s", self._error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                delay = 0.5
+
+    def _open(self) -> tuple[SearchIndex, bool]:
+        """The index folder, opened (or made anew when unusable), with its writer lock
+        taken; and whether it was made anew."""
+        path = self._settings.index_dir
+        heap = self._settings.index_writer_mb * 1_000_000
+        fresh = not (path / "meta.json").exists()
+        try:
+            index = SearchIndex.open_or_create(path, writer_heap=heap)
+        except (StaleIndexError, DamagedIndexError) as exc:
+            log.warning("search index: %s; rebuilding it from MongoDB", exc)
+            index, fresh = SearchIndex.create(path, replace=True, writer_heap=heap), True
+        try:
+            index.lock()
+        except ValueError as exc:
+            if "lock" in str(exc).lower():
+                raise IndexLockedError(
+                    f"{path} is written by another process; give each gateway its own "
+                    "NEWSFLOW_INDEX_DIR"
+                ) from exc
+            raise
+        return index, fresh
+
+    async def _prepare(self) -> None:
+        """Open the index, then rebuild it if it cannot follow the log from where it is."""
+        fresh = False
+        index = self._index
+        if index is None:
+            opened, fresh = await self._write(self._open)
+            self._index = index = opened
+        resume = index.rebuild_state()
+        if resume is not None:
+            log.info("search index: resuming the rebuild after story %s", resume.get("after"))
+            await self._rebuild(resume)
+        elif fresh:
+            await self._rebuild(None)
+        elif await self._gap(index.position()):
+            log.warning("search index: news:stored no longer holds its position; rebuilding")
+            path, heap = index.path, self._settings.index_writer_mb * 1_000_000
+            await self._write(index.close)
+            self._index = None
+            self._index = await self._write(
+                lambda: SearchIndex.create(path, replace=True, writer_heap=heap)
+            )
+            await self._rebuild(None)
+        if self._state not in SERVING:
+            self._state = IndexState.CATCHING_UP
+
+    async def _stream_info(self) -> dict[Any, Any] | None:
+        try:
+            info: dict[Any, Any] = await self._redis.xinfo_stream(streams.STORED)
+        except ResponseError as exc:
+            if "no such key" in str(exc).lower():
+                return None
+            raise
+        return info
+
+    async def _gap(self, position: str | None) -> bool:
+        """Whether entries after ``position`` may be missing from ``news:stored``."""
+        at = entry_key(position) if position else (0, 0)
+        info = await self._stream_info()
+        if info is None:
+            return at > (0, 0)  # the stream is gone: Redis lost what we followed
+        last = entry_key(text(info["last-generated-id"]))
+        if at > last:
+            return True  # ahead of this stream: another Redis, or one restored from a backup
+        deleted = info.get("max-deleted-entry-id")
+        return deleted is not None and entry_key(text(deleted)) > at
+
+    async def _tip(self) -> str:
+        info = await self._stream_info()
+        return text(info["last-generated-id"]) if info is not None else "0-0"
+
+    async def _rebuild(self, resume: dict[str, Any] | None) -> None:
+        index = self._index
+        assert index is not None
+        self._state = IndexState.REBUILDING
+        tip = str(resume["tip"]) if resume else await self._tip()
+        after: str | None = resume.get("after") if resume else None
+        done = int(resume.get("done", 0)) if resume else 0
+        total = await self._items.estimated_document_count()
+        self._progress = {"done": done, "total": total}
+        started = time.monotonic()
+        log.info("search index: rebuilding from MongoDB (%d stories, tip %s)", total, tip)
+        while True:
+            flt = {"_id": {"$gt": after}} if after is not None else {}
+            docs = (
+                await self._items.find(flt, _PROJECTION)
+                .sort([("_id", 1)])
+                .limit(self._settings.index_rebuild_batch)
+                .to_list()
+            )
+            if not docs:
+                break
+            after = str(docs[-1]["_id"])
+            done += len(docs)
+            state = {"tip": tip, "after": after, "done": done}
+
+            def step(batch: list[dict[str, Any]] = docs, state: dict[str, Any] = state) -> None:
+                index.apply_newest(batch)
+                index.commit(None, rebuild=state)
+
+            await self._write(step)
+            self._progress = {"done": done, "total": max(total, done)}
+            log.info("search index: rebuilt %d of about %d stories", done, max(total, done))
+        await self._write(lambda: index.commit(tip))
+        elapsed = time.monotonic() - started
+        log.info(
+            "search index: rebuilt %d stories in %.1f s; following from %s", done, elapsed, tip
+        )
+        self._progress = None
+
+    async def _follow(self) -> None:
+        index = self._index
+        assert index is not None
+        window = self._settings.index_commit_ms / 1000
+        batch = self._settings.index_batch
+        cursor = index.position() or "0-0"
+        pending: list[tuple[str, dict[bytes, bytes]]] = []
+        first_at = 0.0
+        while True:
+            wait = window if not pending else max(0.001, window - (time.monotonic() - first_at))
+            rows: Any = await self._redis.xread(
+                {streams.STORED: cursor}, block=max(1, int(wait * 1000)), count=batch - len(pending)
+            )
+            got = [(text(i), f) for _, entries in rows or [] for i, f in entries]
+            if got and not pending:
+                first_at = time.monotonic()
+            pending.extend(got)
+            if got:
+                cursor = got[-1][0]
+            if not pending:
+                self._state, self._error = IndexState.READY, None
+                continue
+            due = len(pending) >= batch or time.monotonic() - first_at >= window
+            if due or not got:
+                behind = len(pending) >= batch
+                await self._apply(pending)
+                pending = []
+                self._error = None
+                self._state = IndexState.CATCHING_UP if behind else IndexState.READY
+
+    async def _apply(self, entries: list[tuple[str, dict[bytes, bytes]]]) -> None:
+        index = self._index
+        assert index is not None
+        applied: list[tuple[str, str]] = []
+        docs: list[dict[str, Any]] = []
+        missing: list[str] = []
+        for entry_id, fields in entries:
+            event = stored_event(entry_id, fields)
+            if event is None:
+                continue
+            applied.append((entry_id, event.item_id))
+            story = getattr(event, "story", None)  # TODO(lead): typed once ItemStored has it
+            if story is not None:
+                docs.append(story)
+            else:
+                missing.append(event.item_id)
+        if missing:  # announced by an older storage: read the story from the record
+            docs.extend(
+                await self._items.find({"_id": {"$in": list(set(missing))}}, _PROJECTION).to_list()
+            )
+        position = entries[-1][0]
+
+        def step() -> None:
+            index.apply_newest(docs)
+            index.commit(position)
+
+        await self._write(step)
+        if self._on_commit is not None and applied:
+            self._on_commit(applied, position)
+
+    # --- reading (StorySearch) ----------------------------------------------------
+
+    def _serving(self) -> SearchIndex:
+        index = self._index
+        if index is None or self._state not in SERVING:
+            progress = self._progress
+            detail = f"search index is {self._state}"
+            if progress:
+                detail += f": {progress['done']} of about {progress['total']} stories"
+            raise SearchUnavailableError(detail + "; retry shortly")
+        return index
+
+    async def search(
+        self,
+        query: StoryQuery,
+        *,
+        sort: Sort = "newest",
+        limit: int = 20,
+        cursor: str | None = None,
+        highlights: bool = True,
+        with_body: bool = False,
+    ) -> SearchPage:
+        index = self._serving()
+        if query.nothing:
+            return _EMPTY_PAGE
+        return await asyncio.to_thread(
+            index.search,
+            query.text,
+            query.filters,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            highlights=highlights,
+            with_body=with_body,
+        )
+
+    async def facets(self, query: StoryQuery) -> Facets:
+        index = self._serving()
+        if query.nothing:
+            return Facets(0, {})
+
+        def run() -> Facets:
+            return Facets(
+                index.count(query.text, query.filters), index.facets(query.text, query.filters)
+            )
+
+        return await asyncio.to_thread(run)
+
+    async def matching(self, ids: Sequence[str], query: StoryQuery) -> list[SearchHit]:
+        index = self._index
+        if index is None or query.nothing or not ids:
+            return []
+        return await asyncio.to_thread(index.matching, list(ids), query.text, query.filters)
+
+
+__all__ = ["IndexLockedError", "IndexService", "IndexState", "entry_key", "stored_event"]
