@@ -59,6 +59,8 @@ class Stack:
         if service == "gateway":
             self.gateway_port = embedded.free_port()
             extra.setdefault("GATEWAY_PORT", str(self.gateway_port))
+            # One index folder per gateway process name: a restart reuses its own.
+            extra.setdefault("NEWSFLOW_INDEX_DIR", str(self.logs / f"index-{name}"))
         extra.setdefault("NEWSFLOW_CONSUMER_NAME", name)
         log = (self.logs / f"{name}.log").open("ab")
         # A fault (tests.faults) runs the service through the test-only entry point.

@@ -250,12 +250,16 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
             Managed(
                 "gateway",
                 "gateway",
-                {**env, "GATEWAY_PORT": str(settings.gateway_port)},
+                {
+                    **env,
+                    "GATEWAY_PORT": str(settings.gateway_port),
+                    "NEWSFLOW_INDEX_DIR": str(data / "index" / "gateway-1"),
+                },
                 logs / "gateway.log",
             )
         )
         out.flush()
-        if not wait_until(lambda: http_json(f"{gateway_url}/readyz")["status"] == "ready", 60):
+        if not _wait_for_gateway(gateway_url, out):
             out.write(f"the gateway did not become ready; see {logs / 'gateway.log'}\n")
             return 1
         stack_state.write(
@@ -304,6 +308,51 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _readiness(url: str) -> dict[str, Any]:
+    """``/readyz``'s body, whether it answers 200 or 503."""
+    try:
+        body = http_json(f"{url}/readyz")
+    except urllib.error.HTTPError as exc:
+        body = orjson.loads(exc.read())
+    return body if isinstance(body, dict) else {}
+
+
+def _wait_for_gateway(url: str, out: TextIO, quiet_s: float = 60) -> bool:
+    """Wait until the gateway is ready. A rebuild of its search index from a large
+    store takes longer than a minute: keep waiting while the rebuild moves."""
+    deadline, seen = time.monotonic() + quiet_s, None
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError):
+            body = _readiness(url)
+            if body.get("status") == "ready":
+                return True
+            progress = (body.get("index") or {}).get("progress") or {}
+            done = progress.get("done")
+            if done is not None and done != seen:
+                seen, deadline = done, time.monotonic() + quiet_s
+                out.write(
+                    f"search index: rebuilding from MongoDB, {done} of about "
+                    f"{progress.get('total')} stories\n"
+                )
+                out.flush()
+        time.sleep(0.5)
+    return False
+
+
+def _searchable(gateway_url: str) -> set[str]:
+    """Every story id the gateway's search finds (newest first, page by page)."""
+    found: set[str] = set()
+    cursor = ""
+    while True:
+        page = http_json(
+            f"{gateway_url}/v1/items?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        )
+        found.update(item["id"] for item in page["items"])
+        cursor = page.get("next_cursor") or ""
+        if not cursor:
+            return found
+
+
 def _seed(redis_url: str, gateway_url: str, out: TextIO) -> None:
     """Push the sample newsroom and wait until its stories are queryable."""
     result = parse_newsroom(SAMPLE.read_text(encoding="utf-8"))
@@ -312,15 +361,7 @@ def _seed(redis_url: str, gateway_url: str, out: TextIO) -> None:
     print_report(report, out)
     expected = {a.item_id for a in report.accepted}
 
-    def stored() -> bool:
-        found = 0
-        for item_id in expected:
-            with contextlib.suppress(urllib.error.HTTPError):
-                http_json(f"{gateway_url}/v1/items/{item_id}")
-                found += 1
-        return found == len(expected)
-
-    if wait_until(stored, 60, interval=0.5):
-        out.write(f"all {len(expected)} sample stories are stored and queryable\n")
+    if wait_until(lambda: expected <= _searchable(gateway_url), 60, interval=0.5):
+        out.write(f"all {len(expected)} sample stories are stored and searchable\n")
     else:
         out.write("the sample stories did not all arrive within 60 s; check the logs\n")

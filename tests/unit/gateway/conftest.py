@@ -3,14 +3,13 @@ and an httpx client on ``ASGITransport``."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
-
-import asyncio
-import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
