@@ -199,7 +199,9 @@ def to_index_doc(doc: Mapping[str, Any]) -> tantivy.Document:
         raise IndexDocError("story has no string _id")
     if sort_at is None:
         raise IndexDocError(f"story {story_id} has no sort_at time")
-    code = analysis.code_for_language(doc.get("language"))
+    code = analysis.code_for_item(
+        doc.get("language"), doc.get("title"), doc.get("summary"), doc.get("body")
+    )
     out = tantivy.Document()
     out.add_text("id", story_id)
     out.add_text("analyzer", code)

@@ -192,3 +192,19 @@ def test_title_ranks_above_summary_above_body(index: SearchIndex, story: Story) 
     scores = [h.score or 0.0 for h in page.hits]
     assert all(h.score is not None for h in page.hits)
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Jan Braathu takes up duties as Head of the OSCE Mission to Serbia", "en"),
+        ("La mission de l'OSCE pour la Serbie et le Kosovo", "fr"),
+        ("Die OSZE und der Krieg in der Ukraine ist nicht vorbei", "de"),
+        ("Миссия ОБСЕ в Сербии и на Косово: что это для региона", "ru"),
+        ("OSCE", "xx"),  # too little to tell: the default, unstemmed
+        ("", "xx"),
+    ],
+)
+def test_an_undeclared_language_is_guessed_from_function_words(text: str, code: str) -> None:
+    assert analysis.code_for_item(None, text) == code
+    assert analysis.code_for_item("de", text) == "de"  # a declared language wins
