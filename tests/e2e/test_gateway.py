@@ -190,7 +190,9 @@ class TestQueryEdges:
             assert self.count(gw, path, to="0001-01-01T00:00:00+05:00") == 0, path
             assert self.count(gw, path, **{"from": "9999-12-31T23:59:59-05:00"}) == 0, path
 
-    @pytest.mark.parametrize("q", [".*", "-", '""', "", "   ", "\U0001f389\U0001f30d", "the"])
+    # "the" is no longer here: it is a stop-word only for the languages that have one
+    # (tests/unit/index/test_analysis.py); an undeclared, unguessable text keeps it.
+    @pytest.mark.parametrize("q", [".*", "-", '""', "", "   ", "\U0001f389\U0001f30d"])
     def test_nothing_searchable_matches_nothing(self, gw: Stack, q: str) -> None:
         for path in self.SEARCHES:
             assert self.count(gw, path, q=q) == 0, (path, q)

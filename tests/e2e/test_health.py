@@ -122,7 +122,10 @@ def test_every_service_answers_healthz_and_readyz(health: Health) -> None:
     assert health.stack.get("/healthz").json() == {"status": "ok"}
     ready = health.stack.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "failing": {}}
+    body = ready.json()
+    assert (body["status"], body["failing"]) == ("ready", {})
+    assert body["index"]["state"] == "ready"
+    assert body["index"]["stories"] == 3
 
 
 @pytest.mark.timeout(60)
