@@ -65,8 +65,9 @@ def test_status_and_dead_letters_round_trip(stack: Stack) -> None:
     eventually(lambda: total(stack) == 1, timeout=30)
     eventually(lambda: redis.xlen("news:dead") == 1, timeout=30)
 
-    status = cli(stack, "status")
+    status = cli(stack, "status", "--gateway-url", stack.gateway)
     assert status.returncode == 0, status.stderr
+    assert "search index: ready, 1 stories" in status.stdout
     rows = {
         line.split()[0] + " " + line.split()[2]: line.split()
         for line in status.stdout.splitlines()[1:-1]

@@ -4,7 +4,7 @@ Sub-commands::
 
     newsflow run        start the whole stack locally (embedded Redis and SecantusDB)
     newsflow push FILE  push a newsroom listing, JSON or JSONL file of items
-    newsflow status     streams, groups, lag, pending, consumers and dead letters
+    newsflow status     streams, groups, lag, pending, consumers, dead letters, search index
     newsflow tag        tag JSONL items from stdin to stdout (same code as the service)
     newsflow evaluate   precision/recall/F1 of the tagger on a labelled JSONL file
     newsflow dlq        list or replay dead letters
@@ -49,7 +49,7 @@ def _settings(args: argparse.Namespace, command: str) -> ToolSettings | None:
     """The command's settings (flags first); None, after one line, when one is invalid."""
     flags = {
         name: value
-        for name in ("redis_url", "mongodb_url")
+        for name in ("redis_url", "mongodb_url", "gateway_url")
         if (value := getattr(args, name, None)) is not None
     }
     try:
@@ -171,7 +171,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from newsflow_tools.status import collect, print_status
+    from newsflow_tools.status import collect, index_status, print_index_status, print_status
 
     settings = _settings(args, "status")
     url = _redis_url(settings, "status")
@@ -182,6 +182,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     except REDIS_DOWN as exc:
         return _unreachable(settings, "status", "redis_url", exc)
     print_status(report, sys.stdout)
+    if settings.gateway_url:
+        print_index_status(index_status(settings.gateway_url), sys.stdout)
     return 0
 
 
@@ -408,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="streams, groups, lag, pending, dead letters")
     status.add_argument("--redis-url", help=SERVER_HELP)
+    status.add_argument("--gateway-url", help="the gateway whose search index to report")
     status.set_defaults(func=cmd_status)
 
     tag = sub.add_parser("tag", help="tag JSONL items from stdin, write JSONL to stdout")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
+import httpx
 import redis as redis_sync
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -101,6 +102,30 @@ def run_sync(client: redis_sync.Redis, work: Callable[[Redis], Awaitable[T]]) ->
 def group_lag(client: redis_sync.Redis, stream: str, group: str) -> int:
     """:func:`newsflow.runtime.lag.group_lag` for a sync client (``push``, until it is async)."""
     return run_sync(client, lambda redis: lag.group_lag(redis, stream, group))
+
+
+def index_status(gateway_url: str, timeout: float = 3.0) -> dict[str, Any] | str:
+    """The gateway's search index as its ``/readyz`` reports it, or why it could not be
+    read. ``/readyz`` answers 503 with the same body while the index is not ready."""
+    try:
+        response = httpx.get(f"{gateway_url.rstrip('/')}/readyz", timeout=timeout)
+        index = response.json().get("index")
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        return f"gateway at {gateway_url} not reachable ({type(exc).__name__})"
+    return index if isinstance(index, dict) else "the gateway reports no search index"
+
+
+def print_index_status(index: dict[str, Any] | str, out: TextIO) -> None:
+    if isinstance(index, str):
+        out.write(f"search index: {index}\n")
+        return
+    line = f"search index: {index.get('state')}, {index.get('stories', 0)} stories"
+    progress = index.get("progress")
+    if isinstance(progress, dict):
+        line += f" (rebuilding: {progress.get('done')} of about {progress.get('total')})"
+    if index.get("error"):
+        line += f"; last error: {index['error']}"
+    out.write(line + "\n")
 
 
 def print_status(report: list[StreamStatus], out: TextIO) -> None:

@@ -24,12 +24,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from newsflow_gateway.search.listing import LIST_PROJECTION
 from pymongo import AsyncMongoClient
 
 from newsflow.domain.normalise import normalise
 from newsflow.domain.tagging import Tagger
 from newsflow.runtime.mongo import ITEM_INDEXES, ITEMS
-from newsflow_gateway.search.listing import LIST_PROJECTION
 from newsflow_gateway.search.params import parse_text_query
 from newsflow_storage.merge import merge
 
