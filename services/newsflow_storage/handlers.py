@@ -1,7 +1,9 @@
 """The storage handler: merge each enriched copy into its story, then announce it.
 
 A batch first goes through the bulk insert of new stories; copies of stories that
-already exist go one by one through the optimistic read-merge-write path.
+already exist go one by one through the optimistic read-merge-write path. Either
+way the announcement (``ItemStored``) carries the story as stored
+(:func:`~newsflow_storage.merge.story_snapshot`), which the gateway indexes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pymongo.errors import (
 
 from newsflow.events import ItemEnriched, ItemStored, parse_event
 from newsflow.runtime.worker import Done, Entry, Failed, Outcome, TransientError
+from newsflow_storage.merge import story_snapshot
 from newsflow_storage.repository import (
     ConflictError,
     StoreResult,
@@ -68,6 +71,7 @@ def _announce(entry: Entry, event: ItemEnriched, result: StoreResult) -> Outcome
                 copy_key=event.item.copy_key,
                 revision=event.item.revision,
                 created=result.created,
+                story=story_snapshot(result.doc),
             )
         ]
     )

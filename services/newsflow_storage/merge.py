@@ -2,11 +2,16 @@
 
 A story is one document however many offices published it. Each copy (one per
 publisher and set of declared offices) is kept under ``copies.<copy_key>`` with its
-own revision; everything the API filters and searches on is *derived* from all
-copies by :func:`derive`: the union of their tags, ids and search terms, and the
-fullest text. The document's fields are the contract in :mod:`newsflow.store`,
-which the gateway reads through. Because derivation depends only on the set of copies, the result is
+own revision; everything the API shows and filters on is *derived* from all
+copies by :func:`derive`: the union of their tags and ids, and the fullest text.
+The document's fields are the contract in :mod:`newsflow.store`, which the gateway
+reads through. Because derivation depends only on the set of copies, the result is
 the same whatever order copies and replays arrive in, and a replay changes nothing.
+
+Search terms are not stored: the gateway keeps its own search index, fed by the
+:func:`story_snapshot` each ``ItemStored`` announcement carries. Stories an older
+version stored still hold the legacy term fields (``newsflow.store.LEGACY_FIELDS``);
+merging a new copy into one rewrites it without them.
 
 Pure functions only: the storage service does the I/O.
 """
@@ -14,12 +19,12 @@ Pure functions only: the storage service does the I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from newsflow.domain import search
 from newsflow.domain.items import NewsItem
 from newsflow.domain.tags import Tags
+from newsflow.store import LEGACY_FIELDS
 from newsflow.store import StoryField as F
 
 
@@ -125,17 +130,6 @@ def derive(story_id: str, copies: Mapping[str, Mapping[str, Any]]) -> dict[str, 
         F.COUNTRY_IDS: sorted({t["id"] for t in countries if t.get("id")}),
         F.CONTENT_TYPE_ID: content_type["id"] if content_type else None,
         F.TAXONOMY_VERSION: min(t["taxonomy_version"] for t in tags),
-        # Title and summary terms (with word pairs, for phrases) weight relevance.
-        F.TITLE_TERMS: search.union(
-            search.terms(primary["title"]), search.bigrams(primary["title"])
-        ),
-        F.SUMMARY_TERMS: search.union(
-            search.terms(primary.get("summary")), search.bigrams(primary.get("summary"))
-        ),
-        F.TERMS: search.union(
-            *(search.terms(i["title"], i.get("summary"), i.get("body")) for i in items),
-            *(search.bigrams(i.get(f)) for i in items for f in ("title", "summary", "body")),
-        ),
         F.COPIES: {c["copy_key"]: dict(c) for c in ordered},
     }
 
@@ -152,3 +146,41 @@ def merge(
     doc = derive(story_id, copies)
     doc[F.VERSION] = (existing.get(F.VERSION, 0) if existing else 0) + 1
     return doc
+
+
+#: What a snapshot leaves out of the stored document: the copies (the index needs
+#: only the derived fields) and the term fields an older version stored.
+_NOT_IN_SNAPSHOT: frozenset[str] = frozenset((F.COPIES, *LEGACY_FIELDS))
+
+
+def story_snapshot(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored story as ``ItemStored.story`` carries it: JSON-safe, without copies.
+
+    Every derived field is kept, ``_id`` and ``_v`` included (``_v`` orders the
+    versions of one story when announcements arrive out of order). Datetimes become
+    ISO-8601 UTC strings to the millisecond, the precision MongoDB keeps, so the
+    snapshot of a document just written equals the snapshot of it read back. The
+    legacy term fields of a story an older version stored are left out too.
+    """
+    return {k: _json_safe(v) for k, v in doc.items() if k not in _NOT_IN_SNAPSHOT}
+
+
+def iso_millis(value: datetime) -> str:
+    """``2026-11-26T08:30:00.123Z``: UTC, truncated to the millisecond as BSON does.
+
+    A naive datetime (PyMongo without ``tz_aware``) already means UTC.
+    """
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        return iso_millis(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    raise TypeError(f"{type(value).__name__} has no JSON form in a story snapshot")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -108,6 +108,9 @@ class InMemoryStoryRepository:
 class StoreResult:
     changed: bool
     created: bool
+    #: The story as it now stands in the store: the document this write put there,
+    #: or, when nothing changed, the one already there. What the announcement carries.
+    doc: dict[str, Any] = field(repr=False)
 
 
 class ConflictError(Exception):
@@ -119,11 +122,12 @@ async def store_copy(repo: StoryRepository, item: NewsItem, tags: Tags) -> Store
     for _ in range(MAX_CONFLICT_RETRIES):
         existing = await repo.get(item.id)
         doc = merge(item.id, existing, item, tags)
-        if doc is None:
-            return StoreResult(changed=False, created=False)
+        if doc is None:  # only when the copy is already there, so ``existing`` is too
+            assert existing is not None
+            return StoreResult(changed=False, created=False, doc=existing)
         expected = existing.get(F.VERSION, 0) if existing is not None else None
         if await repo.put(doc, expected):
-            return StoreResult(changed=True, created=existing is None)
+            return StoreResult(changed=True, created=existing is None, doc=doc)
     raise ConflictError(f"story {item.id}: gave up after {MAX_CONFLICT_RETRIES} write conflicts")
 
 
@@ -138,17 +142,20 @@ async def insert_new_stories(
     handles merging, replays and concurrent writers.
     """
     drafts: dict[str, dict[str, Any]] = {}
-    results: list[StoreResult | None] = []
+    outcomes: list[tuple[bool, bool]] = []  # (changed, created) per copy
     for item, tags in copies:
         draft = drafts.get(item.id)
         doc = merge(item.id, draft, item, tags)
         if doc is None:  # the same copy twice in one batch
-            results.append(StoreResult(changed=False, created=False))
+            outcomes.append((False, False))
             continue
-        results.append(StoreResult(changed=True, created=draft is None))
+        outcomes.append((True, draft is None))
         drafts[item.id] = doc
     not_written = await repo.insert_new(list(drafts.values()))
+    # Every copy of one story reports the document the insert wrote: all its copies.
     return [
-        None if item.id in not_written else result
-        for (item, _), result in zip(copies, results, strict=True)
+        None
+        if item.id in not_written
+        else StoreResult(changed=changed, created=created, doc=drafts[item.id])
+        for (item, _), (changed, created) in zip(copies, outcomes, strict=True)
     ]

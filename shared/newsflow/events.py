@@ -89,7 +89,7 @@ class ItemEnriched(Event):
 
 
 class ItemStored(Event):
-    """A copy of a story was written to the store (storage → gateway live feed)."""
+    """A copy of a story was written to the store (storage → gateway search index and live feed)."""
 
     stream: ClassVar[str] = streams.STORED
     event_type: Literal["item.stored"] = "item.stored"
@@ -97,6 +97,16 @@ class ItemStored(Event):
     copy_key: str
     revision: int
     created: bool = Field(description="True when this write created the story.")
+    story: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The story as it now stands in the store, without its copies: every derived "
+            "field (newsflow.store.StoryField names), '_id' and the version '_v' (higher is "
+            "newer; keep the highest when announcements arrive out of order). Datetimes are "
+            "ISO-8601 UTC strings to the millisecond. Absent from events of an older "
+            "storage: read the story from the store by item_id then."
+        ),
+    )
 
 
 class FieldError(BaseModel):

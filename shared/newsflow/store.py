@@ -50,7 +50,10 @@ class StoryField:
     COUNTRY_IDS: Final = "country_ids"
     CONTENT_TYPE_ID: Final = "content_type_id"
     TAXONOMY_VERSION: Final = "taxonomy_version"
-    #: Index terms (see :mod:`newsflow.domain.search`): words and word pairs.
+    #: Legacy: index terms (words and word pairs) that storage wrote before the
+    #: gateway kept its own search index. No longer written; stories stored by an
+    #: older version still carry them, so readers project them away by these names
+    #: (see :data:`LEGACY_FIELDS`).
     TITLE_TERMS: Final = "title_terms"
     SUMMARY_TERMS: Final = "summary_terms"
     TERMS: Final = "terms"
@@ -58,9 +61,20 @@ class StoryField:
     COPIES: Final = "copies"
 
 
+#: Fields older versions of storage wrote and this one no longer does. A story
+#: stored before the upgrade keeps them until a new copy of it is merged (the
+#: rewrite replaces the whole document and leaves them out).
+LEGACY_FIELDS: Final = (StoryField.TITLE_TERMS, StoryField.SUMMARY_TERMS, StoryField.TERMS)
+
+
 def story_fields() -> frozenset[str]:
-    """Every name declared on :class:`StoryField`."""
+    """Every name declared on :class:`StoryField`, legacy ones included."""
     return frozenset(v for k, v in vars(StoryField).items() if k.isupper() and isinstance(v, str))
+
+
+def written_fields() -> frozenset[str]:
+    """The fields storage writes today: :func:`story_fields` without :data:`LEGACY_FIELDS`."""
+    return story_fields() - frozenset(LEGACY_FIELDS)
 
 
 class _Stored(BaseModel):
@@ -130,6 +144,7 @@ class StoredStory(_Stored):
     country_ids: list[str] = Field(default_factory=list)
     content_type_id: str | None = None
     taxonomy_version: str | None = None
+    # Legacy (see LEGACY_FIELDS): present only on stories an older storage wrote.
     title_terms: list[str] = Field(default_factory=list)
     summary_terms: list[str] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list)
@@ -147,6 +162,7 @@ def read_story(doc: dict[str, Any]) -> StoredStory:
 
 
 __all__ = [
+    "LEGACY_FIELDS",
     "StoredCopy",
     "StoredCopyItem",
     "StoredEvidence",
@@ -155,4 +171,5 @@ __all__ = [
     "StoryField",
     "read_story",
     "story_fields",
+    "written_fields",
 ]

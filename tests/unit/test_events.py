@@ -95,7 +95,19 @@ def one_of_each() -> list[Event]:
     return [
         ItemIngested(correlation_id="1-0", item=item, ingest_entry_id="1-0"),
         ItemEnriched(correlation_id="1-0", item=item, tags=TAGGER.tag(item)),
-        ItemStored(correlation_id="1-0", item_id=item.id, copy_key="c", revision=1, created=True),
+        ItemStored(
+            correlation_id="1-0",
+            item_id=item.id,
+            copy_key="c",
+            revision=1,
+            created=True,
+            story={
+                "_id": item.id,
+                "_v": 1,
+                "title": item.title,
+                "sort_at": "2026-01-01T00:00:00.000Z",
+            },
+        ),
         ItemRejected(
             correlation_id="1-0",
             reason="title: required",
@@ -158,6 +170,28 @@ def test_the_consumers_handle_events_with_fields_they_do_not_know() -> None:
     )
     assert isinstance(stored, Done)
     assert isinstance(stored.outputs[0], ItemStored)
+
+
+def test_an_item_stored_event_from_an_older_storage_has_no_story() -> None:
+    """Before storage announced snapshots, ItemStored had no ``story``: still readable."""
+    stored = next(e for e in one_of_each() if isinstance(e, ItemStored))
+    older = stored.model_dump(mode="json")
+    del older["story"]
+    read = parse_event(ItemStored, {EVENT_FIELD: orjson.dumps(older).decode()})
+    assert read.story is None
+    assert read.item_id == stored.item_id
+
+
+def test_storage_announces_a_snapshot_that_round_trips() -> None:
+    enriched = one_of_each()[1]
+    (stored,) = asyncio.run(store_batch([_entry(enriched.to_fields())], InMemoryStoryRepository()))
+    assert isinstance(stored, Done)
+    (event,) = stored.outputs
+    assert isinstance(event, ItemStored)
+    assert event.story is not None
+    assert event.story["_v"] == 1
+    assert "copies" not in event.story
+    assert parse_event(ItemStored, event.to_fields()) == event
 
 
 def _entry(body: Any) -> Entry:

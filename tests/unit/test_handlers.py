@@ -11,12 +11,14 @@ from pymongo.errors import AutoReconnect, BulkWriteError
 from newsflow.domain.normalise import normalise
 from newsflow.domain.tagging import Tagger
 from newsflow.domain.taxonomy import load_taxonomy
-from newsflow.events import ItemEnriched, ItemIngested, ItemRejected, ItemStored
+from newsflow.events import ItemEnriched, ItemIngested, ItemRejected, ItemStored, parse_event
 from newsflow.runtime.idempotency import CONFLICT_MESSAGE, Remembered, fingerprint
 from newsflow.runtime.worker import Done, Entry, Failed, TransientError
+from newsflow.store import LEGACY_FIELDS, StoryField
 from newsflow_enrichment.handlers import enrich_batch
 from newsflow_ingest.handlers import apply_idempotency, idempotency_claims, ingest_batch
 from newsflow_storage.handlers import store_batch
+from newsflow_storage.merge import story_snapshot
 from newsflow_storage.repository import InMemoryStoryRepository
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
@@ -298,3 +300,83 @@ class DownRepository(InMemoryStoryRepository):
 async def test_storage_down_is_transient_not_a_failure() -> None:
     with pytest.raises(TransientError):
         await store_batch([entry(enriched().to_fields())], DownRepository())
+
+
+# -- what storage announces: the story as stored ------------------------------------
+
+
+def announced(outcome: object) -> ItemStored:
+    assert isinstance(outcome, Done)
+    (event,) = outcome.outputs
+    assert isinstance(event, ItemStored)
+    return event
+
+
+def assert_carries_the_stored_story(event: ItemStored, repo: InMemoryStoryRepository) -> None:
+    assert event.story == story_snapshot(repo.docs[event.item_id])
+    assert event.story[StoryField.ID] == event.item_id
+    assert StoryField.COPIES not in event.story
+    assert not set(LEGACY_FIELDS) & set(event.story)
+    # It survives the stream: what the gateway parses is what storage wrote.
+    assert parse_event(ItemStored, event.to_fields()).story == event.story
+
+
+async def test_storage_bulk_announcements_carry_the_whole_story() -> None:
+    repo = CountingRepository()
+    batch = [copy_of("ODIHR"), copy_of("OSCE Secretariat"), copy_of("ODIHR", "Another story")]
+    outcomes = await store_batch(
+        [entry(e.to_fields(), f"{i}-0") for i, e in enumerate(batch)], repo
+    )
+    assert repo.calls == ["insert_new:2"]
+    events = [announced(o) for o in outcomes]
+    for event in events:
+        assert_carries_the_stored_story(event, repo)
+    assert events[0].story is not None
+    # Both copies of the first story announce the document the insert wrote: both offices.
+    assert events[0].story == events[1].story
+    assert events[0].story[StoryField.OFFICE_IDS] == ["odihr", "secretariat"]
+    assert events[0].story[StoryField.VERSION] == 2
+    assert events[2].story is not None
+    assert events[2].story[StoryField.VERSION] == 1
+
+
+async def test_storage_one_by_one_announcement_carries_the_merged_story() -> None:
+    repo = CountingRepository()
+    await store_batch([entry(copy_of("ODIHR").to_fields())], repo)
+    (outcome,) = await store_batch([entry(copy_of("OSCE Secretariat").to_fields(), "2-0")], repo)
+    assert repo.calls[-2:] == ["get", "put"]
+    event = announced(outcome)
+    assert_carries_the_stored_story(event, repo)
+    assert event.story is not None
+    assert event.story[StoryField.VERSION] == 2
+    assert event.story[StoryField.OFFICE_IDS] == ["odihr", "secretariat"]
+
+
+async def test_storage_a_redelivery_announces_the_story_as_it_stands() -> None:
+    repo = InMemoryStoryRepository()
+    event = copy_of("ODIHR")
+    await store_batch([entry(event.to_fields())], repo)
+    await store_batch([entry(copy_of("OSCE Secretariat").to_fields(), "2-0")], repo)
+    (again,) = await store_batch([entry(event.to_fields(), "3-0", redelivered=True)], repo)
+    stored = announced(again)
+    assert_carries_the_stored_story(stored, repo)
+    assert stored.story is not None
+    assert stored.story[StoryField.VERSION] == 2  # both copies, not only the redelivered one
+
+
+async def test_storage_announces_a_story_an_older_version_stored_without_its_terms() -> None:
+    repo = InMemoryStoryRepository()
+    first = copy_of("ODIHR")
+    await store_batch([entry(first.to_fields())], repo)
+    legacy = repo.docs[first.item.id]
+    legacy.update({StoryField.TERMS: ["asset", "recovery"], StoryField.TITLE_TERMS: ["asset"]})
+    (outcome,) = await store_batch([entry(copy_of("OSCE Secretariat").to_fields(), "2-0")], repo)
+    event = announced(outcome)
+    assert_carries_the_stored_story(event, repo)
+    assert StoryField.TERMS not in repo.docs[first.item.id]  # the rewrite dropped them
+
+
+async def test_storage_bulk_failure_falls_back_and_still_carries_the_story() -> None:
+    repo = WritesThenFails(RuntimeError("connection reset mid-reply"))
+    outcomes = await store_batch([entry(copy_of("ODIHR", "One").to_fields())], repo)
+    assert_carries_the_stored_story(announced(outcomes[0]), repo)

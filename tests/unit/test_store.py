@@ -17,8 +17,15 @@ import jsonschema
 
 from newsflow.domain.normalise import normalise
 from newsflow.domain.tags import Evidence, Tag, Tags
-from newsflow.runtime.mongo import ITEM_INDEXES
-from newsflow.store import StoredStory, StoryField, read_story, story_fields
+from newsflow.runtime.mongo import ITEM_INDEXES, LEGACY_ITEM_INDEXES
+from newsflow.store import (
+    LEGACY_FIELDS,
+    StoredStory,
+    StoryField,
+    read_story,
+    story_fields,
+    written_fields,
+)
 from newsflow_gateway.renderers import syndication
 from newsflow_gateway.renderers.ninjs_doc import to_ninjs
 from newsflow_gateway.schemas import detail_from_doc, summary_from_doc
@@ -69,7 +76,8 @@ def stored_story() -> dict[str, Any]:
 
 
 def test_storage_writes_exactly_the_contract_fields() -> None:
-    assert set(stored_story()) == story_fields()
+    assert set(stored_story()) == written_fields()
+    assert written_fields() | set(LEGACY_FIELDS) == story_fields()
 
 
 def test_the_model_reads_every_contract_field_by_its_stored_name() -> None:
@@ -79,7 +87,13 @@ def test_the_model_reads_every_contract_field_by_its_stored_name() -> None:
 
 def test_indexes_name_only_contract_fields() -> None:
     keys = {key for index in ITEM_INDEXES for key in index.document["key"]}
-    assert keys <= story_fields()
+    assert keys <= written_fields()
+
+
+def test_the_record_keeps_only_the_re_enrichment_index() -> None:
+    """Listings and search run in the gateway's index; MongoDB keeps what the record needs."""
+    assert [i.document["name"] for i in ITEM_INDEXES] == ["taxonomy_version"]
+    assert not {i.document["name"] for i in ITEM_INDEXES} & set(LEGACY_ITEM_INDEXES)
 
 
 def test_a_stored_story_reads_back_whole() -> None:
@@ -92,7 +106,7 @@ def test_a_stored_story_reads_back_whole() -> None:
     assert story.offices[0].labels
     assert story.content_type is not None
     assert story.content_type.id == "news"
-    assert "co operation" in story.terms  # the word pair a joined query also finds
+    assert story.terms == []  # no longer stored: the gateway's index does the search
     assert len(story.copies) == 2
     assert {c.item.offices[0] for c in story.copies.values()} == {"ODIHR", "HCNM"}
 
