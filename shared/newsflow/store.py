@@ -145,9 +145,6 @@ class StoredStory(_Stored):
     content_type_id: str | None = None
     taxonomy_version: str | None = None
     # Legacy (see LEGACY_FIELDS): present only on stories an older storage wrote.
-    title_terms: list[str] = Field(default_factory=list)
-    summary_terms: list[str] = Field(default_factory=list)
-    terms: list[str] = Field(default_factory=list)
     copies: dict[str, StoredCopy] = Field(default_factory=dict)
 
     @property

@@ -118,7 +118,8 @@ class Gateway:
         """Until the gateway is ready and its index holds ``position``."""
 
         def there() -> bool:
-            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+            assert self.proc is not None
+            assert self.proc.poll() is None, self.log.read_text()
             body = self.readyz()
             return body["status"] == "ready" and body["index"]["position"] == position
 

@@ -25,7 +25,6 @@ EXPECTED = {
         "identity_key",
         "load_taxonomy",
         "normalise",
-        "search",
     ],
     "newsflow.runtime": [
         "ITEMS",

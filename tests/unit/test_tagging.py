@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newsflow.domain import search, text
+from newsflow.domain import text
 from newsflow.domain.formats.newsroom import parse_newsroom
 from newsflow.domain.items import NewsItem
 from newsflow.domain.normalise import normalise
@@ -319,7 +319,7 @@ def test_fold_with_offsets() -> None:
 
 
 def test_one_fold_for_tagging_search_and_identity_keys() -> None:
-    assert fold is text.fold is search.fold
+    assert fold is text.fold
     # 'ʼ' (U+02BC) is a letter to Unicode: identity keys (hence item ids) keep it ...
     assert identity_key("Ukraineʼs report") == "ukraineʼs report"
 

@@ -42,6 +42,7 @@ from typing import Any, Final
 import orjson
 import tantivy
 
+from newsflow.store import LEGACY_FIELDS, StoryField
 from newsflow_gateway.index import analysis
 
 #: Bump on any change to the fields below or to :func:`to_index_doc`.
@@ -158,9 +159,7 @@ def _tag_texts(tags: Iterable[Mapping[str, Any]]) -> list[str]:
 
 #: Stored-document fields the payload leaves out: the copies (only the item page shows
 #: them, from MongoDB), the body (stored in its text field) and older versions' terms.
-_NOT_IN_PAYLOAD: Final = frozenset(
-    {"copies", "body", "title_terms", "summary_terms", "terms", "_analyzer"}
-)
+_NOT_IN_PAYLOAD: Final = frozenset({StoryField.COPIES, StoryField.BODY, *LEGACY_FIELDS})
 
 
 def _payload(doc: Mapping[str, Any]) -> bytes:

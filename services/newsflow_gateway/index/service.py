@@ -43,6 +43,7 @@ from redis.exceptions import ResponseError
 from newsflow import streams
 from newsflow.events import ItemStored, parse_event
 from newsflow.runtime.codec import text
+from newsflow.store import LEGACY_FIELDS, StoryField
 from newsflow_gateway.index.index import (
     DamagedIndexError,
     SearchHit,
@@ -57,7 +58,7 @@ from newsflow_gateway.settings import GatewaySettings
 log = logging.getLogger("newsflow.gateway.index")
 
 #: What the index does not need of a stored story.
-_PROJECTION: Final = {"copies": 0, "title_terms": 0, "summary_terms": 0, "terms": 0}
+_PROJECTION: Final = {StoryField.COPIES: 0, **dict.fromkeys(LEGACY_FIELDS, 0)}
 _EMPTY_PAGE: Final = SearchPage([], 0, None)
 T = TypeVar("T")
 
@@ -208,15 +209,9 @@ class IndexService:
             await self._rebuild(resume)
         elif fresh:
             await self._rebuild(None)
-        elif await self._gap(index.position()):
-            log.warning("search index: news:stored no longer holds its position; rebuilding")
-            path, heap = index.path, self._settings.index_writer_mb * 1_000_000
-            await self._write(index.close)
-            self._index = None
-            self._index = await self._write(
-                lambda: SearchIndex.create(path, replace=True, writer_heap=heap)
-            )
-            await self._rebuild(None)
+        elif await self._gap(index):
+            log.warning("search index: news:stored does not hold all it missed; rebuilding")
+            await self._rebuild(None, serving=True)
         if self._state not in SERVING:
             self._state = IndexState.CATCHING_UP
 
@@ -229,26 +224,44 @@ class IndexService:
             raise
         return info
 
-    async def _gap(self, position: str | None) -> bool:
-        """Whether entries after ``position`` may be missing from ``news:stored``."""
+    async def _gap(self, index: SearchIndex) -> bool:
+        """Whether stories may have been announced that the index will never read.
+
+        - Nothing read since the last rebuild, yet the record holds stories the index
+          does not: they were announced on a stream that is gone (Redis lost it).
+        - The stream is gone, or ends before our position (another Redis).
+        - Entries after our position were trimmed or deleted (``max-deleted-entry-id``).
+        - The stream starts after our position and nothing up to it was deleted: it
+          was recreated (Redis restarted empty and was written to again).
+        """
+        position = index.position()
         at = entry_key(position) if position else (0, 0)
+        if at == (0, 0):
+            held = await asyncio.to_thread(index.num_docs)
+            return held < await self._items.estimated_document_count()
         info = await self._stream_info()
         if info is None:
-            return at > (0, 0)  # the stream is gone: Redis lost what we followed
-        last = entry_key(text(info["last-generated-id"]))
-        if at > last:
-            return True  # ahead of this stream: another Redis, or one restored from a backup
-        deleted = info.get("max-deleted-entry-id")
-        return deleted is not None and entry_key(text(deleted)) > at
+            return True
+        if at > entry_key(text(info["last-generated-id"])):
+            return True
+        deleted = entry_key(text(info.get("max-deleted-entry-id") or b"0-0"))
+        if deleted > at:
+            return True
+        first = info.get("first-entry")
+        if not first:
+            return False
+        return entry_key(text(first[0])) > at and deleted < at
 
     async def _tip(self) -> str:
         info = await self._stream_info()
         return text(info["last-generated-id"]) if info is not None else "0-0"
 
-    async def _rebuild(self, resume: dict[str, Any] | None) -> None:
+    async def _rebuild(self, resume: dict[str, Any] | None, *, serving: bool = False) -> None:
+        """Read every story from MongoDB into the index. ``serving``: the index already
+        holds a whole (if stale) corpus, so it answers meanwhile, as catching up."""
         index = self._index
         assert index is not None
-        self._state = IndexState.REBUILDING
+        self._state = IndexState.CATCHING_UP if serving else IndexState.REBUILDING
         tip = str(resume["tip"]) if resume else await self._tip()
         after: str | None = resume.get("after") if resume else None
         done = int(resume.get("done", 0)) if resume else 0
@@ -290,6 +303,7 @@ class IndexService:
         window = self._settings.index_commit_ms / 1000
         batch = self._settings.index_batch
         cursor = index.position() or "0-0"
+        log.info("search index: following news:stored after %s", cursor)
         pending: list[tuple[str, dict[bytes, bytes]]] = []
         first_at = 0.0
         while True:
@@ -325,9 +339,8 @@ class IndexService:
             if event is None:
                 continue
             applied.append((entry_id, event.item_id))
-            story = getattr(event, "story", None)  # TODO(lead): typed once ItemStored has it
-            if story is not None:
-                docs.append(story)
+            if event.story is not None:
+                docs.append(event.story)
             else:
                 missing.append(event.item_id)
         if missing:  # announced by an older storage: read the story from the record

@@ -7,16 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from newsflow.store import LEGACY_FIELDS, read_story
 from newsflow.store import StoryField as F
-from newsflow.store import read_story
 from newsflow_gateway.deps import ItemsDep, SearchDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.renderers.ninjs_doc import NINJS_MEDIA_TYPE, to_ninjs
 from newsflow_gateway.schemas import ItemDetail, ItemPage, detail_from_doc, summary_from_hit
 from newsflow_gateway.search.params import FormatQuery, ListQuery
-
-#: Search terms that versions before the search index kept in the store: never shown.
-LEGACY_TERMS = ("title_terms", "summary_terms", "terms")
 
 router = APIRouter(prefix="/v1", tags=["items"])
 
@@ -114,7 +111,7 @@ async def get_item(
     """The full story: text, every tag with its evidence, and the copies it was
     published as (one per publishing office)."""
     doc = await items.find_one(
-        {F.ID: item_id}, dict.fromkeys(LEGACY_TERMS, 0), max_time_ms=settings.query_timeout_ms
+        {F.ID: item_id}, dict.fromkeys(LEGACY_FIELDS, 0), max_time_ms=settings.query_timeout_ms
     )
     if doc is None:
         raise ProblemError(404, "Not Found", f"no story with id {item_id}")

@@ -1,5 +1,5 @@
 """The pure domain: the publisher contract, normalisation, the taxonomy and tagger,
-the document formats and the portable search terms.
+and the document formats. (Search is the gateway's: its index analyses text itself.)
 
 Nothing here does I/O: no Redis, no MongoDB, no network, no environment.
 ``tests/unit/test_layers.py`` enforces it.
@@ -8,7 +8,7 @@ Nothing here does I/O: no Redis, no MongoDB, no network, no environment.
 their own paths (``newsflow.domain.tagging`` and so on).
 """
 
-from newsflow.domain import formats, search
+from newsflow.domain import formats
 from newsflow.domain.contract import PublisherItem
 from newsflow.domain.items import NewsItem
 from newsflow.domain.normalise import Rejection, normalise
@@ -29,5 +29,4 @@ __all__ = [
     "identity_key",
     "load_taxonomy",
     "normalise",
-    "search",
 ]
