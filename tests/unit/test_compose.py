@@ -550,3 +550,22 @@ def test_dockerfile_runs_as_a_non_root_user() -> None:
         assert re.search(rf"useradd\b[^&;]*\b{re.escape(user)}\b", creates), (
             f"USER {user} is never created"
         )
+
+
+def test_the_gateway_keeps_its_search_index_on_its_own_volume(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """The root file system is read-only: the index needs a writable volume, and one
+    per gateway (two processes cannot write one index folder)."""
+    gateway = services["gateway"]
+    folder = _environment(gateway)["NEWSFLOW_INDEX_DIR"]
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in gateway.get("volumes", [])}
+    assert folder in mounts
+    assert mounts[folder] in compose["volumes"]
+    users = [
+        name
+        for name, service in services.items()
+        if any(m.split(":")[0] == mounts[folder] for m in service.get("volumes", []))
+    ]
+    assert users == ["gateway"]
+    assert ("VOLUME", folder) in _dockerfile_instructions()
