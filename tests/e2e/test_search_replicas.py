@@ -28,7 +28,7 @@ QUERIES: list[dict[str, Any]] = [
     {"q": "title:(albania OR serbia) -training", "limit": 100},
     {"q": "co-operation", "limit": 100},
     {"topic": "elections", "limit": 100},
-    {"office": ["odihr", "osce-mission-to-serbia"], "limit": 100},
+    {"office": ["odihr", "mission-serbia"], "limit": 100},
     {"from": "2021-01-01T00:00:00Z", "to": "2021-12-31T23:59:59Z", "limit": 100},
 ]
 FACETS = [{}, {"q": "elections"}, {"topic": "elections"}]

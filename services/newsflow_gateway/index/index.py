@@ -215,7 +215,12 @@ def _decode_cursor(cursor: str, sort: Sort) -> dict[str, Any]:
         offset = value.get("o")
         if not isinstance(offset, int) or not 0 < offset <= MAX_RELEVANCE_OFFSET:
             raise CursorError("cursor offset out of range")
-    elif not (isinstance(value.get("k"), int) and isinstance(value.get("i"), str)):
+    elif not (
+        isinstance(value.get("k"), int)
+        and not isinstance(value.get("k"), bool)
+        and -(2**63) <= value["k"] < 2**63
+        and isinstance(value.get("i"), str)
+    ):
         raise CursorError("cursor is not one this API made")
     return value
 

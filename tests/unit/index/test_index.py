@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import itertools
 import random
 from datetime import UTC, datetime, timedelta
@@ -364,6 +366,31 @@ def test_bad_cursors_are_refused(index: SearchIndex, story: Story) -> None:
         index.search(cursor="not-a-cursor!")
     with pytest.raises(CursorError):
         index.search(parse("a"), sort="relevance", cursor=newest)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"s": "newest", "k": 2**63, "i": "a"},
+        {"s": "newest", "k": -(2**63) - 1, "i": "a"},
+        {"s": "newest", "k": 10**40, "i": "a"},
+        {"s": "newest", "k": True, "i": "a"},
+        {"s": "newest", "k": 1.5, "i": "a"},
+        {"s": "newest", "k": 1, "i": 7},
+        {"s": "relevance", "o": 10**9},
+        {"s": "relevance", "o": -1},
+        ["newest", 1, "a"],
+    ],
+)
+def test_forged_cursors_are_refused_not_crashed(index: SearchIndex, payload: object) -> None:
+    """A cursor is client input: numbers beyond what the index holds are a CursorError
+    (a 422), never an overflow inside the engine (a 500)."""
+    index.apply([make_story("a")])
+    index.commit("1-0")
+    forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    sort = payload["s"] if isinstance(payload, dict) else "newest"
+    with pytest.raises(CursorError):
+        index.search(parse("a"), sort=sort, cursor=forged)
 
 
 # --- filters, counts, facets ----------------------------------------------------------
