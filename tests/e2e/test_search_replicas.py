@@ -62,17 +62,18 @@ def test_replicas_and_a_rebuilt_index_answer_alike(stack: Stack) -> None:
     first = stack.gateway
     stack.start("gateway-2", "gateway")
     second = stack.gateway
-    assert push_sample(stack).returncode == 0
-    stored = stack.items().count_documents({})
+    pushed = push_sample(stack)
+    assert pushed.stdout.strip().endswith("pushed 7 items (6 distinct stories), rejected 0")
+    stored = 6
 
     def caught_up(base: str) -> bool:
         body = httpx.get(f"{base}/readyz", timeout=5).json()
         return body["status"] == "ready" and body["index"]["stories"] == stored
 
-    eventually(lambda: stack.items().count_documents({}) == stored, timeout=10)
+    eventually(lambda: stack.items().count_documents({}) == stored, timeout=30)
     eventually(lambda: caught_up(first) and caught_up(second), timeout=60)
     expected = answers(first)
-    assert expected[0][0] == stored > 20  # the whole sample, not an empty answer
+    assert expected[0][0] == stored  # the whole sample, not an empty answer
     assert any(hl for _, hits, _ in expected[2:7] for _, _, hl in hits)  # highlights shown
     assert answers(second) == expected
 

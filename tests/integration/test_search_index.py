@@ -204,7 +204,11 @@ def answers(gw: Gateway) -> list[Any]:
     out: list[Any] = []
     for params in QUERIES:
         page = gw.get("/v1/items", **params)
-        out.append((page["total"], [i["id"] for i in page["items"]]))
+        if params.get("sort") == "relevance":
+            # Scores count replaced versions until segments merge: only the matches agree.
+            out.append(page["total"])
+        else:
+            out.append((page["total"], [i["id"] for i in page["items"]]))
         filters = {k: v for k, v in params.items() if k not in ("sort", "limit")}
         out.append(gw.get("/v1/facets", **filters))
     out.append(gw.get("/v1/offices"))
