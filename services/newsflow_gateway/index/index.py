@@ -359,11 +359,13 @@ class SearchIndex:
         except BaseException:
             writer.rollback()
             raise
+        # Searches see the commit before the position says it is there: whoever reads
+        # position P (a live client, a test, /readyz) finds everything up to P.
+        self._index.reload()
         state: dict[str, Any] = {"fingerprint": fingerprint(), "position": position}
         if rebuild is not None:
             state["rebuild"] = dict(rebuild)
         _write_atomically(self.path / SIDECAR, orjson.dumps(state))
-        self._index.reload()
 
     def _sidecar(self) -> dict[str, Any]:
         state = orjson.loads((self.path / SIDECAR).read_bytes())

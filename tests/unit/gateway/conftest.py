@@ -68,9 +68,11 @@ def start(tmp_path: Path) -> Start:
 
     @asynccontextmanager
     async def run(
-        setup: Callable[[FastAPI], None] | None = None, **settings: Any
+        setup: Callable[[FastAPI], None] | None = None,
+        fakes: Fakes | None = None,
+        **settings: Any,
     ) -> AsyncIterator[Gateway]:
-        fakes = Fakes()
+        fakes = fakes or Fakes()
         settings.setdefault("index_dir", tmp_path / "index")
         app = create_app(GatewaySettings(**settings), clients=fakes.clients)
         if setup is not None:
