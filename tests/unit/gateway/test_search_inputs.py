@@ -1,0 +1,107 @@
+"""Hostile search input over HTTP, in-process: every answer is a 200 or a 422 problem,
+never a 5xx, on every search route."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.unit.gateway.conftest import Start, assert_problem
+
+ROUTES = ["/v1/items", "/v1/facets", "/v1/feeds/atom", "/v1/feeds/rss"]
+
+Q_OK = [
+    "\x00",
+    "\u202e\u200b",
+    "a" * 500,
+    "é" * 200,
+    "*",
+    "-*",
+    "-(-(-(-a)))",
+    "((((a))))",
+    '"" OR ""',
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ℌ𝔢𝔩𝔩𝔬",
+    "ab* cd* ef* gh*",
+    '{"$where": 1}',
+    "a\tb\nc",
+    "\ufffd",
+    "NOT a",
+]
+Q_422 = [
+    "a" * 501,
+    "((((((a))))))",
+    '"unclosed',
+    "a*b",
+    "a* b* c* d* e*",
+    " ".join(["w"] * 33),
+    "title:",
+    ")",
+    "title:title:x",
+    "OR OR",
+    "AND",
+]
+
+
+def cursor(payload: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+async def test_hostile_q_is_200_or_422_on_every_route(start: Start) -> None:
+    async with start() as gw:
+        await gw.store(
+            {
+                "_id": "a" * 32,
+                "_v": 1,
+                "title": "Elections observed in the region",
+                "sort_at": datetime(2021, 1, 7, tzinfo=UTC),
+            }
+        )
+        for route in ROUTES:
+            for q in Q_OK:
+                response = await gw.client.get(route, params={"q": q})
+                assert response.status_code == 200, (route, q, response.text)
+            for q in Q_422:
+                problem = assert_problem(await gw.client.get(route, params={"q": q}), 422)
+                assert problem["errors"][0]["field"] == "q", (route, q)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "W",
+        "!!",
+        "x" * 500,
+        cursor({"s": "newest", "k": 2**64, "i": "a"}),
+        cursor({"s": "oldest", "k": 1, "i": "a"}),
+        cursor({"s": "relevance", "o": 10**12}),
+        cursor({"s": "newest", "k": 1, "i": None}),
+        cursor([1, 2, 3]),
+        cursor("newest"),
+    ],
+)
+async def test_forged_cursors_are_422(start: Start, value: str) -> None:
+    async with start() as gw:
+        response = await gw.client.get("/v1/items", params={"cursor": value, "sort": "newest"})
+        if value == "":
+            assert response.status_code == 200  # an empty cursor is the first page
+            return
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["field"] == "cursor"
+
+
+async def test_extreme_dates_and_limits(start: Start) -> None:
+    async with start() as gw:
+        for params in (
+            {"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59Z"},
+            {"from": "9999-12-31T23:59:59-05:00"},
+            {"limit": 100, "sort": "relevance"},
+            {"limit": 1, "sort": "oldest", "q": "-nothing"},
+        ):
+            response = await gw.client.get("/v1/items", params=params)
+            assert response.status_code == 200, (params, response.text)
+        for params in ({"limit": 101}, {"limit": 0}, {"sort": "best"}, {"from": "yesterday"}):
+            assert_problem(await gw.client.get("/v1/items", params=params), 422)
