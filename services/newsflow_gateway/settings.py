@@ -72,6 +72,14 @@ class GatewaySettings(ServiceSettings):
         ),
     )
     metrics_host: str = Field(default="127.0.0.1", description="Address of the metrics port.")
+    max_live_clients: int = Field(
+        default=500,
+        ge=1,
+        description=(
+            "Live-feed (SSE) clients at once; more answer 503. Each commit of the index "
+            "costs one search per client."
+        ),
+    )
     index_dir: Path = Field(
         default=Path(".data/index"),
         validation_alias=AliasChoices("NEWSFLOW_INDEX_DIR", "INDEX_DIR"),

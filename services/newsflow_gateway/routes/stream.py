@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from newsflow_gateway.deps import StateDep, TaxonomyDep
+from newsflow_gateway.deps import SettingsDep, StateDep, TaxonomyDep
 from newsflow_gateway.live import Subscription, valid_entry_id
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.schemas import summary_from_hit
@@ -30,6 +30,7 @@ KEEPALIVE_S = 15.0
             "description": "`event: item` with the story as JSON; `id` is the resume point.",
         },
         422: {"model": Problem, "description": "Invalid parameter; the problem names it."},
+        503: {"model": Problem, "description": "Too many live clients on this gateway."},
     },
 )
 async def stream(
@@ -37,6 +38,7 @@ async def stream(
     params: Annotated[ItemQuery, Query()],
     state: StateDep,
     taxonomy: TaxonomyDep,
+    settings: SettingsDep,
     last_event_id: Annotated[
         str | None,
         Header(
@@ -58,8 +60,15 @@ async def stream(
             "Last-Event-ID: not an event id from this stream",
             [{"field": "Last-Event-ID", "message": "malformed"}],
         )
-    sub = Subscription(query=query)
     hub = state.live
+    if hub.clients >= settings.max_live_clients:
+        raise ProblemError(
+            503,
+            "Service Unavailable",
+            f"this gateway follows {hub.clients} live clients, its limit; retry shortly",
+            headers={"Retry-After": "10"},
+        )
+    sub = Subscription(query=query)
     # Without Last-Event-ID the client follows from what the index holds now.
     after = last_event_id or hub.position()
 
