@@ -4,8 +4,8 @@ from MongoDB, and answering searches (:class:`~newsflow_gateway.search.backend.S
 **Following.** One task reads ``news:stored`` with XREAD from the position committed
 with the index. Each announcement carries the story as storage wrote it
 (``ItemStored.story``); one from an older storage does not, and its story is read
-from MongoDB by id. Entries are gathered for at most ``index_commit_ms`` (or
-``index_batch`` entries), applied (the newest ``_v`` of a story wins, so replays and
+from MongoDB by id. Entries are gathered until ``news:stored`` pauses for 20 ms,
+for at most ``index_commit_ms`` (or ``index_batch`` entries), applied (the newest ``_v`` of a story wins, so replays and
 out-of-order announcements change nothing) and committed together with the id of the
 last entry. A restart, even after SIGKILL mid-commit, resumes from the committed id.
 
@@ -60,6 +60,8 @@ log = logging.getLogger("newsflow.gateway.index")
 #: What the index does not need of a stored story.
 _PROJECTION: Final = {StoryField.COPIES: 0, **dict.fromkeys(LEGACY_FIELDS, 0)}
 _EMPTY_PAGE: Final = SearchPage([], 0, None)
+#: While gathering a batch, a pause this long in news:stored commits what is gathered.
+_GATHER_S: Final = 0.02
 T = TypeVar("T")
 
 #: Called after each commit with (entry id, story id) of every applied announcement.
@@ -307,7 +309,15 @@ class IndexService:
         pending: list[tuple[str, dict[bytes, bytes]]] = []
         first_at = 0.0
         while True:
-            wait = window if not pending else max(0.001, window - (time.monotonic() - first_at))
+            # Idle: wait up to a window for work. Gathering: wait for more only while
+            # it keeps coming (a pause of _GATHER_S commits now), and never past the
+            # window, so a lone story is searchable in milliseconds and a flood is
+            # committed in batches at least every window.
+            wait = (
+                window
+                if not pending
+                else max(0.001, min(_GATHER_S, window - (time.monotonic() - first_at)))
+            )
             rows: Any = await self._redis.xread(
                 {streams.STORED: cursor}, block=max(1, int(wait * 1000)), count=batch - len(pending)
             )
