@@ -5,9 +5,10 @@ from MongoDB, and answering searches (:class:`~newsflow_gateway.search.backend.S
 with the index. Each announcement carries the story as storage wrote it
 (``ItemStored.story``); one from an older storage does not, and its story is read
 from MongoDB by id. Entries are gathered until ``news:stored`` pauses for 20 ms,
-for at most ``index_commit_ms`` (or ``index_batch`` entries), applied (the newest ``_v`` of a story wins, so replays and
-out-of-order announcements change nothing) and committed together with the id of the
-last entry. A restart, even after SIGKILL mid-commit, resumes from the committed id.
+for at most ``index_commit_ms`` (or ``index_batch`` entries), applied (the newest
+``_v`` of a story wins, so replays and out-of-order announcements change nothing)
+and committed together with the id of the last entry. A restart, even after SIGKILL
+mid-commit, resumes from the committed id.
 
 **Rebuilding.** A missing, stale or damaged index, or one whose position
 ``news:stored`` no longer holds (trimmed past it, or a Redis that lost its data), is
@@ -271,33 +272,42 @@ class IndexService:
         self._progress = {"done": done, "total": total}
         started = time.monotonic()
         log.info("search index: rebuilding from MongoDB (%d stories, tip %s)", total, tip)
-        while True:
-            flt = {"_id": {"$gt": after}} if after is not None else {}
-            docs = (
-                await self._items.find(flt, _PROJECTION)
-                .sort([("_id", 1)])
-                .limit(self._settings.index_rebuild_batch)
-                .to_list()
-            )
-            if not docs:
-                break
-            after = str(docs[-1]["_id"])
-            done += len(docs)
-            state = {"tip": tip, "after": after, "done": done}
-
-            def step(batch: list[dict[str, Any]] = docs, state: dict[str, Any] = state) -> None:
-                index.apply_newest(batch)
-                index.commit(None, rebuild=state)
-
-            await self._write(step)
-            self._progress = {"done": done, "total": max(total, done)}
-            log.info("search index: rebuilt %d of about %d stories", done, max(total, done))
+        # One cursor in _id order, not a query per batch: a server that sorts before
+        # it limits (SecantusDB) would otherwise scan the collection once per batch.
+        flt = {"_id": {"$gt": after}} if after is not None else {}
+        size = self._settings.index_rebuild_batch
+        cursor = self._items.find(flt, _PROJECTION).sort([("_id", 1)]).batch_size(size)
+        docs: list[dict[str, Any]] = []
+        async for doc in cursor:
+            docs.append(doc)
+            if len(docs) < size:
+                continue
+            done = await self._rebuilt(docs, tip, done, total)
+            docs = []
+        if docs:
+            done = await self._rebuilt(docs, tip, done, total)
         await self._write(lambda: index.commit(tip))
         elapsed = time.monotonic() - started
         log.info(
             "search index: rebuilt %d stories in %.1f s; following from %s", done, elapsed, tip
         )
         self._progress = None
+
+    async def _rebuilt(self, docs: list[dict[str, Any]], tip: str, done: int, total: int) -> int:
+        """Apply and commit one rebuild batch, recording how far the rebuild got."""
+        index = self._index
+        assert index is not None
+        done += len(docs)
+        state = {"tip": tip, "after": str(docs[-1]["_id"]), "done": done}
+
+        def step() -> None:
+            index.apply_newest(docs)
+            index.commit(None, rebuild=state)
+
+        await self._write(step)
+        self._progress = {"done": done, "total": max(total, done)}
+        log.info("search index: rebuilt %d of about %d stories", done, max(total, done))
+        return done
 
     async def _follow(self) -> None:
         index = self._index

@@ -66,6 +66,9 @@ class FakeCursor:
             self._docs.sort(key=lambda d: d[field], reverse=direction < 0)
         return self
 
+    def batch_size(self, n: int) -> FakeCursor:
+        return self
+
     def limit(self, n: int) -> FakeCursor:
         self._docs = self._docs[:n]
         return self
