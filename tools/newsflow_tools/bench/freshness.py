@@ -1,0 +1,126 @@
+"""Freshness: from an item's XADD to the story being found by ``/v1/items``.
+
+Not the live feed: a search. Every item of a run carries one marker word, unique to
+the run, in its title, and is published "now", so it is on the first page of
+``/v1/items?q=<marker>`` once the index has it. Items are offered at a steady rate,
+one XADD each; a poller asks for that page every :data:`POLL_SECONDS` and records when
+each story id first appears. An item's freshness is the arrival of the answer that
+first holds it minus its XADD time, so it is an upper bound, coarse by at most the
+poll interval plus one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+from redis.asyncio import Redis
+
+from newsflow import streams
+from newsflow.domain.normalise import normalise
+from newsflow.domain.taxonomy import Taxonomy
+from newsflow_tools.bench.corpus import generate_items
+from newsflow_tools.bench.pipeline import Latency
+
+POLL_SECONDS = 0.05
+Progress = Callable[[int, int], None]
+
+
+def marked_items(
+    taxonomy: Taxonomy, n: int, marker: str, *, seed: int, now: datetime
+) -> list[tuple[str, bytes]]:
+    """``n`` bench items with ``marker`` in the title, published just before ``now``
+    (one second apart, newest last), as (story id, payload)."""
+    out: list[tuple[str, bytes]] = []
+    for i, item in enumerate(generate_items(taxonomy, n, seed=seed)):
+        item["title"] = f"{item['title']} {marker}"
+        when = now - timedelta(seconds=n - i)
+        item["published_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        item["url"] = f"{item['url']}/{marker}"
+        out.append((normalise(item, now=now).id, orjson.dumps(item)))
+    return out
+
+
+async def _poll(
+    gateway: str, marker: str, seen: dict[str, float], stop: asyncio.Event, polls: list[int]
+) -> None:
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
+        while not stop.is_set():
+            began = time.perf_counter()
+            response = await http.get("/v1/items", params={"q": marker, "limit": 100})
+            arrived = time.perf_counter()
+            polls[0] += 1
+            if response.status_code == 200:
+                for hit in response.json().get("items", []):
+                    seen.setdefault(str(hit.get("id")), arrived)
+            else:
+                polls[1] += 1
+            await asyncio.sleep(max(0.0, POLL_SECONDS - (arrived - began)))
+
+
+async def freshness(
+    redis_url: str,
+    gateway: str,
+    items: Sequence[tuple[str, bytes]],
+    marker: str,
+    rate: float,
+    *,
+    progress: Progress | None = None,
+    drain_timeout: float = 30.0,
+) -> tuple[Latency, dict[str, Any]]:
+    """Offer ``items`` at ``rate`` per second; time each until ``/v1/items`` finds it."""
+    redis = Redis.from_url(redis_url)
+    seen: dict[str, float] = {}
+    sent: dict[str, float] = {}
+    stop = asyncio.Event()
+    polls = [0, 0]
+    poller = asyncio.create_task(_poll(gateway, marker, seen, stop, polls))
+    try:
+        start = time.perf_counter()
+        for i, (story_id, payload) in enumerate(items):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent[story_id] = time.perf_counter()
+            await redis.xadd(streams.INGEST, {streams.ITEM_FIELD: payload})
+            if progress and i % 50 == 0:
+                progress(len(seen), len(items))
+        offered_for = time.perf_counter() - start
+        deadline = time.monotonic() + drain_timeout
+        while len(seen.keys() & sent.keys()) < len(sent) and time.monotonic() < deadline:
+            if poller.done():
+                poller.result()
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
+            await poller
+        await redis.aclose()
+    samples = sorted((seen[k] - t) * 1000 for k, t in sent.items() if k in seen)
+    achieved = len(sent) / offered_for if offered_for > 0 else float(len(sent))
+    detail = {"poll_interval_ms": POLL_SECONDS * 1000, "polls": polls[0], "poll_errors": polls[1]}
+    return Latency(rate, achieved, len(sent), len(samples), samples), detail
+
+
+def run_freshness(
+    redis_url: str,
+    gateway: str,
+    taxonomy: Taxonomy,
+    rate: float,
+    seconds: float,
+    run: int,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """One run at ``rate`` items/s for ``seconds``."""
+    now = datetime.now(UTC)
+    marker = f"fresh{int(now.timestamp())}r{run}"
+    count = max(int(rate * seconds), 1)
+    items = marked_items(taxonomy, count, marker, seed=300 + run, now=now)
+    lat, detail = asyncio.run(freshness(redis_url, gateway, items, marker, rate, progress=progress))
+    return {**lat.summary(), **detail, "marker": marker}
