@@ -101,7 +101,7 @@ def table(results: dict[str, Any], out: TextIO) -> None:
     if results.get("search"):
         _search_tables(results["search"], w, query_checks)
     if results.get("rebuild"):
-        _rebuild_table(results["rebuild"], results.get("search"), w)
+        _rebuild_table(results["rebuild"], w)
     w("\n| target | verdict | measured |\n|---|---|---|\n")
     for target in results["targets"]:
         w(f"| {target['target']} | {_verdict(target['met'])} | {target['detail']} |\n")
@@ -180,6 +180,7 @@ def _search_tables(search: dict[str, Any], w: Any, checks: Any) -> None:
         "Milliseconds: median of runs (range of runs).\n"
     )
     sizes: dict[str, Any] = search["sizes"]
+    _size_table(search, w)
     for size, run in sizes.items():
         corpus = run["corpus"]
         built = (
@@ -228,6 +229,21 @@ def _search_tables(search: dict[str, Any], w: Any, checks: Any) -> None:
         w("\n" + ascii_chart(sizes) + "\n")
 
 
+def _size_table(search: dict[str, Any], w: Any) -> None:
+    """Index size on disk and the gateway's resident memory at each corpus size."""
+    rows = []
+    for size, run in sorted(search["sizes"].items(), key=lambda kv: int(kv[0])):
+        mb = run["corpus"]["bytes"] / 1e6
+        rows.append(
+            f"| {int(size):,} | {mb:,.0f} | {mb / int(size) * 100_000:,.0f} | "
+            f"{run['gateway_rss_mb']['after']:,.0f} |"
+        )
+    w(
+        "\n| stories in the index | index MB | MB per 100,000 | gateway RSS MB |\n"
+        "|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n"
+    )
+
+
 def ascii_chart(sizes: dict[str, Any], width: int = 40) -> str:
     """p50 over HTTP (1 client) per query and size, as bars on a log scale."""
     import math
@@ -249,7 +265,7 @@ def ascii_chart(sizes: dict[str, Any], width: int = 40) -> str:
     return "\n".join(lines)
 
 
-def _rebuild_table(rebuild: dict[str, Any], search: dict[str, Any] | None, w: Any) -> None:
+def _rebuild_table(rebuild: dict[str, Any], w: Any) -> None:
     n = rebuild["stories"]
     w(f"\n**Rebuild from MongoDB** ({n:,} stories stored first in {rebuild['seed_seconds']} s)\n\n")
     if "summary" not in rebuild:
@@ -271,18 +287,6 @@ def _rebuild_table(rebuild: dict[str, Any], search: dict[str, Any] | None, w: An
             f"\nPer 100,000 stories: index {rebuild['index_mb_per_100k']} MB; rebuild "
             f"{rebuild['rebuild_seconds_per_million'] / 10:,.0f} s "
             f"({rebuild['rebuild_seconds_per_million']:,} s per million).\n"
-        )
-    if search:
-        rows = []
-        for size, run in sorted(search["sizes"].items(), key=lambda kv: int(kv[0])):
-            mb = run["corpus"]["bytes"] / 1e6
-            rows.append(
-                f"| {int(size):,} | {mb:,.0f} | {mb / int(size) * 100_000:,.0f} | "
-                f"{run['gateway_rss_mb']['after']:,.0f} |"
-            )
-        w(
-            "\n| stories in the index | index MB | MB per 100,000 | gateway RSS MB |\n"
-            "|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n"
         )
 
 
