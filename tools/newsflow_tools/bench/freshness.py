@@ -4,7 +4,8 @@ Not the live feed: a search. Every item of a run carries one marker word, unique
 the run, in its title, and is published "now", so it is on the first page of
 ``/v1/items?q=<marker>`` once the index has it. Items are offered at a steady rate,
 one XADD each; a poller asks for that page every :data:`POLL_SECONDS` and records when
-each story id first appears. An item's freshness is the arrival of the answer that
+each story id first appears (following the next pages while they still hold stories
+not seen before). An item's freshness is the arrival of the answer that
 first holds it minus its XADD time, so it is an upper bound, coarse by at most the
 poll interval plus one request.
 """
@@ -50,18 +51,27 @@ def marked_items(
 async def _poll(
     gateway: str, marker: str, seen: dict[str, float], stop: asyncio.Event, polls: list[int]
 ) -> None:
+    """Ask for the newest stories with ``marker``, page after page while a page still
+    holds one not seen before (a commit can make more than a page visible at once)."""
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
         while not stop.is_set():
             began = time.perf_counter()
-            response = await http.get("/v1/items", params={"q": marker, "limit": 100})
-            arrived = time.perf_counter()
-            polls[0] += 1
-            if response.status_code == 200:
-                for hit in response.json().get("items", []):
-                    seen.setdefault(str(hit.get("id")), arrived)
-            else:
-                polls[1] += 1
-            await asyncio.sleep(max(0.0, POLL_SECONDS - (arrived - began)))
+            params: dict[str, str | int] = {"q": marker, "limit": 100}
+            while True:
+                response = await http.get("/v1/items", params=params)
+                arrived = time.perf_counter()
+                polls[0] += 1
+                if response.status_code != 200:
+                    polls[1] += 1
+                    break
+                page = response.json()
+                fresh = False
+                for hit in page.get("items", []):
+                    fresh = seen.setdefault(str(hit.get("id")), arrived) == arrived or fresh
+                if not (fresh and page.get("next_cursor")):
+                    break
+                params = {"q": marker, "limit": 100, "cursor": page["next_cursor"]}
+            await asyncio.sleep(max(0.0, POLL_SECONDS - (time.perf_counter() - began)))
 
 
 async def freshness(

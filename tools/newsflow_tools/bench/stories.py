@@ -285,8 +285,9 @@ def to_call(query: Query) -> Call:
 
 
 def in_process(index: SearchIndex, call: Call) -> object:
-    """Run ``call`` on ``index``, as the route would (parse included)."""
+    """Run ``call`` on ``index`` as the gateway's search service does (parse included;
+    facets are the exact count and the buckets)."""
     parsed = parse(call.q) if call.q else None
     if call.facets:
-        return index.facets(parsed, call.filters)
+        return index.count(parsed, call.filters), index.facets(parsed, call.filters)
     return index.search(parsed, call.filters, sort=call.sort, limit=call.limit)
