@@ -3,11 +3,11 @@
 Not the live feed: a search. Every item of a run carries one marker word, unique to
 the run, in its title, and is published "now", so it is on the first page of
 ``/v1/items?q=<marker>`` once the index has it. Items are offered at a steady rate,
-one XADD each; a poller asks for that page every :data:`POLL_SECONDS` and records when
-each story id first appears (following the next pages while they still hold stories
-not seen before). An item's freshness is the arrival of the answer that
-first holds it minus its XADD time, so it is an upper bound, coarse by at most the
-poll interval plus one request.
+one XADD each; a poller asks every :data:`POLL_SECONDS` for the marked stories
+published since the oldest one not yet seen (following the next pages while they
+hold stories not seen before) and records when each story id first appears. An
+item's freshness is the arrival of the answer that first holds it minus its XADD
+time, so it is an upper bound, coarse by at most the poll interval plus one request.
 """
 
 from __future__ import annotations
@@ -35,28 +35,44 @@ Progress = Callable[[int, int], None]
 
 def marked_items(
     taxonomy: Taxonomy, n: int, marker: str, *, seed: int, now: datetime
-) -> list[tuple[str, bytes]]:
+) -> list[tuple[str, bytes, str]]:
     """``n`` bench items with ``marker`` in the title, published just before ``now``
-    (one second apart, newest last), as (story id, payload)."""
-    out: list[tuple[str, bytes]] = []
+    (one second apart, newest last), as (story id, payload, published_at)."""
+    out: list[tuple[str, bytes, str]] = []
     for i, item in enumerate(generate_items(taxonomy, n, seed=seed)):
         item["title"] = f"{item['title']} {marker}"
         when = now - timedelta(seconds=n - i)
         item["published_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         item["url"] = f"{item['url']}/{marker}"
-        out.append((normalise(item, now=now).id, orjson.dumps(item)))
+        out.append((normalise(item, now=now).id, orjson.dumps(item), item["published_at"]))
     return out
 
 
 async def _poll(
-    gateway: str, marker: str, seen: dict[str, float], stop: asyncio.Event, polls: list[int]
+    gateway: str,
+    marker: str,
+    items: Sequence[tuple[str, bytes, str]],
+    sent: dict[str, float],
+    seen: dict[str, float],
+    stop: asyncio.Event,
+    polls: list[int],
 ) -> None:
-    """Ask for the newest stories with ``marker``, page after page while a page still
-    holds one not seen before (a commit can make more than a page visible at once)."""
+    """Ask for the stories with ``marker`` published since the oldest one sent and not
+    yet seen, newest first, page after page while a page holds one not seen before.
+
+    Asking only from the oldest missing story keeps each answer to the stories in
+    flight, so the poller costs the gateway little, however many have arrived."""
+    oldest = 0  # items[:oldest] have all been seen
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
         while not stop.is_set():
             began = time.perf_counter()
-            params: dict[str, str | int] = {"q": marker, "limit": 100}
+            while oldest < len(items) and items[oldest][0] in seen:
+                oldest += 1
+            if oldest == len(items) or items[oldest][0] not in sent:
+                await asyncio.sleep(POLL_SECONDS)
+                continue
+            since = items[oldest][2]
+            params: dict[str, str | int] = {"q": marker, "from": since, "limit": 100}
             while True:
                 response = await http.get("/v1/items", params=params)
                 arrived = time.perf_counter()
@@ -70,14 +86,14 @@ async def _poll(
                     fresh = seen.setdefault(str(hit.get("id")), arrived) == arrived or fresh
                 if not (fresh and page.get("next_cursor")):
                     break
-                params = {"q": marker, "limit": 100, "cursor": page["next_cursor"]}
+                params = {**params, "cursor": page["next_cursor"]}
             await asyncio.sleep(max(0.0, POLL_SECONDS - (time.perf_counter() - began)))
 
 
 async def freshness(
     redis_url: str,
     gateway: str,
-    items: Sequence[tuple[str, bytes]],
+    items: Sequence[tuple[str, bytes, str]],
     marker: str,
     rate: float,
     *,
@@ -90,10 +106,10 @@ async def freshness(
     sent: dict[str, float] = {}
     stop = asyncio.Event()
     polls = [0, 0]
-    poller = asyncio.create_task(_poll(gateway, marker, seen, stop, polls))
+    poller = asyncio.create_task(_poll(gateway, marker, items, sent, seen, stop, polls))
     try:
         start = time.perf_counter()
-        for i, (story_id, payload) in enumerate(items):
+        for i, (story_id, payload, _) in enumerate(items):
             delay = start + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
