@@ -427,3 +427,26 @@ def test_ascii_chart_draws_longer_bars_for_slower_queries() -> None:
     assert lines[0].count("#") == 1
     assert lines[1].count("#") == 40
     assert lines[1].endswith("100 ms")
+
+
+def test_a_corpus_is_written_once_reused_and_replaces_stale_ones(tmp_path: Any) -> None:
+    from newsflow_gateway.index.index import SearchIndex
+    from newsflow_tools.bench.search import corpus
+
+    stale = tmp_path / "corpus-30-seed13-gen0-schemaold"
+    (stale / "index").mkdir(parents=True)
+    other = tmp_path / "corpus-300-seed13-gen0-schemaold"
+    other.mkdir()
+    maker = StoryMaker(TAXONOMY)
+    built = corpus(tmp_path, 30, maker, batch=7)
+    assert not built["cached"]
+    assert built["written_straight_into_the_index"] is True
+    assert not stale.exists()  # another schema's corpus of the same size: gone
+    assert other.exists()  # another size: kept
+    index = SearchIndex.open(built["path"])
+    assert index.num_docs() == 30
+    assert index.position() is None  # served as-is by a gateway on an empty stream
+    index.close()
+    again = corpus(tmp_path, 30, maker)
+    assert again["cached"]
+    assert again["build_seconds"] == built["build_seconds"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -90,7 +91,8 @@ def corpus(
     """The index folder of ``size`` stories: reused when cached and whole, else built.
 
     Returns where it is, its size on disk, and how long it took to build (the
-    recorded time of the original build when reused).
+    recorded time of the original build when reused). A build removes the corpora of
+    the same size and seed that an older generator or index schema left behind.
     """
     home = cache / corpus_key(size, maker.seed)
     path = home / "index"
@@ -106,6 +108,9 @@ def corpus(
         if whole:
             return {**info, "path": str(path), "cached": True, "bytes": folder_bytes(path)}
     info_file.unlink(missing_ok=True)
+    for stale in cache.glob(f"corpus-{size}-seed{maker.seed}-*"):
+        if stale != home:  # built by another generator or schema: never read again
+            shutil.rmtree(stale, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     index = SearchIndex.create(path, replace=True, writer_heap=256_000_000)
