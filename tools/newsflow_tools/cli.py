@@ -10,7 +10,7 @@ Sub-commands::
     newsflow dlq        list or replay dead letters
     newsflow reenrich   re-tag stored stories after a taxonomy change (resumable)
     newsflow keys       create, list and revoke publisher API keys
-    newsflow bench      throughput, latency and ceilings of the whole pipeline
+    newsflow bench      pipeline against its ceilings; search latency by corpus size
 
 Servers: a flag (--redis-url, --mongodb-url) wins over the environment (REDIS_URL,
 MONGODB_URL, or .env), which wins over the stack `newsflow run` is running
@@ -340,15 +340,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return run_evaluate(Path(args.file), tagger, sys.stdout)
 
 
+def _ints(text: str) -> tuple[int, ...]:
+    """``10000,100_000, 1e6`` -> (10000, 100000, 1000000)."""
+    return tuple(int(float(s.replace("_", ""))) for s in text.split(",") if s.strip())
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     try:
-        from newsflow_tools.bench.run import BenchOptions, render, run_bench
+        from newsflow_tools.bench.run import PARTS, BenchOptions, render, run_bench
+        from newsflow_tools.bench.search import SearchOptions
+        from newsflow_tools.bench.verdict import passed
     except ImportError as exc:  # matplotlib, psutil or rich missing
         sys.stderr.write(f"newsflow bench needs the 'bench' extra (make install): {exc}\n")
         return 2
     if args.render:
         results = render(Path(args.render))
-        return 0 if all(t["met"] for t in results["targets"]) else 1
+        return 0 if passed(results) else 1
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        sys.stderr.write(f"newsflow bench: --parts takes {', '.join(PARTS)}; not {unknown}\n")
+        return 2
+    try:
+        sizes = _ints(args.sizes)
+    except ValueError:
+        sys.stderr.write(f"newsflow bench: --sizes must be numbers, not {args.sizes!r}\n")
+        return 2
     settings = _settings(args, "bench")
     if settings is None:
         return 2
@@ -365,13 +382,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         storage_items=args.stage_items,
         latency_seconds=args.latency_seconds,
-        gateway_sizes=tuple(int(s) for s in args.gateway_sizes.split(",") if s.strip()),
+        runs=args.runs,
+        parts=parts,
+        search=SearchOptions(
+            sizes=sizes,
+            runs=args.runs,
+            requests=args.requests,
+            requests_per_client=max(1, args.requests // 4),
+            cache=Path(args.corpus_cache),
+        ),
+        rebuild_items=args.rebuild_items,
         out=Path(args.out),
         redis_url=settings.redis_url if settings.explicit("redis_url") else None,
         mongodb_url=settings.mongodb_url if settings.explicit("mongodb_url") else None,
     )
     results = run_bench(options)
-    return 0 if all(t["met"] for t in results["targets"]) else 1
+    return 0 if passed(results) else 1
 
 
 SERVER_HELP = "default: the environment, else the running stack (.data/stack.json)"
@@ -458,7 +484,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure the pipeline against the raw ceilings beneath it (embedded servers, "
         "or REDIS_URL/MONGODB_URL)",
     )
-    bench.add_argument("--items", type=int, default=20_000, help="items per throughput run")
+    bench.add_argument(
+        "--parts",
+        default="pipeline,search,rebuild",
+        help="what to measure, comma-separated: pipeline (throughput, ceilings, latency, "
+        "freshness), search (query latency by corpus size), rebuild (index from MongoDB)",
+    )
+    bench.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="search corpus sizes, comma-separated (cached under --corpus-cache)",
+    )
+    bench.add_argument("--runs", type=int, default=3, help="runs of each measurement")
+    bench.add_argument(
+        "--requests",
+        type=int,
+        default=100,
+        help="search requests per query and run with 1 client (8 clients: a quarter each)",
+    )
+    bench.add_argument(
+        "--corpus-cache", default=".data/bench", help="where search corpora are kept for reuse"
+    )
+    bench.add_argument(
+        "--rebuild-items", type=int, default=20_000, help="stories the rebuild reads from MongoDB"
+    )
+    bench.add_argument("--items", type=int, default=10_000, help="items per throughput run")
     bench.add_argument("--batch-size", type=int, default=100, help="the services' batch size")
     bench.add_argument(
         "--stage-items",
@@ -467,7 +517,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="items for the storage stage alone (the other stages take all items)",
     )
     bench.add_argument("--latency-seconds", type=float, default=15.0, help="per load level")
-    bench.add_argument("--gateway-sizes", default="1000,10000", help="stories, comma-separated")
     bench.add_argument("--out", default="bench-results", help="where latest.json/png go")
     bench.add_argument(
         "--allow-flush",

@@ -129,6 +129,7 @@ class Stack:
     gateway_port: int = 0
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     health_ports: dict[str, int] = field(default_factory=dict)
+    index_dir: Path | None = None
 
     @property
     def gateway(self) -> str:
@@ -176,7 +177,14 @@ class Stack:
         self._wait_ready([f"{self.gateway}/readyz"], timeout)
 
     def start_gateway(self, **extra: str) -> None:
+        """The gateway, on its own index folder (``NEWSFLOW_INDEX_DIR``; by default a new
+        one beside the logs, never the ``.data/index`` of ``newsflow run``)."""
         self.gateway_port = embedded.free_port()
+        extra.setdefault(
+            "NEWSFLOW_INDEX_DIR",
+            str(self.logs.parent / f"index-{self.database}-{self.gateway_port}"),
+        )
+        self.index_dir = Path(extra["NEWSFLOW_INDEX_DIR"])
         self._spawn("gateway", "gateway", GATEWAY_PORT=str(self.gateway_port), **extra)
 
     def wait_gateway(self, timeout: float = 60.0) -> None:
