@@ -10,12 +10,14 @@ for at most ``index_commit_ms`` (or ``index_batch`` entries), applied (the newes
 and committed together with the id of the last entry. A restart, even after SIGKILL
 mid-commit, resumes from the committed id.
 
-**Rebuilding.** A missing, stale or damaged index, or one whose position
-``news:stored`` no longer holds (trimmed past it, or a Redis that lost its data), is
-rebuilt from MongoDB: first the stream's tip is noted, then every story is read in
-``_id`` order, a batch per commit, each commit recording how far it got so a killed
-rebuild resumes there. Then the follower starts from the noted tip, re-applying what
-was stored meanwhile (harmless, see above).
+**Rebuilding.** A missing, stale or damaged index is rebuilt from MongoDB: first the
+stream's tip is noted, then every story is read in ``_id`` order (one cursor), a
+batch per commit, each commit recording how far it got so a killed rebuild resumes
+there. Then the follower starts from the noted tip, re-applying what was stored
+meanwhile (harmless, see above). An index that cannot follow the log from where it
+is (``news:stored`` trimmed past its position, lost or recreated by a Redis that
+restarted empty; see :meth:`IndexService._gap`) is rebuilt the same way but in
+place: it keeps answering meanwhile.
 
 **States** (``/readyz`` and ``newsflow status``): ``starting``, ``rebuilding`` (not
 serving), ``catching up`` (serving, behind the log), ``ready`` (serving, at the tip),
