@@ -23,11 +23,10 @@ import httpx
 import orjson
 from redis.asyncio import Redis
 
-from newsflow import streams
 from newsflow.domain.normalise import normalise
 from newsflow.domain.taxonomy import Taxonomy
 from newsflow_tools.bench.corpus import generate_items
-from newsflow_tools.bench.pipeline import Latency
+from newsflow_tools.bench.pipeline import Latency, offer
 
 POLL_SECONDS = 0.05
 Progress = Callable[[int, int], None]
@@ -108,16 +107,8 @@ async def freshness(
     polls = [0, 0]
     poller = asyncio.create_task(_poll(gateway, marker, items, sent, seen, stop, polls))
     try:
-        start = time.perf_counter()
-        for i, (story_id, payload, _) in enumerate(items):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            sent[story_id] = time.perf_counter()
-            await redis.xadd(streams.INGEST, {streams.ITEM_FIELD: payload})
-            if progress and i % 50 == 0:
-                progress(len(seen), len(items))
-        offered_for = time.perf_counter() - start
+        pairs = [(story_id, payload) for story_id, payload, _ in items]
+        offered_for = await offer(redis, pairs, rate, sent, progress, lambda: len(seen))
         deadline = time.monotonic() + drain_timeout
         while len(seen.keys() & sent.keys()) < len(sent) and time.monotonic() < deadline:
             if poller.done():

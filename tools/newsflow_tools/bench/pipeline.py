@@ -31,6 +31,28 @@ from newsflow.runtime.codec import text
 Progress = Callable[[int, int], None]
 
 
+async def offer(
+    redis: Redis,
+    items: Sequence[tuple[str, Any]],
+    rate: float,
+    sent: dict[str, float],
+    progress: Progress | None,
+    received: Callable[[], int],
+) -> float:
+    """XADD each (story id, payload) to news:ingest at a steady ``rate``, noting in
+    ``sent`` when each went; returns how long offering took."""
+    start = time.perf_counter()
+    for i, (story_id, payload) in enumerate(items):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent[story_id] = time.perf_counter()
+        await redis.xadd(streams.INGEST, {streams.ITEM_FIELD: payload})
+        if progress and i % 50 == 0:
+            progress(received(), len(items))
+    return time.perf_counter() - start
+
+
 def _ms(entry_id: bytes | str) -> int:
     return int(text(entry_id).partition("-")[0])
 
@@ -151,16 +173,7 @@ async def latency(
     try:
         await asyncio.wait_for(ready.wait(), timeout=30)
         await asyncio.sleep(0.5)  # the feed follows from its tip as of connection
-        start = time.perf_counter()
-        for i, (story_id, payload) in enumerate(items):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            sent[story_id] = time.perf_counter()
-            await redis.xadd(streams.INGEST, {streams.ITEM_FIELD: payload})
-            if progress and i % 50 == 0:
-                progress(len(arrived), len(items))
-        offered_for = time.perf_counter() - start
+        offered_for = await offer(redis, items, rate, sent, progress, lambda: len(arrived))
         deadline = time.monotonic() + drain_timeout
         while len(arrived.keys() & sent.keys()) < len(sent) and time.monotonic() < deadline:
             if follower.done():
