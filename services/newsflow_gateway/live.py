@@ -130,7 +130,12 @@ class LiveHub:
     async def _dispatch(self, applied: list[tuple[str, str]]) -> None:
         ids = list(dict.fromkeys(story_id for _, story_id in applied))
         for sub in list(self._subs):
-            hits = {h.id: h for h in await self._search.matching(ids, sub.query)}
+            try:
+                hits = {h.id: h for h in await self._search.matching(ids, sub.query)}
+            except Exception as exc:  # this client's query only (a prefix grown too wide)
+                log.warning("live feed: ending a client whose query fails: %s", exc)
+                sub.end()
+                continue
             for entry_id, story_id in applied:
                 hit = hits.get(story_id)
                 if hit is not None:

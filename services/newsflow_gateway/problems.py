@@ -12,6 +12,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsflow_gateway.index.index import CursorError
+from newsflow_gateway.index.query import QuerySyntaxError
 from newsflow_gateway.search.backend import SearchUnavailableError
 
 PROBLEM_JSON = "application/problem+json"
@@ -139,6 +140,17 @@ def install(app: FastAPI) -> None:
             "Service Unavailable",
             exc.detail,
             headers={"Retry-After": str(exc.retry_after)},
+        )
+
+    @app.exception_handler(QuerySyntaxError)
+    async def _query(request: Request, exc: QuerySyntaxError) -> JSONResponse:
+        # Raised by the parser, or by the index when a prefix expands too far.
+        return problem_response(
+            request,
+            422,
+            "Unprocessable Content",
+            f"q: {exc}",
+            [{"field": "q", "message": exc.message, "position": exc.position}],
         )
 
     @app.exception_handler(CursorError)

@@ -127,3 +127,21 @@ async def test_replay_then_live_without_gaps_or_repeats(index: SearchIndex) -> N
         assert got == [(second, "b"), (third, "c"), ("9999999999999-0", "a")]
     finally:
         await hub.stop()
+
+
+async def test_a_client_whose_query_fails_is_ended_and_the_others_still_served(
+    index: SearchIndex,
+) -> None:
+    class Failing(IndexMatcher):
+        async def matching(self, ids: Sequence[str], query: StoryQuery) -> list[SearchHit]:
+            if query.text is not None:
+                raise ValueError("zq* matches too many words")
+            return await super().matching(ids, query)
+
+    hub = LiveHub(redis=None, search=Failing(index))  # type: ignore[arg-type]
+    broken = Subscription(StoryQuery(text=parse("zq*")))
+    fine = Subscription(StoryQuery(filters=SearchFilters(topic=["elections"])))
+    hub._subs.update({broken, fine})
+    await hub._dispatch([("1-0", "c"), ("2-0", "a")])
+    assert drain(fine) == [("1-0", "c"), ("2-0", "a")]
+    assert broken.queue.get_nowait() is None  # its stream ends; it reconnects and is told

@@ -432,7 +432,8 @@ class SearchIndex:
         compiled = self.compile(query, searcher) if query is not None else None
         q = self._and(self._base(compiled, filters), self._ids_query(ids))
         result = searcher.search(q, len(ids))
-        hits = {h.id: h for h in self._hits(searcher, [(None, a) for _, a in result.hits], None)}
+        page: list[tuple[float | None, tantivy.DocAddress]] = [(None, a) for _, a in result.hits]
+        hits = {h.id: h for h in self._hits(searcher, page, compiled)}
         return [hits[i] for i in dict.fromkeys(ids) if i in hits]
 
     def compile(

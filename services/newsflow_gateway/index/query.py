@@ -395,7 +395,8 @@ class _Compiler:
         if isinstance(node, Not):
             inner = self.compile(node.child, positive=not positive)
             if inner is None:
-                return None
+                # Excluding what this analyser ignores (a stop-word) excludes nothing.
+                return self.every_item()
             return _boolean(
                 [(tantivy.Occur.Must, self.every_item()), (tantivy.Occur.MustNot, inner)]
             )
@@ -418,16 +419,19 @@ class _Compiler:
                 else _boolean([(tantivy.Occur.Should, q) for q in parts])
             )
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        positives = 0
         for child in node.children:
             if isinstance(child, Not):
                 inner = self.compile(child.child, positive=not positive)
-                if inner is not None:
+                if inner is not None:  # excluding an ignored word excludes nothing
                     clauses.append((tantivy.Occur.MustNot, inner))
-            elif (q := self.compile(child, positive)) is not None:
+                continue
+            positives += 1
+            if (q := self.compile(child, positive)) is not None:
                 clauses.append((tantivy.Occur.Must, q))
-        if not clauses:
-            return None
-        if all(occur == tantivy.Occur.MustNot for occur, _ in clauses):
+        if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
+            if positives:
+                return None  # every word to find is ignored here: nothing to find
             clauses.insert(0, (tantivy.Occur.Must, self.every_item()))
         return _boolean(clauses)
 

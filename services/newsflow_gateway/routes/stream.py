@@ -60,6 +60,9 @@ async def stream(
             "Last-Event-ID: not an event id from this stream",
             [{"field": "Last-Event-ID", "message": "malformed"}],
         )
+    # A query that the index refuses (a prefix matching too many words) is a 422 now,
+    # not a stream that stays silent.
+    await state.search.search(query, limit=1, highlights=False)
     hub = state.live
     if hub.clients >= settings.max_live_clients:
         raise ProblemError(

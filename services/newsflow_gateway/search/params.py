@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from newsflow.domain.taxonomy import Taxonomy
-from newsflow_gateway.index.query import MAX_QUERY_CHARS, EmptyQueryError, QuerySyntaxError, parse
+from newsflow_gateway.index.query import MAX_QUERY_CHARS, EmptyQueryError, parse
 from newsflow_gateway.problems import ProblemError
 from newsflow_gateway.search.backend import SearchFilters, Sort, StoryQuery
 
@@ -139,17 +139,10 @@ class ItemQuery(BaseModel):
             )
         if self.q is None:
             return StoryQuery(filters=self.filters())
-        try:
+        try:  # any other QuerySyntaxError is answered 422 by the problems handler
             return StoryQuery(text=parse(self.q), filters=self.filters())
         except EmptyQueryError:
             return StoryQuery(filters=self.filters(), nothing=True)
-        except QuerySyntaxError as exc:
-            raise ProblemError(
-                422,
-                "Unprocessable Content",
-                f"q: {exc}",
-                [{"field": "q", "message": exc.message, "position": exc.position}],
-            ) from None
 
 
 class ListQuery(ItemQuery):

@@ -115,3 +115,18 @@ async def test_live_clients_beyond_the_limit_get_503(start: Start) -> None:
         hub._subs.update({Subscription(StoryQuery()), Subscription(StoryQuery())})
         problem = assert_problem(await gw.client.get("/v1/stream"), 503)
         assert "2 live clients" in problem["detail"]
+
+
+async def test_a_prefix_that_grew_too_wide_is_a_422_everywhere(start: Start) -> None:
+    """Expanding ``zq*`` against the index finds more than 200 words: a 422 naming q,
+    on searches and on the live feed alike, never a 500 or a silent stream."""
+    async with start() as gw:
+        words = " ".join(f"zq{n:04d}" for n in range(210))
+        await gw.store(
+            {"_id": "b" * 32, "_v": 1, "title": words, "sort_at": datetime(2021, 1, 7, tzinfo=UTC)}
+        )
+        for route in [*ROUTES, "/v1/stream"]:
+            problem = assert_problem(await gw.client.get(route, params={"q": "zq*"}), 422)
+            assert problem["errors"][0]["field"] == "q", route
+            assert "too many words" in problem["detail"]
+        assert (await gw.client.get("/v1/items", params={"q": "zq00*"})).status_code == 200

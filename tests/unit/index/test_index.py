@@ -540,3 +540,26 @@ def test_limit_is_bounded(index: SearchIndex) -> None:
         index.search(limit=0)
     with pytest.raises(ValueError, match="limit"):
         index.search(limit=501)
+
+
+def test_excluding_a_stop_word_excludes_nothing(index: SearchIndex) -> None:
+    """`-the` must not drop the English stories, for which "the" is no word at all."""
+    index.apply(
+        [
+            make_story("en1", "The elections in Albania", language="en"),
+            make_story("en2", "Policing seminar", language="en"),
+            make_story("fr1", "Les élections en Albanie", language="fr"),
+            make_story("xx1", "the unguessable", language="xx"),
+        ]
+    )
+    index.commit("1-0")
+
+    def ids(q: str) -> set[str]:
+        return {h.id for h in index.search(parse(q), limit=50).hits}
+
+    assert ids("-the") == {"en1", "en2", "fr1"}  # only the story that has the word "the"
+    # "les" is a stop-word in French only; "the" in English only; xx1 has "the".
+    assert ids("-(the OR les)") == {"en1", "en2", "fr1"}
+    assert ids("elections -the") == {"en1", "fr1"}
+    assert ids("the") == {"xx1"}  # a stop-word only: found only where it is a word
+    assert ids("-policing -the") == {"en1", "fr1"}
