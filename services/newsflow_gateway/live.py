@@ -104,6 +104,15 @@ class LiveHub:
         """Where a client without ``Last-Event-ID`` starts: what the index holds now."""
         return self._search.position() or "0-0"
 
+    async def resume_point(self, last_event_id: str | None) -> str:
+        """Where a client resumes: after ``last_event_id`` while news:stored has come
+        that far, else from what the index holds now."""
+        if last_event_id is None:
+            return self.position()
+        last: Any = await self._redis.xrevrange(streams.STORED, count=1)
+        end = text(last[0][0]) if last else "0-0"
+        return last_event_id if entry_key(last_event_id) <= entry_key(end) else self.position()
+
     def committed(self, applied: list[tuple[str, str]], position: str) -> None:
         """The index committed ``applied`` (entry id, story id): match them off this path."""
         if not self._subs:
@@ -142,7 +151,10 @@ class LiveHub:
                     sub.offer((entry_id, hit))
 
     async def _replay(self, sub: Subscription, after: str, upto: str) -> AsyncIterator[Delivery]:
+        """What the client missed, matched against the index as it is now: each story
+        once, at its first entry after ``after``, in its current version."""
         start = after
+        replayed: set[str] = set()
         while entry_key(start) < entry_key(upto):
             rows: Any = await self._redis.xrange(
                 streams.STORED, min=f"({start}", max=upto, count=500
@@ -158,7 +170,8 @@ class LiveHub:
             ids = list(dict.fromkeys(story_id for _, story_id in batch))
             hits = {h.id: h for h in await self._search.matching(ids, sub.query)}
             for entry_id, story_id in batch:
-                if story_id in hits:
+                if story_id in hits and story_id not in replayed:
+                    replayed.add(story_id)
                     yield entry_id, hits[story_id]
 
     async def follow(self, sub: Subscription, after: str) -> AsyncIterator[Delivery]:
@@ -166,10 +179,11 @@ class LiveHub:
         first those the index already holds, then live ones, never one twice."""
         self._subs.add(sub)
         try:
-            sent = entry_key(after)
-            async for entry_id, hit in self._replay(sub, after, self.position()):
-                sent = max(sent, entry_key(entry_id))
+            upto = self.position()
+            async for entry_id, hit in self._replay(sub, after, upto):
                 yield entry_id, hit
+            # Everything up to what the index held is sent or was not to be sent.
+            sent = max(entry_key(after), entry_key(upto))
             while True:
                 delivery = await sub.queue.get()
                 if delivery is None:

@@ -105,8 +105,9 @@ def stored(item_id: str) -> dict[str, Any]:
 async def test_replay_then_live_without_gaps_or_repeats(index: SearchIndex) -> None:
     redis = fakeredis.FakeAsyncRedis()
     ids = [await redis.xadd(streams.STORED, stored(i)) for i in ("a", "b", "c")]
-    first, second, third = (i.decode() for i in ids)
-    index.commit(third)  # the index holds all three
+    ids.append(await redis.xadd(streams.STORED, stored("b")))  # b revised: replayed once
+    first, second, third, fourth = (i.decode() for i in ids)
+    index.commit(fourth)  # the index holds all of them
     hub = LiveHub(redis=redis, search=IndexMatcher(index))
     await hub.start()
     try:
@@ -145,3 +146,14 @@ async def test_a_client_whose_query_fails_is_ended_and_the_others_still_served(
     await hub._dispatch([("1-0", "c"), ("2-0", "a")])
     assert drain(fine) == [("1-0", "c"), ("2-0", "a")]
     assert broken.queue.get_nowait() is None  # its stream ends; it reconnects and is told
+
+
+async def test_an_id_beyond_the_stream_resumes_from_now(index: SearchIndex) -> None:
+    redis = fakeredis.FakeAsyncRedis()
+    first = (await redis.xadd(streams.STORED, stored("a"))).decode()
+    index.commit(first)
+    hub = LiveHub(redis=redis, search=IndexMatcher(index))
+    assert await hub.resume_point(None) == first
+    assert await hub.resume_point("0") == "0"
+    assert await hub.resume_point(first) == first
+    assert await hub.resume_point("18446744073709551615-18446744073709551615") == first

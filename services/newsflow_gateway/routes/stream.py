@@ -72,8 +72,10 @@ async def stream(
             headers={"Retry-After": "10"},
         )
     sub = Subscription(query=query)
-    # Without Last-Event-ID the client follows from what the index holds now.
-    after = last_event_id or hub.position()
+    # Without Last-Event-ID the client follows from what the index holds now; so does
+    # one whose id lies beyond this stream's end (a Redis that was reset, or an id
+    # that never was): waiting for the stream to reach it would keep it silent.
+    after = await hub.resume_point(last_event_id)
 
     async def events() -> AsyncIterator[bytes]:
         yield b": connected\nretry: 2000\n\n"
