@@ -9,6 +9,7 @@ configured public base URL, never from the request's Host header."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
@@ -17,6 +18,24 @@ from xml.etree import ElementTree as ET
 from newsflow.store import StoredStory, StoredTag
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+#: What XML 1.0 cannot carry at all, escaped or not: C0 controls but tab, LF and CR;
+#: lone surrogates; U+FFFE and U+FFFF. A feed's title echoes the query, so any of
+#: them can arrive; they are dropped rather than make the whole feed unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(root: ET.Element) -> ET.Element:
+    """``root`` with every text, tail and attribute value made writable as XML 1.0."""
+    for element in root.iter():
+        if element.text:
+            element.text = _NOT_XML.sub("", element.text)
+        if element.tail:
+            element.tail = _NOT_XML.sub("", element.tail)
+        for name, value in element.attrib.items():
+            element.attrib[name] = _NOT_XML.sub("", value)
+    return root
 
 
 def _when(doc: StoredStory) -> datetime:
@@ -49,7 +68,7 @@ def atom(docs: list[StoredStory], *, title: str, self_url: str, item_url: str) -
             ET.SubElement(entry, f"{{{ATOM_NS}}}summary", type="text").text = doc.summary
         for tag in _categories(doc):
             ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=tag.id or "", label=tag.name)
-    body: bytes = ET.tostring(feed, encoding="utf-8")
+    body: bytes = ET.tostring(_xml_safe(feed), encoding="utf-8")
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
@@ -78,5 +97,5 @@ def rss(docs: list[StoredStory], *, title: str, self_url: str, item_url: str) ->
             ET.SubElement(entry, "description").text = escape(doc.summary, quote=False)
         for tag in _categories(doc):
             ET.SubElement(entry, "category").text = tag.name
-    body: bytes = ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(_xml_safe(root), encoding="utf-8")
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body

@@ -84,3 +84,13 @@ async def test_story_text_is_escaped_in_both_feeds(start: Start) -> None:
     assert item.findtext("title") == SCRIPT
     # Readers take an RSS description as HTML: it must decode to inert text.
     assert item.findtext("description") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+async def test_control_characters_in_the_query_leave_the_feeds_well_formed(start: Start) -> None:
+    async with start() as gw:
+        await gw.store(story())
+        for route in ("/v1/feeds/atom", "/v1/feeds/rss"):
+            for q in ("\x01serbia", "\x0belections", "\x1b[31m", "\ufffe x"):
+                response = await gw.client.get(route, params={"q": q})
+                assert response.status_code == 200
+                ET.fromstring(response.content)  # raises if not well-formed
