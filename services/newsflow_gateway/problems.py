@@ -16,6 +16,14 @@ from newsflow_gateway.index.query import QuerySyntaxError
 from newsflow_gateway.search.backend import SearchUnavailableError
 
 PROBLEM_JSON = "application/problem+json"
+#: Field errors listed in one problem, and characters of a field name echoed back:
+#: 3,000 unknown parameters, or one named with 10,000 characters, make a short answer.
+MAX_FIELD_ERRORS = 20
+MAX_FIELD_CHARS = 100
+
+
+def _clip(name: str) -> str:
+    return name if len(name) <= MAX_FIELD_CHARS else name[:MAX_FIELD_CHARS] + "..."
 
 
 class FieldProblem(BaseModel):
@@ -99,17 +107,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = exc.errors()
         errors = [
             {
-                "field": ".".join(
-                    str(p) for p in e["loc"] if p not in ("query", "path", "body", "header")
-                )
-                or "request",
+                "field": _clip(
+                    ".".join(
+                        str(p) for p in e["loc"] if p not in ("query", "path", "body", "header")
+                    )
+                    or "request"
+                ),
                 "message": e["msg"],
             }
-            for e in exc.errors()
+            for e in found[:MAX_FIELD_ERRORS]
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        if len(found) > MAX_FIELD_ERRORS:  # a flood of bad names is not echoed back whole
+            detail += f"; and {len(found) - MAX_FIELD_ERRORS} more"
         return problem_response(request, 422, "Unprocessable Content", detail, errors)
 
     @app.exception_handler(StarletteHTTPException)

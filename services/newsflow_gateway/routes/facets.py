@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from newsflow_gateway.deps import SearchDep, TaxonomyDep
 from newsflow_gateway.problems import Problem
 from newsflow_gateway.search.backend import FacetKind, StoryQuery, StorySearch
-from newsflow_gateway.search.params import ItemQuery, NoQuery
+from newsflow_gateway.search.params import ItemQuery, NoQuery, single_valued
 
-router = APIRouter(prefix="/v1", tags=["facets and taxonomy"])
+router = APIRouter(
+    prefix="/v1", tags=["facets and taxonomy"], dependencies=[Depends(single_valued)]
+)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Invalid parameter; the problem names it."},

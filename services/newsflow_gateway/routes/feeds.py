@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from newsflow.store import StoredStory, read_story
 from newsflow_gateway.deps import PublicBaseDep, SearchDep, TaxonomyDep
 from newsflow_gateway.problems import Problem
 from newsflow_gateway.renderers import syndication
-from newsflow_gateway.search.params import FeedQuery
+from newsflow_gateway.search.params import FeedQuery, single_valued
 
-router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
+router = APIRouter(prefix="/v1/feeds", tags=["feeds"], dependencies=[Depends(single_valued)])
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Invalid parameter; the problem names it."},
     503: {"model": Problem, "description": "The search index is not ready; retry later."},

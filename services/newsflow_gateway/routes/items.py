@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from newsflow.store import LEGACY_FIELDS, read_story
@@ -13,19 +13,45 @@ from newsflow_gateway.deps import ItemsDep, SearchDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.renderers.ninjs_doc import NINJS_MEDIA_TYPE, to_ninjs
 from newsflow_gateway.schemas import ItemDetail, ItemPage, detail_from_doc, summary_from_hit
-from newsflow_gateway.search.params import FormatQuery, ListQuery
+from newsflow_gateway.search.params import FormatQuery, ListQuery, single_valued
 
-router = APIRouter(prefix="/v1", tags=["items"])
+router = APIRouter(prefix="/v1", tags=["items"], dependencies=[Depends(single_valued)])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Invalid parameter; the problem names it."},
     503: {"model": Problem, "description": "The store or index is not ready; retry later."},
 }
 NINJS_CONTENT = {NINJS_MEDIA_TYPE: {"schema": {"type": "object"}}}
+#: The answer depends on Accept (JSON or ninjs): caches must key on it.
+VARY = {"Vary": "Accept"}
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """The q of ``media_type`` in an Accept header (0 when absent or unparsable)."""
+    best = 0.0
+    for part in accept.split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        if name.lower() != media_type:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        best = max(best, q)
+    return best
 
 
 def wants_ninjs(request: Request, fmt: str) -> bool:
-    return fmt == "ninjs" or NINJS_MEDIA_TYPE in request.headers.get("accept", "")
+    """``format=ninjs``, or an Accept header that prefers ninjs to plain JSON."""
+    if fmt == "ninjs":
+        return True
+    accept = request.headers.get("accept", "")
+    ninjs = _quality(accept, NINJS_MEDIA_TYPE)
+    return ninjs > 0 and ninjs >= _quality(accept, "application/json")
 
 
 @router.get(
@@ -80,6 +106,7 @@ async def list_items(
                 "next_cursor": page.next_cursor,
             },
             media_type=NINJS_MEDIA_TYPE,
+            headers=VARY,
         )
     result = ItemPage(
         items=[summary_from_hit(h) for h in page.hits],
@@ -88,7 +115,7 @@ async def list_items(
         next_cursor=page.next_cursor,
     )
     # Already a validated model: serialise once, without FastAPI validating it again.
-    return Response(result.model_dump_json(), media_type="application/json")
+    return Response(result.model_dump_json(), media_type="application/json", headers=VARY)
 
 
 @router.get(
@@ -117,5 +144,7 @@ async def get_item(
         raise ProblemError(404, "Not Found", f"no story with id {item_id}")
     story = read_story(doc)
     if wants_ninjs(request, params.format):
-        return JSONResponse(to_ninjs(story), media_type=NINJS_MEDIA_TYPE)
-    return detail_from_doc(story)
+        return JSONResponse(to_ninjs(story), media_type=NINJS_MEDIA_TYPE, headers=VARY)
+    return Response(
+        detail_from_doc(story).model_dump_json(), media_type="application/json", headers=VARY
+    )

@@ -7,16 +7,16 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from newsflow_gateway.deps import SettingsDep, StateDep, TaxonomyDep
 from newsflow_gateway.live import Subscription, valid_entry_id
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.schemas import summary_from_hit
-from newsflow_gateway.search.params import ItemQuery
+from newsflow_gateway.search.params import ItemQuery, single_valued
 
-router = APIRouter(prefix="/v1", tags=["live"])
+router = APIRouter(prefix="/v1", tags=["live"], dependencies=[Depends(single_valued)])
 KEEPALIVE_S = 15.0
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
+from fastapi import Request
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from newsflow.domain.taxonomy import Taxonomy
@@ -189,4 +190,20 @@ def check_ids(query: ItemQuery, taxonomy: Taxonomy) -> None:
             "Unprocessable Content",
             "; ".join(f"{e['field']}: {e['message']}" for e in errors),
             errors,
+        )
+
+
+#: Query parameters that take one value; the list filters (topic, office...) repeat.
+SINGLE_VALUED: Final = ("q", "sort", "limit", "cursor", "from", "to", "format")
+
+
+async def single_valued(request: Request) -> None:
+    """A dependency of the read routes: ``q=a&q=b`` is a 422, not "the last one wins"."""
+    repeated = [n for n in SINGLE_VALUED if len(request.query_params.getlist(n)) > 1]
+    if repeated:
+        raise ProblemError(
+            422,
+            "Unprocessable Content",
+            "; ".join(f"{n}: given more than once" for n in repeated),
+            [{"field": n, "message": "given more than once"} for n in repeated],
         )

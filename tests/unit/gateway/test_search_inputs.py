@@ -130,3 +130,39 @@ async def test_a_prefix_that_grew_too_wide_is_a_422_everywhere(start: Start) -> 
             assert problem["errors"][0]["field"] == "q", route
             assert "too many words" in problem["detail"]
         assert (await gw.client.get("/v1/items", params={"q": "zq00*"})).status_code == 200
+
+
+async def test_accept_quality_values_choose_the_format_and_caches_are_told(start: Start) -> None:
+    async with start() as gw:
+        for accept, ninjs in (
+            ("application/ninjs+json", True),
+            ("application/ninjs+json;q=0.1, application/json", False),
+            ("application/json;q=0.5, application/ninjs+json", True),
+            ("application/ninjs+json;q=0", False),
+            ("*/*", False),
+        ):
+            response = await gw.client.get("/v1/items", headers={"Accept": accept})
+            assert response.status_code == 200
+            assert (response.headers["content-type"] == "application/ninjs+json") is ninjs, accept
+            assert response.headers["vary"] == "Accept"
+
+
+async def test_a_flood_of_unknown_parameters_gets_a_short_problem(start: Start) -> None:
+    async with start() as gw:
+        params = {f"p{n}": "x" for n in range(3000)} | {"y" * 10_000: "1"}
+        problem = assert_problem(await gw.client.get("/v1/items", params=params), 422)
+        assert len(problem["errors"]) == 20
+        assert "more" in problem["detail"]
+        assert max(len(e["field"]) for e in problem["errors"]) <= 103
+
+
+async def test_a_single_valued_parameter_given_twice_is_a_422(start: Start) -> None:
+    async with start() as gw:
+        for route in [*ROUTES, "/v1/stream"]:
+            for repeated in ("q=serbia&q=albania", "sort=oldest&sort=newest", "limit=5&limit=2"):
+                if route != "/v1/items" and not repeated.startswith("q="):
+                    continue
+                problem = assert_problem(await gw.client.get(f"{route}?{repeated}"), 422)
+                assert "given more than once" in problem["detail"], (route, repeated)
+        ok = await gw.client.get("/v1/items?topic=elections&topic=media-freedom")
+        assert ok.status_code == 200  # list filters repeat by design
