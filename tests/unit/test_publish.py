@@ -26,6 +26,20 @@ RSS = (
     "<category>Cats</category></item></channel></rss>"
 )
 NINJS = '{"uri": "urn:x:1", "headlines": [{"value": "HCNM visits Kyrgyzstan"}]}'
+NEWS_ITEM = (
+    '<?xml version="1.0"?>\n<!-- exported -->\n<g2:newsItem guid="urn:x:1" version="2" '
+    'xmlns:g2="http://iptc.org/std/nar/2006-10-01/"><g2:contentMeta>'
+    "<g2:headline>HCNM visits Kyrgyzstan</g2:headline></g2:contentMeta></g2:newsItem>"
+)
+NEWS_MESSAGE = (
+    "<newsMessage><itemSet><newsItem guid='a'><contentMeta><headline>One</headline>"
+    "</contentMeta></newsItem><newsItem guid='b'><contentMeta><headline>Two</headline>"
+    "</contentMeta></newsItem></itemSet></newsMessage>"
+)
+NITF = (
+    "<?xml-stylesheet href='x.xsl'?><nitf><body><body.head><hedline><hl1>ODIHR opens a mission"
+    "</hl1></hedline></body.head></body></nitf>"
+)
 
 
 @pytest.mark.parametrize(
@@ -41,6 +55,13 @@ NINJS = '{"uri": "urn:x:1", "headlines": [{"value": "HCNM visits Kyrgyzstan"}]}'
         ("story.json", NINJS, "ninjs"),
         (None, RSS, "feed"),
         (None, NINJS, "ninjs"),
+        ("item.xml", NEWS_ITEM, "newsml"),
+        ("message.json", NEWS_MESSAGE, "newsml"),
+        (None, NITF, "nitf"),
+        ("story.xml", NITF, "nitf"),
+        ("story.nitf", "<broken", "nitf"),
+        ("other.xml", "<html/>", "feed"),
+        (None, "<!-- unterminated", "newsroom"),
     ],
 )
 def test_sniff(name: str | None, text: str, expected: str) -> None:
@@ -54,12 +75,40 @@ def test_sniff(name: str | None, text: str, expected: str) -> None:
         ("Application/RSS+XML", "feed"),
         ("text/plain", "newsroom"),
         ("application/x-ndjson", "jsonl"),
+        ("application/vnd.iptc.g2.newsitem+xml", "newsml"),
+        ("application/vnd.iptc.g2.newsmessage+xml; charset=utf-8", "newsml"),
+        ("application/nitf+xml", "nitf"),
+        ("application/xml", "xml"),
+        ("text/xml", "xml"),
         ("image/png", None),
         ("", None),
     ],
 )
 def test_media_format(content_type: str, expected: str | None) -> None:
     assert media_format(content_type) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "titles"),
+    [
+        (RSS, ["ODIHR statement"]),
+        (NEWS_ITEM, ["HCNM visits Kyrgyzstan"]),
+        (NEWS_MESSAGE, ["One", "Two"]),
+        (NITF, ["ODIHR opens a mission"]),
+    ],
+)
+def test_plain_xml_is_told_apart_by_its_document_element(text: str, titles: list[str]) -> None:
+    fmt = media_format("application/xml")
+    assert fmt == "xml"
+    result = parse_body(text.encode(), fmt)
+    assert result.errors == []
+    assert [p.item["title"] for p in result.items] == titles
+
+
+def test_xml_in_another_encoding_is_read_by_its_declaration() -> None:
+    text = NEWS_ITEM.replace('version="1.0"?>', 'version="1.0" encoding="ISO-8859-2"?>')
+    data = text.replace("Kyrgyzstan", "Priština").encode("iso-8859-2")
+    assert parse_body(data, "xml").items[0].item["title"] == "HCNM visits Priština"
 
 
 def test_feed_categories_become_topics_only_when_known(tmp_path: Path) -> None:
