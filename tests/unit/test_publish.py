@@ -14,8 +14,12 @@ from newsflow.domain.formats import NotText, ParseResult, media_format, parse_bo
 from newsflow.domain.formats.common import ParsedItem, ParseError
 from newsflow.runtime.enqueue import Checked, check, conflicts
 from newsflow.runtime.idempotency import Remembered, claim_value, item_key
+from newsflow_gateway.problems import ProblemError
+from newsflow_gateway.routes.publish import media_type_format
 from newsflow_tools.push import parse_file
 from tests.conftest import SAMPLE
+from tests.unit.gateway.conftest import Start, assert_problem
+from tests.unit.gateway.conftest import start as start  # the in-process gateway fixture
 
 pytestmark = pytest.mark.tools
 
@@ -179,3 +183,57 @@ def test_conflicts_against_redis_and_within_the_body() -> None:
     assert [c.line for c in conflicts(only_b, held)] == [3]
     assert conflicts(Checked(valid=[checked.valid[1]]), held) == []
     assert f"(story {first.id})" in conflicts(only_b, held)[0].reason
+
+
+@pytest.mark.parametrize(
+    ("media_type", "body", "titles"),
+    [
+        ("application/vnd.iptc.g2.newsmessage+xml", NEWS_MESSAGE, ["One", "Two"]),
+        ("application/vnd.iptc.g2.newsitem+xml", NEWS_ITEM, ["HCNM visits Kyrgyzstan"]),
+        ("application/nitf+xml", NITF, ["ODIHR opens a mission"]),
+        ("application/xml", NEWS_MESSAGE, ["One", "Two"]),
+        ("text/xml; charset=utf-8", NITF, ["ODIHR opens a mission"]),
+    ],
+)
+async def test_post_items_accepts_the_iptc_media_types(
+    start: Start, media_type: str, body: str, titles: list[str]
+) -> None:
+    """Parsed in the gateway's spawned parse process, then put on news:ingest."""
+    async with start() as gw:
+        headers = {
+            "Authorization": f"Bearer {await gw.key('publish')}",
+            "Content-Type": media_type,
+        }
+        response = await gw.client.post("/v1/items", content=body.encode(), headers=headers)
+        assert response.status_code == 202, response.text
+        assert len(response.json()["items"]) == len(titles)
+        entries = await gw.fakes.redis.xrange("news:ingest")
+        items = [orjson.loads(fields[b"item"]) for _id, fields in entries]
+        assert [i["title"] for i in items] == titles
+        assert {i["source"] for i in items} == {"Test Wire"}
+
+
+async def test_post_items_names_an_iptc_rejection(start: Start) -> None:
+    async with start() as gw:
+        headers = {
+            "Authorization": f"Bearer {await gw.key('publish')}",
+            "Content-Type": "application/vnd.iptc.g2.newsmessage+xml",
+        }
+        body = NEWS_MESSAGE.replace("</itemSet>", "<packageItem guid='p'/></itemSet>")
+        problem = assert_problem(
+            await gw.client.post("/v1/items", content=body.encode(), headers=headers), 422
+        )
+        assert problem["errors"] == [
+            {
+                "field": "items[2]",
+                "message": "a packageItem (a package of other items) p has no text: "
+                "no headline and nothing to publish",
+            }
+        ]
+
+
+def test_unknown_media_type_lists_the_iptc_ones() -> None:
+    with pytest.raises(ProblemError) as refused:
+        media_type_format("application/msword")
+    assert refused.value.status == 415
+    assert "application/vnd.iptc.g2.newsmessage+xml" in (refused.value.detail or "")
