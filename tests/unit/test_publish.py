@@ -109,6 +109,12 @@ def test_plain_xml_is_told_apart_by_its_document_element(text: str, titles: list
     assert [p.item["title"] for p in result.items] == titles
 
 
+def test_utf16_xml_is_recognised_by_its_document_element() -> None:
+    data = NEWS_ITEM.replace('"1.0"?>', '"1.0" encoding="UTF-16"?>').encode("utf-16")
+    assert sniff(data) == "newsml"
+    assert parse_body(data, "xml").items[0].item["title"] == "HCNM visits Kyrgyzstan"
+
+
 def test_xml_in_another_encoding_is_read_by_its_declaration() -> None:
     text = NEWS_ITEM.replace('version="1.0"?>', 'version="1.0" encoding="ISO-8859-2"?>')
     data = text.replace("Kyrgyzstan", "Priština").encode("iso-8859-2")

@@ -65,7 +65,9 @@ def media_format(content_type: str) -> Format | None:
 
 def xml_format(data: bytes) -> Literal["newsml", "nitf", "feed"]:
     """Which XML format ``data`` is, by its document element: NewsML-G2, NITF, else a feed."""
-    root = _root_name(data[:4096].decode("utf-8", "replace"))
+    head = data[:4096]
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    root = _root_name(head.decode("utf-16" if utf16 else "utf-8", "replace"))
     if root in NEWSML_ROOTS:
         return "newsml"
     if root == "nitf":
