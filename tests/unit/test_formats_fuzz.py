@@ -21,14 +21,19 @@ from hypothesis import strategies as st
 
 from newsflow.domain.contract import PublisherItem
 from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
+from newsflow.domain.formats.dispatch import parse_body
 from newsflow.domain.formats.feeds import parse_feed
 from newsflow.domain.formats.jsonl import parse_json, parse_jsonl
+from newsflow.domain.formats.newsml import parse_newsml
 from newsflow.domain.formats.newsroom import parse_newsroom
 from newsflow.domain.formats.ninjs import parse_ninjs
+from newsflow.domain.formats.nitf import parse_nitf
 from newsflow.domain.normalise import Rejection, normalise
 from tests.conftest import SAMPLE
 from tests.unit.test_formats_feeds import ATOM, RSS
+from tests.unit.test_formats_newsml import DATA_ITEM, NEWS_ITEM, XHTML_ITEM, message
 from tests.unit.test_formats_ninjs import PRESS_RELEASE, STATEMENT
+from tests.unit.test_formats_nitf import NITF
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 FUZZ = settings(
@@ -44,6 +49,15 @@ def _feed(text: str) -> ParseResult:
     return parse_feed(text, topic_labels=lambda label: label.istitle())
 
 
+def _bytes(text: str) -> bytes:
+    """The text as UTF-8, lone surrogates included (so the XML parsers meet bad bytes)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _xml(text: str) -> ParseResult:
+    return parse_body(_bytes(text), "xml", known_topic=lambda label: label.istitle())
+
+
 #: name -> (parser, whether it builds items itself, so only contract fields may appear).
 #: JSON and JSON Lines pass objects through as written; the normaliser judges those.
 PARSERS: dict[str, tuple[Callable[[str], ParseResult], bool]] = {
@@ -52,6 +66,9 @@ PARSERS: dict[str, tuple[Callable[[str], ParseResult], bool]] = {
     "json": (parse_json, False),
     "ninjs": (parse_ninjs, True),
     "feed": (_feed, True),
+    "newsml": (lambda text: parse_newsml(_bytes(text)), True),
+    "nitf": (lambda text: parse_nitf(_bytes(text)), True),
+    "xml": (_xml, True),
 }
 
 
@@ -194,6 +211,83 @@ XML_TOKENS = _tokens(
     "\ufeff",
     "\x00",
 )
+G2_TOKENS = _tokens(
+    '<?xml version="1.0" encoding="utf-8"?>',
+    '<?xml version="1.0" encoding="utf-16"?>',
+    '<!DOCTYPE newsItem [<!ENTITY a "OSCE">]>',
+    '<newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/">',
+    "</newsMessage>",
+    "<itemSet>",
+    "</itemSet>",
+    '<newsItem guid="urn:newsml:osce.org:1" version="',
+    '<newsItem xml:lang="',
+    '">',
+    "</newsItem>",
+    "<packageItem>",
+    "</packageItem>",
+    "<conceptItem/>",
+    "<planningItem>",
+    "</planningItem>",
+    "<itemMeta>",
+    "</itemMeta>",
+    '<pubStatus qcode="stat:canceled"/>',
+    '<itemClass qcode="ninat:picture"/>',
+    "<versionCreated>",
+    "</versionCreated>",
+    "<firstCreated>",
+    "</firstCreated>",
+    "2021-01-06T09:30:00+01:00",
+    "20210106T093000+0100",
+    '<link rel="irel:canonical" href="https://www.osce.org/x"/>',
+    '<provider literal="',
+    "<contentMeta>",
+    "</contentMeta>",
+    "<headline>",
+    "</headline>",
+    '<headline role="hdlrol:short">',
+    "<slugline>",
+    "</slugline>",
+    '<description role="drol:summary">',
+    "</description>",
+    '<subject type="cpnat:abstract" qcode="medtop:11000000"><name>',
+    "</name></subject>",
+    '<language tag="',
+    '"/>',
+    "<genre><name>",
+    "</name></genre>",
+    "<contentSet>",
+    "</contentSet>",
+    '<inlineXML contenttype="application/nitf+xml">',
+    "</inlineXML>",
+    '<inlineData contenttype="text/html">',
+    "</inlineData>",
+    '<html xmlns="http://www.w3.org/1999/xhtml"><body>',
+    "</body></html>",
+    "<nitf>",
+    "</nitf>",
+    "<head><docdata>",
+    "</docdata></head>",
+    '<doc-id id-string="',
+    '<date.issue norm="',
+    '<key-list><keyword key="',
+    '"/></key-list>',
+    "<body><body.head><hedline><hl1>",
+    "</hl1></hedline></body.head>",
+    "<body.content><p>",
+    "</p></body.content></body>",
+    "<abstract>",
+    "</abstract>",
+    "<![CDATA[",
+    "]]>",
+    "&amp;",
+    "&lt;p&gt;",
+    "&#0;",
+    "&#x110000;",
+    "&undefined;",
+    "\ufeff",
+    "\x00",
+    "\u202e",
+)
 JSON_TOKENS = _tokens(
     "{",
     "}",
@@ -206,6 +300,14 @@ JSON_TOKENS = _tokens(
     '"headlines"',
     '"value"',
     '"title"',
+    '"headline_main"',
+    '"body_richtext"',
+    '"description_text"',
+    '"standard"',
+    '{"version": "3.0"}',
+    '"type"',
+    '"picture"',
+    '"event"',
     '"bodies"',
     '"subjects"',
     '"name"',
@@ -228,6 +330,10 @@ JSON_TOKENS = _tokens(
     [
         ("newsroom", NEWSROOM_TOKENS),
         ("feed", XML_TOKENS),
+        ("newsml", G2_TOKENS),
+        ("nitf", G2_TOKENS),
+        ("xml", G2_TOKENS),
+        ("xml", XML_TOKENS),
         ("ninjs", JSON_TOKENS),
         ("json", JSON_TOKENS),
         ("jsonl", JSON_TOKENS),
@@ -248,7 +354,16 @@ SAMPLES: dict[str, list[str]] = {
         orjson.dumps([PRESS_RELEASE, STATEMENT]).decode(),
         orjson.dumps(PRESS_RELEASE, option=orjson.OPT_INDENT_2).decode(),
         orjson.dumps(PRESS_RELEASE).decode() + "\n" + orjson.dumps(STATEMENT).decode(),
+        orjson.dumps(
+            [
+                {"uri": "urn:a", "version": "2", "headline_main": "H", "body_richtext": "<p>B</p>"},
+                {"uri": "urn:b", "standard": {"version": "3.1"}, "type": "event", "title": "T"},
+            ]
+        ).decode(),
     ],
+    "newsml": [NEWS_ITEM, message(NEWS_ITEM, XHTML_ITEM, DATA_ITEM)],
+    "nitf": [NITF],
+    "xml": [NEWS_ITEM, NITF, RSS],
 }
 
 
@@ -454,6 +569,74 @@ _ENCODINGS = st.sampled_from(["utf-8", "utf-16", "iso-8859-2", "koi8-r", "cp1252
 )
 def test_feed_bytes_in_any_encoding_never_crash(data: bytes) -> None:
     verify(parse_feed(data, topic_labels=str.istitle), builds_items=True)
+
+
+_IPTC_SAMPLES = st.sampled_from([NEWS_ITEM, message(NEWS_ITEM, XHTML_ITEM, DATA_ITEM), NITF])
+
+
+@FUZZ
+@given(
+    data=st.binary(max_size=400)
+    | st.tuples(_IPTC_SAMPLES, _ENCODINGS).map(lambda pair: pair[0].encode(pair[1], "replace"))
+)
+def test_iptc_bytes_in_any_encoding_never_crash(data: bytes) -> None:
+    for parser in (parse_newsml, parse_nitf):
+        verify(parser(data), builds_items=True)
+    verify(parse_body(data, "xml"), builds_items=True)
+
+
+@st.composite
+def mutated_g2(draw: st.DrawFn) -> str:
+    """A NewsML-G2 sample with elements dropped, duplicated, emptied or given junk text."""
+    text = draw(_IPTC_SAMPLES)
+    for _ in range(draw(st.integers(1, 6))):
+        tag = draw(
+            st.sampled_from(
+                [
+                    "headline",
+                    "description",
+                    "subject",
+                    "versionCreated",
+                    "firstCreated",
+                    "language",
+                    "inlineXML",
+                    "inlineData",
+                    "contentMeta",
+                    "itemMeta",
+                    "hl1",
+                    "body.content",
+                    "date.issue",
+                    "newsItem",
+                ]
+            )
+        )
+        start = text.find(f"<{tag}")
+        end = text.find(f"</{tag}>", start)
+        if start < 0:
+            continue
+        stop = end + len(tag) + 3 if end >= 0 else text.find(">", start) + 1
+        how = draw(st.sampled_from(["drop", "twice", "junk", "attr"]))
+        if how == "drop":
+            text = text[:start] + text[stop:]
+        elif how == "twice":
+            text = text[:stop] + text[start:stop] + text[stop:]
+        elif how == "junk":
+            junk = html.escape(draw(_XML_TEXT))
+            text = text[:start] + f"<{tag}>{junk}</{tag}>" + text[stop:]
+        else:
+            value = html.escape(draw(_WORDS), quote=True)
+            name = draw(st.sampled_from(["version", "guid", "qcode", "tag", "norm", "role"]))
+            text = (
+                text[: start + len(tag) + 1] + f' {name}="{value}"' + text[start + len(tag) + 1 :]
+            )
+    return text
+
+
+@FUZZ
+@given(text=mutated_g2())
+def test_mutated_iptc_documents_give_items_or_clear_rejections(text: str) -> None:
+    result = check("xml", text)
+    assert result.items or result.errors
 
 
 # --- The contract, on everything the real samples give ------------------------------------

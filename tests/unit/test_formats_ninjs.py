@@ -1,4 +1,4 @@
-"""The IPTC ninjs 2.x parser, on real-looking OSCE items and on broken ones."""
+"""The IPTC ninjs parser (1.x, 2.x, 3.x), on real-looking OSCE items and on broken ones."""
 
 from __future__ import annotations
 
@@ -134,6 +134,7 @@ def test_press_release_maps_every_field() -> None:
         "language": "en",
         "topics": ["Democratization", "Good governance"],
         "offices": ["OSCE Mission to Serbia"],
+        "idempotency_key": "https://www.osce.org/mission-to-serbia/475538@3",
     }
 
 
@@ -300,6 +301,105 @@ class TestFields:
         item = only_item(ninjs(firstcreated="yesterday"))
         with pytest.raises(Rejection, match="published_at"):
             normalise(item, now=NOW)
+
+
+class TestEveryVersion:
+    """ninjs 1.x pattern properties, 3.x titles, identity from uri and version."""
+
+    def test_1x_pattern_properties(self) -> None:
+        item = only_item(
+            {
+                "uri": "urn:osce:newsroom:480500",
+                "version": "2",
+                "headline_extheadline": "A longer headline nobody prefers",
+                "headline_main": "HCNM visits Kyrgyzstan",
+                "description_summary": "BISHKEK – The High Commissioner arrived.",
+                "body_richtext": "<p>BISHKEK &ndash; The visit</p><p>lasts two days.</p>",
+            }
+        )
+        assert item == {
+            "title": "HCNM visits Kyrgyzstan",
+            "summary": "BISHKEK – The High Commissioner arrived.",
+            "body": "BISHKEK – The visit\n\nlasts two days.",
+            "revision": 2,
+            "idempotency_key": "urn:osce:newsroom:480500@2",
+        }
+
+    def test_any_headline_pattern_when_there_is_no_main(self) -> None:
+        item = only_item({"uri": "u", "headline_short": "Short one", "body_xhtml": "<p>B</p>"})
+        assert item["title"] == "Short one"
+        assert item["body"] == "B"
+
+    def test_description_text_beats_other_descriptions(self) -> None:
+        item = only_item(
+            {"uri": "u", "headline": "H", "description_html": "<b>x</b>", "description_text": "T"}
+        )
+        assert item["summary"] == "T"
+
+    def test_1x_pattern_properties_are_recognised(self) -> None:
+        assert looks_like_ninjs('{"uri": "urn:x", "headline_main": "H"}')
+
+    def test_3x_title_when_there_is_no_headline(self) -> None:
+        item = only_item(
+            {
+                "uri": "urn:osce:events:77",
+                "standard": {"name": "ninjs", "version": "3.1"},
+                "type": "event",
+                "title": "Ministerial Council, second day",
+                "version": "5",
+            }
+        )
+        assert item["title"] == "Ministerial Council, second day"
+        assert item["revision"] == 5
+        assert item["idempotency_key"] == "urn:osce:events:77@5"
+
+    def test_3x_headline_still_wins_over_title(self) -> None:
+        item = only_item(
+            ninjs(standard={"name": "ninjs", "version": "3.0"}, title="slug-for-the-desk")
+        )
+        assert item["title"] == PRESS_RELEASE["headlines"][1]["value"]
+
+    def test_planning_item_is_titled_even_without_a_standard(self) -> None:
+        assert only_item({"uri": "u", "type": "planning", "title": "Coverage plan"})["title"] == (
+            "Coverage plan"
+        )
+
+    @pytest.mark.parametrize("kind", ["picture", "video"])
+    def test_media_with_no_title_anywhere_is_rejected_naming_it(self, kind: str) -> None:
+        message = only_error(
+            {
+                "uri": "urn:osce:media:1",
+                "type": kind,
+                "standard": {"version": "3.0"},
+                "descriptions": [{"value": "Caption only"}],
+            }
+        )
+        assert message.startswith(f"no headline: a {kind} item with no title anywhere")
+
+    def test_picture_with_a_3x_title_is_read(self) -> None:
+        item = only_item(
+            {"uri": "u", "type": "picture", "standard": {"version": "3.0"}, "title": "Photo"}
+        )
+        assert item["title"] == "Photo"
+
+    @pytest.mark.parametrize(
+        ("changes", "key"),
+        [
+            ({"version": "4"}, "https://www.osce.org/mission-to-serbia/475538@4"),
+            ({"version": 9}, "https://www.osce.org/mission-to-serbia/475538@9"),
+            ({"version": None}, None),
+            ({"version": True}, None),
+            ({"version": "  "}, None),
+            ({"uri": "urn:" + "x" * 300}, None),
+        ],
+    )
+    def test_identity_from_uri_and_version(self, changes: dict[str, Any], key: str | None) -> None:
+        assert only_item(ninjs(**changes)).get("idempotency_key") == key
+
+    def test_pattern_property_of_the_wrong_type_names_it(self) -> None:
+        assert only_error({"uri": "u", "headline": "H", "body_text": 3}) == (
+            "body_text must be a string, not a number"
+        )
 
 
 class TestBrokenItems:

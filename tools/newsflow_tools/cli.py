@@ -3,7 +3,8 @@
 Sub-commands::
 
     newsflow run        start the whole stack locally (embedded Redis and SecantusDB)
-    newsflow push FILE  push a newsroom listing, JSON or JSONL file of items
+    newsflow push FILE  push a file of items (JSON, JSONL, ninjs, RSS/Atom, NewsML-G2,
+                        NITF, newsroom listing); --dry-run only checks it
     newsflow status     streams, groups, lag, pending, consumers, dead letters, search index
     newsflow tag        tag JSONL items from stdin to stdout (same code as the service)
     newsflow evaluate   precision/recall/F1 of the tagger on a labelled JSONL file
@@ -137,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
 
     from newsflow.domain.formats import NotText
-    from newsflow_tools.push import parse_file, print_report, push
+    from newsflow_tools.push import dry_run, parse_file, print_report, push
 
     path = Path(args.file)
     if not path.is_file():
@@ -145,9 +146,12 @@ def cmd_push(args: argparse.Namespace) -> int:
         return 2
     try:
         result = parse_file(path, args.format)
-    except NotText as exc:
+    except (NotText, OSError) as exc:
         sys.stderr.write(f"newsflow push: {path}: {exc}\n")
         return 2
+    if args.dry_run:
+        dry_run(result, sys.stdout, sys.stderr)
+        return 0
     total = len(result.items)
     show = sys.stderr.isatty() or total >= 1000
 
@@ -416,14 +420,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     push = sub.add_parser(
         "push",
-        help="push a file (newsroom listing, JSON, JSONL, ninjs, RSS or Atom) onto news:ingest",
+        help="push a file (newsroom listing, JSON, JSONL, ninjs, RSS or Atom, NewsML-G2, "
+        "NITF) onto news:ingest",
     )
     push.add_argument("file")
     push.add_argument(
         "--format",
-        choices=["auto", "newsroom", "jsonl", "json", "ninjs", "feed"],
+        choices=["auto", "newsroom", "jsonl", "json", "ninjs", "feed", "newsml", "nitf", "xml"],
         default="auto",
-        help="default: detected from the name and content (feed = RSS 2.0 or Atom)",
+        help="default: detected from the content and name (feed = RSS 2.0 or Atom; "
+        "xml = feed, NewsML-G2 or NITF by the document element)",
+    )
+    push.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read and check the file without pushing: each item as a JSON line on stdout, "
+        "each rejection on stderr; fails only when the file cannot be read",
     )
     push.add_argument("--redis-url", help=SERVER_HELP)
     push.add_argument(

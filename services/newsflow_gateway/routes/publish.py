@@ -75,6 +75,15 @@ BODY_SCHEMAS: dict[str, dict[str, Any]] = {
     "jsonl": {"type": "string", "description": "One publisher item (JSON) per line."},
     "ninjs": {"type": "object", "description": "An IPTC ninjs 2.x object, or an array."},
     "feed": {"type": "string", "description": "An RSS 2.0 or Atom 1.0 document."},
+    "newsml": {
+        "type": "string",
+        "description": "An IPTC NewsML-G2 newsItem, or a newsMessage carrying several items.",
+    },
+    "nitf": {"type": "string", "description": "An IPTC NITF 3.x document (one story)."},
+    "xml": {
+        "type": "string",
+        "description": "RSS, Atom, NewsML-G2 or NITF, told apart by the document element.",
+    },
     "newsroom": {"type": "string", "description": "A newsroom listing (the seed format)."},
 }
 
@@ -307,10 +316,10 @@ async def publish(
         Header(max_length=200, description="Makes retries safe: same key and body, same answer."),
     ] = None,
 ) -> JSONResponse:
-    """Accept one item or a batch (JSON object or array, JSONL, ninjs, RSS/Atom, or a
-    newsroom listing as text/plain). All items are checked before any is accepted;
-    an invalid one rejects the request with each error named. The key's publisher
-    is recorded as each item's ``source``."""
+    """Accept one item or a batch (JSON object or array, JSONL, ninjs, RSS/Atom,
+    NewsML-G2, NITF, or a newsroom listing as text/plain). All items are checked
+    before any is accepted; an invalid one rejects the request with each error
+    named. The key's publisher is recorded as each item's ``source``."""
     settings = state.settings
     await rate_limit(state, key.key_id)
     body = await read_body(request, settings.max_body_bytes)

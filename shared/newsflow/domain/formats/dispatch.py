@@ -2,22 +2,27 @@
 
 ``newsflow push`` knows a file name and may be told a format; ``POST /v1/items``
 knows a media type. Both hand the bytes here. An explicit format or media type
-wins; ``auto`` (or a generic media type) looks at the name's suffix, then at the
-content itself.
+wins; ``auto`` looks at the content, then at the name's suffix. ``xml`` (what
+plain ``application/xml`` and ``text/xml`` mean) is decided by the document
+element: NewsML-G2, NITF, or else an RSS or Atom feed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Final, Literal, get_args
 
 from newsflow.domain.formats.common import ParseResult
 from newsflow.domain.formats.feeds import looks_like_feed, parse_feed
 from newsflow.domain.formats.jsonl import parse_json, parse_jsonl
+from newsflow.domain.formats.newsml import ROOTS as NEWSML_ROOTS
+from newsflow.domain.formats.newsml import parse_newsml
 from newsflow.domain.formats.newsroom import parse_newsroom
 from newsflow.domain.formats.ninjs import looks_like_ninjs, parse_ninjs
+from newsflow.domain.formats.nitf import parse_nitf
 
-Format = Literal["newsroom", "jsonl", "json", "ninjs", "feed"]
+Format = Literal["newsroom", "jsonl", "json", "ninjs", "feed", "newsml", "nitf", "xml"]
 FORMATS: Final[tuple[Format, ...]] = get_args(Format)
 
 #: Media types we read, and the format of each.
@@ -28,18 +33,25 @@ MEDIA_TYPES: Final[dict[str, Format]] = {
     "application/ninjs+json": "ninjs",
     "application/rss+xml": "feed",
     "application/atom+xml": "feed",
-    "application/xml": "feed",
-    "text/xml": "feed",
+    "application/vnd.iptc.g2.newsitem+xml": "newsml",
+    "application/vnd.iptc.g2.newsmessage+xml": "newsml",
+    "application/nitf+xml": "nitf",
+    "application/xml": "xml",
+    "text/xml": "xml",
     "text/plain": "newsroom",
 }
 _SUFFIXES: Final[dict[str, Format]] = {
     ".rss": "feed",
     ".atom": "feed",
-    ".xml": "feed",
+    ".xml": "xml",
+    ".nitf": "nitf",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",
 }
+
+
+_NAME: Final = re.compile(r"(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 
 
 class NotText(ValueError):  # noqa: N818 (reads as the condition it reports)
@@ -51,16 +63,63 @@ def media_format(content_type: str) -> Format | None:
     return MEDIA_TYPES.get(content_type.split(";", 1)[0].strip().lower())
 
 
-def sniff(data: bytes, name: str | None = None) -> Format:
-    """The format of ``data``: a feed or ninjs by content first, then by name, then by shape.
+def xml_format(data: bytes) -> Literal["newsml", "nitf", "feed"]:
+    """Which XML format ``data`` is, by its document element: NewsML-G2, NITF, else a feed."""
+    head = data[:4096]
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    root = _root_name(head.decode("utf-16" if utf16 else "utf-8", "replace"))
+    if root in NEWSML_ROOTS:
+        return "newsml"
+    if root == "nitf":
+        return "nitf"
+    return "feed"
 
-    Feeds and ninjs are recognised by content even under a ``.json`` or ``.txt``
-    name, since exporters name files carelessly.
+
+def _root_name(text: str) -> str:
+    """The document element's local name, after the prolog; "" when there is none.
+
+    Skips the XML declaration, processing instructions, comments and a DOCTYPE
+    (which the guard then refuses) in one linear pass.
+    """
+    pos = 1 if text.startswith("\ufeff") else 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if text.startswith("<?", pos):
+            end = text.find("?>", pos + 2)
+            pos = -1 if end < 0 else end + 2
+        elif text.startswith("<!--", pos):
+            end = text.find("-->", pos + 4)
+            pos = -1 if end < 0 else end + 3
+        elif text.startswith("<!", pos):
+            close, subset = text.find(">", pos), text.find("[", pos)
+            if 0 <= subset < close:
+                close = text.find(">", max(text.find("]", subset), subset))
+            pos = -1 if close < 0 else close + 1
+        elif text.startswith("<", pos):
+            match = _NAME.match(text, pos + 1)
+            return match.group(1) if match else ""
+        else:
+            return ""
+        if pos < 0:
+            return ""
+
+
+def sniff(data: bytes, name: str | None = None) -> Format:
+    """The format of ``data``: XML or ninjs by content first, then by name, then by shape.
+
+    Feeds, NewsML-G2, NITF and ninjs are recognised by content even under a
+    ``.json`` or ``.txt`` name, since exporters name files carelessly.
     """
     text = data[:4096].decode("utf-8", "replace")
     suffix = "." + name.rsplit(".", 1)[-1].lower() if name and "." in name else ""
-    if _SUFFIXES.get(suffix) == "feed" or looks_like_feed(text):
+    kind = xml_format(data)
+    if kind != "feed":
+        return kind
+    if _SUFFIXES.get(suffix) in ("feed", "xml") or looks_like_feed(text):
         return "feed"
+    if _SUFFIXES.get(suffix) == "nitf":
+        return "nitf"
     if looks_like_ninjs(data.decode("utf-8", "replace")):
         return "ninjs"
     if suffix in _SUFFIXES:
@@ -84,12 +143,18 @@ def parse_body(
     """Read ``data`` in ``fmt`` (``auto``: :func:`sniff` it); never raises but :class:`NotText`.
 
     ``known_topic`` says whether a feed category is a taxonomy topic (only those
-    become topics). Feeds are read from the bytes, so the XML declaration's
+    become topics). XML formats are read from the bytes, so the XML declaration's
     encoding is honoured; every other format must be UTF-8.
     """
     chosen = sniff(data, name) if fmt == "auto" else fmt
+    if chosen == "xml":
+        chosen = xml_format(data)
     if chosen == "feed":
         return parse_feed(data, topic_labels=known_topic)
+    if chosen == "newsml":
+        return parse_newsml(data)
+    if chosen == "nitf":
+        return parse_nitf(data)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

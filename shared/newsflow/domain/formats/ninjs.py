@@ -1,19 +1,27 @@
-"""IPTC ninjs 2.x ("News in JSON") items, mapped onto the publisher contract.
+"""IPTC ninjs ("News in JSON") items of every published version, mapped onto the contract.
 
 Newsrooms that run a CMS often export ninjs already, so they can push it as is.
 Input is one ninjs object, a JSON array of them, or JSON Lines of them. Field
-names follow the IPTC 2.2 schema; the 1.x single-value fields (``headline``,
-``description_text``, ``body_text``, ``body_html``) are read as fallbacks because
-older exporters still write them. The line of an item or error is its line in
+names follow the IPTC 2.x schema; the 1.x fields are read as fallbacks because
+older exporters still write them: ``headline``, and the pattern properties
+``headline_*`` (``headline_main`` first), ``description_*`` (``description_text``
+first) and ``body_*`` (``body_text`` first; ``body_html``, ``body_richtext``,
+``body_xhtml``... stripped of markup). A 3.x item (``standard.version`` 3 or
+later) with no headline is titled by its ``title``; in 2.x ``title`` is an
+internal slug and is never shown. The line of an item or error is its line in
 JSON Lines, or its 1-based position in an array (as for our own JSON).
 
 ===========================  =======================================================
 contract                     ninjs
 ===========================  =======================================================
-title                        ``headlines`` (role "main", else the first), ``headline``
-summary                      ``descriptions`` (role "summary"/"abstract"/... first)
-body                         ``bodies`` (text/plain first, else HTML stripped)
+title                        ``headlines`` (role "main", else the first), ``headline``,
+                             ``headline_*``, 3.x ``title``
+summary                      ``descriptions`` (role "summary"/"abstract"/... first),
+                             ``description_*``
+body                         ``bodies`` (text/plain first, else HTML stripped), ``body_*``
 url                          ``links`` rel=canonical, ``uri``, first http(s) link
+idempotency_key              ``uri@version``, when both are given (a resent version is
+                             a repeat; the same version with other content a conflict)
 published_at / updated_at    ``firstcreated`` (else ``contentcreated``, else
                              ``versioncreated``) / ``versioncreated``
 revision                     ``version`` when it is a string of digits
@@ -26,7 +34,8 @@ Everything else (``type``, ``profile``, ``by``, ``copyrightholder``, ``places``,
 renditions, ...) is ignored, so the output never holds a field outside the
 contract. Dates and the language tag are passed through as written: the contract
 validates them and names the field when one is wrong. Items that are
-``withheld`` or ``canceled`` are reported, not imported.
+``withheld`` or ``canceled`` are reported, not imported, and so is a picture,
+video, audio or graphic item with no title anywhere (the reason says which).
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from typing import Any, Final
 
 import orjson
 
+from newsflow.domain.contract import LIMITS
 from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, http_url
 from newsflow.domain.formats.html import looks_like_html, strip_html
 
@@ -53,8 +63,15 @@ _NINJS_KEYS: Final = frozenset(
         "versioncreated",
         "subjects",
         "standard",
+        "title",
     }
 )
+#: The 1.x pattern properties (``headline_main``, ``body_richtext``, ...).
+_PATTERNS: Final = ("headline_", "description_", "body_")
+#: Media items: without a title anywhere they are refused, naming the type.
+_MEDIA_TYPES: Final = frozenset({"picture", "video", "audio", "graphic"})
+#: Item types that ninjs 3.x titles with ``title`` rather than a headline.
+_TITLED_TYPES: Final = frozenset({"event", "planning"})
 #: Longest ``version`` read as a revision: the contract caps revisions at 2**53,
 #: and Python refuses to convert very long digit strings at all.
 _MAX_REVISION_DIGITS: Final = 16
@@ -96,7 +113,11 @@ def looks_like_ninjs(text: str) -> bool:
     first = next(iter(_documents(text, ParseResult())), None)
     if first is None or not isinstance(first[1], dict):
         return False
-    return "uri" in first[1] and not _NINJS_KEYS.isdisjoint(first[1])
+    keys = first[1]
+    return "uri" in keys and (
+        not _NINJS_KEYS.isdisjoint(keys)
+        or any(isinstance(k, str) and k.startswith(_PATTERNS) for k in keys)
+    )
 
 
 def _documents(text: str, result: ParseResult) -> Iterator[tuple[int, Any]]:
@@ -143,18 +164,11 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
     if status and status.strip().lower() in _UNPUBLISHED:
         raise _ShapeError(f"pubstatus is {status.strip()!r}: the item is not for publication")
 
-    title = _pick_text(obj, "headlines", roles=("main",), keep_paragraphs=False)
-    if title is None:
-        title = _plain_or_html(_string(obj, "headline"), keep_paragraphs=False)
-    if not title:
-        raise _ShapeError("no headline: ninjs needs headlines[].value (or headline) for a title")
-    item: dict[str, Any] = {"title": title}
+    item: dict[str, Any] = {"title": _title(obj)}
 
     summary = _pick_text(obj, "descriptions", roles=_SUMMARY_ROLES, keep_paragraphs=True)
     if summary is None:
-        summary = _plain_or_html(_string(obj, "description_text"), keep_paragraphs=True)
-    if summary is None:
-        summary = _html(_string(obj, "description_html"))
+        summary = _pattern_text(obj, "description_", first=("text", "summary"))
     body = _body(obj)
     url = _url(obj)
     published = (
@@ -175,6 +189,7 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
         ("revision", revision),
         ("content_type", genres[0] if genres else None),
         ("language", language and language.strip()),
+        ("idempotency_key", _identity(obj)),
     ):
         if value is not None and value != "":
             item[key] = value
@@ -184,6 +199,71 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
     if offices:
         item["offices"] = offices
     return item
+
+
+def _title(obj: dict[str, Any]) -> str:
+    """The headline, from 2.x, 1.x or (3.x only) ``title``; raises with the reason if none."""
+    title = _pick_text(obj, "headlines", roles=("main",), keep_paragraphs=False)
+    if title is None:
+        title = _plain_or_html(_string(obj, "headline"), keep_paragraphs=False)
+    if title is None:
+        title = _pattern_text(obj, "headline_", first=("main",), keep_paragraphs=False)
+    kind = (_string(obj, "type") or "").strip().lower()
+    if title is None and (_major_version(obj) >= 3 or kind in _TITLED_TYPES):
+        title = _plain_or_html(_string(obj, "title"), keep_paragraphs=False)
+    if title:
+        return title
+    if kind in _MEDIA_TYPES:
+        raise _ShapeError(
+            f"no headline: a {kind} item with no title anywhere "
+            "(headlines, headline, headline_*, or 3.x title)"
+        )
+    raise _ShapeError(
+        "no headline: ninjs needs headlines[].value (or headline, headline_*, "
+        "or a 3.x title) for a title"
+    )
+
+
+def _major_version(obj: dict[str, Any]) -> int:
+    """The ninjs major version ``standard.version`` declares (2 when it says none)."""
+    standard = obj.get("standard")
+    version = standard.get("version") if isinstance(standard, dict) else None
+    if isinstance(version, str):
+        head = version.strip().split(".", 1)[0]
+        if head.isascii() and head.isdigit() and len(head) <= 3:
+            return int(head)
+    return 2
+
+
+def _pattern_text(
+    obj: dict[str, Any], prefix: str, *, first: tuple[str, ...], keep_paragraphs: bool = True
+) -> str | None:
+    """Text of the 1.x pattern properties ``prefix*``: the ``first`` suffixes, then the rest.
+
+    A suffix naming markup (``html``, ``richtext``, ``xhtml``) is stripped as HTML,
+    as is any value that looks like it.
+    """
+    suffixes = [k[len(prefix) :] for k in obj if isinstance(k, str) and k.startswith(prefix)]
+    ranked = sorted(suffixes, key=lambda s: first.index(s) if s in first else len(first))
+    for suffix in ranked:
+        markup = any(word in suffix.lower() for word in ("html", "rich", "xml"))
+        text = _plain_or_html(
+            _string(obj, prefix + suffix), keep_paragraphs=keep_paragraphs, html=markup
+        )
+        if text:
+            return text
+    return None
+
+
+def _identity(obj: dict[str, Any]) -> str | None:
+    """``uri@version``: the item's identity and version, as an idempotency key."""
+    uri, version = obj.get("uri"), obj.get("version")
+    if not isinstance(uri, str) or not uri.strip():
+        return None
+    if isinstance(version, bool) or not isinstance(version, str | int):
+        return None
+    key = f"{uri.strip()}@{str(version).strip()}"
+    return key if len(key) <= LIMITS["idempotency_key"] and str(version).strip() else None
 
 
 def _string(obj: dict[str, Any], key: str) -> str | None:
@@ -224,10 +304,6 @@ def _plain_or_html(value: str | None, *, keep_paragraphs: bool, html: bool = Fal
     return text or None
 
 
-def _html(value: str | None) -> str | None:
-    return _plain_or_html(value, keep_paragraphs=True, html=True)
-
-
 def _values(obj: dict[str, Any], key: str) -> list[tuple[str, str, str]]:
     """(role, contenttype, value) of a headlines/descriptions/bodies array."""
     out: list[tuple[str, str, str]] = []
@@ -263,10 +339,7 @@ def _body(obj: dict[str, Any]) -> str | None:
         text = _plain_or_html(value, keep_paragraphs=True, html="html" in contenttype)
         if text:
             return text
-    text_body = _string(obj, "body_text")
-    if text_body and text_body.strip():
-        return text_body.strip()
-    return _html(_string(obj, "body_html"))
+    return _pattern_text(obj, "body_", first=("text", "html"))
 
 
 def _url(obj: dict[str, Any]) -> str | None:
