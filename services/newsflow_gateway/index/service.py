@@ -118,6 +118,7 @@ class IndexService:
         self._error: str | None = None
         self._progress: dict[str, int] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="index-writer")
 
     # --- lifecycle ----------------------------------------------------------------
@@ -126,10 +127,14 @@ class IndexService:
         self._task = asyncio.create_task(self._run(), name="search-index")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # A client library that swallows the cancellation inside a blocking read
+            # (seen with fakeredis) must not hold shutdown: the loops also check
+            # _stopping, and the wait is bounded.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, timeout=5)
         if self._index is not None:
             await self._write(self._index.close)
         self._writer.shutdown(wait=True)
@@ -161,7 +166,7 @@ class IndexService:
 
     async def _run(self) -> None:
         delay = 0.5
-        while True:
+        while not self._stopping:
             try:
                 await self._prepare()
                 await self._follow()
@@ -320,7 +325,7 @@ class IndexService:
         log.info("search index: following news:stored after %s", cursor)
         pending: list[tuple[str, dict[bytes, bytes]]] = []
         first_at = 0.0
-        while True:
+        while not self._stopping:
             # Idle: wait up to a window for work. Gathering: wait for more only while
             # it keeps coming (a pause of _GATHER_S commits now), and never past the
             # window, so a lone story is searchable in milliseconds and a flood is
