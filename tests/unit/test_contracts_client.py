@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -112,7 +112,7 @@ async def test_a_generated_client_publishes_and_reads(start: Start, generated: P
         accepted = await publish.asyncio_detailed(client=client(key), body=item)
         assert accepted.status_code == 202, accepted.content
         (published,) = accepted.parsed.items
-        entries: list[Any] = await gw.fakes.redis.xrange(streams.INGEST)
+        entries = cast(list[Any], await gw.fakes.redis.xrange(streams.INGEST))
         assert [entry_id.decode() for entry_id, _ in entries] == [published.entry_id]
         sent = json.loads(entries[0][1][streams.ITEM_FIELD.encode()])
         assert sent["title"] == "OSCE Mission opens an office"
