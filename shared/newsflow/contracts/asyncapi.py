@@ -53,7 +53,10 @@ PRODUCERS: Final[dict[str, Producer]] = {
     streams.STORED: Producer(
         ("storage",), readers=("gateway search index and live feed (XREAD, no group)",)
     ),
-    streams.REJECTED: Producer(("ingest", "newsflow push")),
+    streams.REJECTED: Producer(
+        ("ingest", "enrichment and storage (entries they cannot read)", "newsflow push"),
+        readers=("operators: XRANGE news:rejected, newsflow status",),
+    ),
     streams.DEAD: Producer(
         ("ingest", "enrichment", "storage"), readers=("operators: GET /v1/admin/dead-letters",)
     ),
