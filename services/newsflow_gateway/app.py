@@ -31,7 +31,7 @@ from newsflow_gateway.auth import MetricsAccess, ReadAccess
 from newsflow_gateway.index.service import IndexService
 from newsflow_gateway.live import LiveHub
 from newsflow_gateway.metrics import GatewayMetrics
-from newsflow_gateway.routes import admin, facets, feeds, health, items, publish, stream
+from newsflow_gateway.routes import admin, contracts, facets, feeds, health, items, publish, stream
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 
@@ -190,6 +190,7 @@ def create_app(
         return response
 
     app.include_router(health.router)
+    app.include_router(contracts.router)
     for read_router in (items.router, facets.router, feeds.router, stream.router):
         app.include_router(read_router, dependencies=[ReadAccess])
     app.include_router(publish.router)

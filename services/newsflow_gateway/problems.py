@@ -188,10 +188,61 @@ def install(app: FastAPI) -> None:
         )
 
 
+#: The security scheme's name in the OpenAPI document.
+BEARER_KEY = "bearerKey"
+
+
+def _dependency_calls(dependant: Any) -> set[Any]:
+    """Every function a route depends on, its router's dependencies included."""
+    calls: set[Any] = set()
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            calls.add(sub.call)
+        calls |= _dependency_calls(sub)
+    return calls
+
+
+def _key_use(app: FastAPI) -> dict[tuple[str, str], str]:
+    """How each operation uses an API key: "required" (publishing, admin; reading and
+    ``/metrics`` when ``read_requires_key``) or "optional" (reading otherwise: a key
+    may be sent, and a bad one is refused), keyed by (path, lower-case method).
+
+    ``read_requires_key`` is read from the running gateway's settings; before the
+    lifespan has run there are none, and reads are documented as open."""
+    from fastapi import routing
+
+    from newsflow_gateway.auth import authenticate, metrics_access, read_access
+
+    state = getattr(app.state, "gateway", None)
+    keyed_reads = bool(state is not None and state.settings.read_requires_key)
+    # Recent FastAPI (0.165 here) keeps included routers as such and walks them with
+    # iter_route_contexts (each context has the router's dependencies); older ones
+    # copy every route into app.routes.
+    walk = getattr(routing, "iter_route_contexts", None)
+    routes: list[Any] = list(walk(app.routes)) if walk is not None else list(app.routes)
+    uses: dict[tuple[str, str], str] = {}
+    for route in routes:
+        original = getattr(route, "original_route", route)
+        if not isinstance(original, routing.APIRoute) or not route.include_in_schema:
+            continue
+        calls = _dependency_calls(route.dependant)
+        if authenticate not in calls:
+            continue
+        conditional = read_access in calls or metrics_access in calls
+        use = "optional" if conditional and not keyed_reads else "required"
+        for method in route.methods or ():
+            uses[(route.path_format, method.lower())] = use
+    return uses
+
+
 def document(app: FastAPI) -> None:
     """Make the OpenAPI document say what the API does: every error response
     (4xx, 5xx) is ``application/problem+json`` with the :class:`Problem` schema,
-    and every operation may answer 422 (bad parameters) and 503 (store down)."""
+    and every operation may answer 422 (bad parameters) and 503 (store down).
+
+    It also declares the API keys (``Authorization: Bearer nfk_<id>_<secret>``) as an
+    HTTP bearer security scheme, on every operation that takes one: required where a
+    key is needed, optional (``[{}, {bearerKey: []}]``) where reading is open."""
     from fastapi.openapi.utils import get_openapi
 
     def openapi() -> dict[str, Any]:
@@ -232,6 +283,31 @@ def document(app: FastAPI) -> None:
                         response["content"] = problem
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+        spec["components"]["securitySchemes"] = {
+            BEARER_KEY: {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "nfk_<id>_<secret>",
+                "description": (
+                    "An API key from `newsflow keys create`, sent as "
+                    "`Authorization: Bearer nfk_...`. Scopes: publish, read, admin."
+                ),
+            }
+        }
+        for (path, method), use in _key_use(app).items():
+            operation = spec.get("paths", {}).get(path, {}).get(method)
+            if operation is None:
+                continue
+            keyed: dict[str, list[str]] = {BEARER_KEY: []}
+            operation["security"] = [keyed] if use == "required" else [{}, keyed]
+            responses = operation.setdefault("responses", {})
+            unauthorized = responses.setdefault(
+                "401", {"description": "No key, or a malformed, unknown or revoked key."}
+            )
+            unauthorized["content"] = problem
+            if use == "required":
+                responses.setdefault("403", {"description": "The key lacks the scope."})
+                responses["403"]["content"] = problem
         app.openapi_schema = spec
         return spec
 
