@@ -122,13 +122,16 @@ def _asyncapi_3_schema(tmp_path: Path) -> dict[str, Any]:
     npm = shutil.which("npm")
     if npm is None:
         pytest.skip("no AsyncAPI 3.0 schema: set NEWSFLOW_ASYNCAPI_SPECS or install npm")
-    result = subprocess.run(
-        [npm, "pack", SPECS_PACKAGE, "--pack-destination", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [npm, "pack", SPECS_PACKAGE, "--pack-destination", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip(f"npm pack {SPECS_PACKAGE} took over 30 s (offline?)")
     tarballs = list(tmp_path.glob("*.tgz"))
     if result.returncode != 0 or not tarballs:
         pytest.skip(f"npm pack {SPECS_PACKAGE} failed (offline?): {result.stderr[-300:]}")

@@ -18,6 +18,7 @@ import orjson
 import pytest
 from mypy import api as mypy_api
 
+from newsflow.contracts.schemas import SCHEMAS_DIR
 from newsflow.domain.normalise import normalise
 from newsflow.domain.tagging import Tagger
 from newsflow.domain.taxonomy import load_taxonomy
@@ -38,7 +39,7 @@ from newsflow_enrichment.handlers import enrich_batch
 from newsflow_storage.handlers import store_batch
 from newsflow_storage.repository import InMemoryStoryRepository
 
-PINNED = Path(__file__).parent / "event_schemas"
+PINNED = SCHEMAS_DIR  # shipped in the package: shared/newsflow/schemas/
 
 
 def pinned_path(model: type[Event]) -> Path:
@@ -212,7 +213,4 @@ def test_our_own_code_cannot_construct_an_event_with_an_unknown_field() -> None:
 
 
 if __name__ == "__main__":
-    PINNED.mkdir(exist_ok=True)
-    for model in ALL_EVENTS:
-        pinned_path(model).write_text(schema(model))
-        print("wrote", pinned_path(model))
+    print("the pinned schemas are written by: python -m newsflow.contracts.schemas")
