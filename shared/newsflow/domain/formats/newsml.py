@@ -48,7 +48,6 @@ from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, 
 from newsflow.domain.formats.nitf import nitf_text
 from newsflow.domain.formats.xmldoc import (
     XML_LANG,
-    XmlRefused,
     block_text,
     data_text,
     iso_date,
@@ -58,7 +57,7 @@ from newsflow.domain.formats.xmldoc import (
     language,
     line_text,
     local,
-    parse_xml,
+    open_document,
 )
 
 #: The NewsML-G2 items, and how a rejection names each.
@@ -85,12 +84,8 @@ class _Refused(ValueError):  # noqa: N818 (reads as the condition it reports)
 def parse_newsml(data: bytes) -> ParseResult:
     """Parse a NewsML-G2 item or news message into contract items. Never raises."""
     result = ParseResult()
-    if not data.strip():
-        return result
-    try:
-        root = parse_xml(data, "the NewsML-G2 document")
-    except XmlRefused as exc:
-        result.errors.append(ParseError(exc.line, str(exc)))
+    root = open_document(data, "the NewsML-G2 document", result)
+    if root is None:
         return result
     name = local(root.tag)
     if name == "newsMessage":

@@ -30,7 +30,6 @@ from newsflow.domain.contract import LIMITS
 from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
 from newsflow.domain.formats.xmldoc import (
     XML_LANG,
-    XmlRefused,
     block_text,
     iso_date,
     kid,
@@ -39,7 +38,7 @@ from newsflow.domain.formats.xmldoc import (
     language,
     line_text,
     local,
-    parse_xml,
+    open_document,
 )
 
 
@@ -50,12 +49,8 @@ class NitfRefused(ValueError):  # noqa: N818 (reads as the condition it reports)
 def parse_nitf(data: bytes) -> ParseResult:
     """Parse one NITF document into (at most) one item. Never raises."""
     result = ParseResult()
-    if not data.strip():
-        return result
-    try:
-        root = parse_xml(data, "the NITF document")
-    except XmlRefused as exc:
-        result.errors.append(ParseError(exc.line, str(exc)))
+    root = open_document(data, "the NITF document", result)
+    if root is None:
         return result
     if local(root.tag) != "nitf":
         result.errors.append(

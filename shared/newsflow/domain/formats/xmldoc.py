@@ -18,6 +18,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from newsflow.domain.contract import LIMITS
+from newsflow.domain.formats import common
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.formats.xmlguard import refuse_reason
 
@@ -88,6 +89,18 @@ def parse_xml(data: bytes, what: str) -> Element:
     except (ValueError, LookupError) as exc:  # an encoding expat does not know, and the like
         raise XmlRefused(1, f"{what} could not be read: {exc}") from None
     return root
+
+
+def open_document(data: bytes, what: str, result: common.ParseResult) -> Element | None:
+    """The root element of ``data``; None when it is empty, or refused (the reason is
+    added to ``result``). The first step of every XML reader."""
+    if not data.strip():
+        return None
+    try:
+        return parse_xml(data, what)
+    except XmlRefused as exc:
+        result.errors.append(common.ParseError(exc.line, str(exc)))
+        return None
 
 
 def local(tag: object) -> str:
