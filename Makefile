@@ -6,9 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint audit typecheck bench soak clean
+.PHONY: install browser run test test-fast lint audit typecheck bench soak clean
 
-install: $(STAMP)
+install: $(STAMP) browser
 
 $(STAMP): pyproject.toml tools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -16,6 +16,20 @@ $(STAMP): pyproject.toml tools/pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./tools
 	@touch $@
+
+## Debian's Chromium for the browser tests (tests/e2e/browser). Installed with apt-get
+## when we are root; otherwise we say how, and those tests fail until it is there.
+browser:
+	@if [ -n "$$NEWSFLOW_CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium and chromium-driver for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	else \
+	  echo "NOTE: Chromium is missing; the browser tests will fail until you run"; \
+	  echo "      sudo apt-get install chromium chromium-driver  (or set NEWSFLOW_CHROMIUM)"; \
+	fi
 
 ## Start the whole stack on embedded Redis and SecantusDB, load the sample newsroom.
 run: install

@@ -34,6 +34,9 @@ from newsflow_gateway.metrics import GatewayMetrics
 from newsflow_gateway.routes import admin, contracts, facets, feeds, health, items, publish, stream
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
+from newsflow_gateway.web import pages
+from newsflow_gateway.web.security import content_security_policy
+from newsflow_gateway.web.templating import create_static
 
 log = logging.getLogger("newsflow.gateway")
 
@@ -44,8 +47,6 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-site",
     "Permissions-Policy": "interest-cohort=()",
 }
-#: The API serves JSON only; the docs page needs its scripts from the CDN FastAPI uses.
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 @dataclass
@@ -186,7 +187,10 @@ def create_app(
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault("Content-Security-Policy", API_CSP)
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                content_security_policy(response.headers.get("content-type", "")),
+            )
         return response
 
     app.include_router(health.router)
@@ -195,6 +199,8 @@ def create_app(
         app.include_router(read_router, dependencies=[ReadAccess])
     app.include_router(publish.router)
     app.include_router(admin.router)
+    app.include_router(pages.router)
+    app.mount("/static", create_static(), name="static")
     return app
 
 
