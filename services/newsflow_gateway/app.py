@@ -28,6 +28,7 @@ from newsflow.runtime.mongo import ITEMS, create_mongo_client
 from newsflow.runtime.redis_factory import create_redis
 from newsflow_gateway import problems
 from newsflow_gateway.auth import MetricsAccess, ReadAccess
+from newsflow_gateway.head import ENDLESS, HeadAsGet
 from newsflow_gateway.index.service import IndexService
 from newsflow_gateway.live import LiveHub
 from newsflow_gateway.metrics import GatewayMetrics
@@ -201,6 +202,8 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.mount("/static", create_static(), name="static")
+    # Outermost, so every middleware above sees HEAD as the GET it is answered as.
+    app.add_middleware(HeadAsGet)
     return app
 
 
@@ -218,4 +221,6 @@ def _methods(app: FastAPI, scope: Scope) -> list[str]:
             for route in app.router.routes
         )
     }
+    if "GET" in found and scope["path"] not in ENDLESS:
+        found.add("HEAD")
     return sorted(found | {"OPTIONS"}) if found else []

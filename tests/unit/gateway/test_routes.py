@@ -104,15 +104,34 @@ async def test_options_and_405_list_every_method_of_the_path(start: Start) -> No
     async with start() as gw:
         options = await gw.client.options("/v1/items")
         assert options.status_code == 204
-        assert options.headers["allow"] == "GET, OPTIONS, POST"
+        assert options.headers["allow"] == "GET, HEAD, OPTIONS, POST"
         assert options.headers["x-content-type-options"] == "nosniff"
         put = await gw.client.put("/v1/items", json={})
         assert_problem(put, 405)
-        assert put.headers["allow"] == "GET, OPTIONS, POST"
+        assert put.headers["allow"] == "GET, HEAD, OPTIONS, POST"
         assert (await gw.client.options("/v1/items/" + "a" * 32)).headers["allow"] == (
-            "GET, OPTIONS"
+            "GET, HEAD, OPTIONS"
         )
+        assert (await gw.client.options("/v1/stream")).headers["allow"] == "GET, OPTIONS"
         assert_problem(await gw.client.options("/nowhere"), 404)
+
+
+async def test_head_answers_what_get_answers_without_the_body(start: Start) -> None:
+    async with start() as gw:
+        for path in ("/v1/items", "/v1/feeds/atom", "/healthz", "/openapi.json"):
+            got = await gw.client.get(path)
+            head = await gw.client.head(path)
+            assert head.status_code == got.status_code == 200, path
+            assert head.content == b""
+            assert head.headers["content-type"] == got.headers["content-type"]
+            assert head.headers["content-length"] == got.headers["content-length"]
+        # A POST-only path stays refused, and the endless live feed is not run for HEAD.
+        refused = await gw.client.head("/v1/admin/dead-letters/retry")
+        assert (refused.status_code, refused.content) == (405, b"")
+        assert refused.headers["allow"] == "OPTIONS, POST"
+        stream = await gw.client.head("/v1/stream")
+        assert stream.status_code == 405
+        assert stream.headers["allow"] == "GET, OPTIONS"
 
 
 async def test_cors_preflight_still_reaches_cors(start: Start) -> None:
