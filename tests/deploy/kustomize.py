@@ -153,7 +153,9 @@ def _merge_field(name: str, base: Any, patch: Any, builtin: bool) -> Any:
     if merge_key and isinstance(base, list) and isinstance(patch, list):
         out = [copy.deepcopy(item) for item in base]
         for item in patch:
-            match = next((i for i, old in enumerate(out) if old[merge_key] == item[merge_key]), None)
+            match = next(
+                (i for i, old in enumerate(out) if old[merge_key] == item[merge_key]), None
+            )
             if match is None:
                 out.append(copy.deepcopy(item))
             else:
@@ -163,7 +165,9 @@ def _merge_field(name: str, base: Any, patch: Any, builtin: bool) -> Any:
 
 
 def _set_replicas(objects: list[Manifest], item: dict[str, Any], path: Path) -> None:
-    matches = [o for o in objects if o["kind"] in _SCALABLE and o["metadata"]["name"] == item["name"]]
+    matches = [
+        o for o in objects if o["kind"] in _SCALABLE and o["metadata"]["name"] == item["name"]
+    ]
     if not matches:
         raise KustomizeError(f"{path}: replicas: nothing named {item['name']} to scale")
     for obj in matches:
@@ -173,9 +177,9 @@ def _set_replicas(objects: list[Manifest], item: dict[str, Any], path: Path) -> 
 def containers(obj: Manifest) -> Iterator[dict[str, Any]]:
     """Every container and init container of a workload, wherever its pod spec sits."""
     spec = obj.get("spec", {})
-    pod = spec.get("template", {}).get("spec") or spec.get("jobTemplate", {}).get(
-        "spec", {}
-    ).get("template", {}).get("spec")
+    pod = spec.get("template", {}).get("spec") or spec.get("jobTemplate", {}).get("spec", {}).get(
+        "template", {}
+    ).get("spec")
     if obj["kind"] == "Pod":
         pod = spec
     for field in ("initContainers", "containers"):
