@@ -17,7 +17,8 @@ kustomization the way ``kustomize build`` does, for these fields only:
   kustomize does without their OpenAPI schema.
 
 Any other field is an error, so a kustomization never silently renders differently
-here than with the real tool.
+here than with the real tool; where kubectl is installed, ``test_kubernetes.py``
+compares the two renderings object by object.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import pytest
+import yaml
 from pydantic_settings import BaseSettings
 
 from newsflow import streams
@@ -211,6 +213,24 @@ def test_the_renderer_refuses_a_patch_without_a_target(tmp_path: Path) -> None:
     )
     with pytest.raises(kustomize.KustomizeError, match="no ConfigMap other"):
         kustomize.build(tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("build", ["overlays/dev", "overlays/production", "first-key"])
+def test_the_renderer_agrees_with_kubectl_kustomize(build: str) -> None:
+    """Where kubectl is installed (the project's machine image ships it), its own
+    kustomize renders exactly the objects ours does."""
+    result = subprocess.run(
+        ["kubectl", "kustomize", str(KUBE / build)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    theirs = {kustomize.key(o): o for o in yaml.safe_load_all(result.stdout) if o}
+    ours = {kustomize.key(o): o for o in kustomize.build(KUBE / build)}
+    assert ours == theirs
 
 
 def test_a_patch_merges_containers_by_name(tmp_path: Path) -> None:
