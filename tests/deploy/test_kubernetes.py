@@ -57,6 +57,8 @@ WORKER_STREAM = {
     "storage": streams.ENRICHED,
 }
 GATEWAY_MAIN = ROOT / "services" / "newsflow_gateway" / "__main__.py"
+MONGO_INIT = ROOT / "services" / "mongo-init" / "create-users.js"
+_MONGO_USERS = re.compile(r"\{\s*user:\s*'(?P<user>\w+)'")
 
 Manifest = dict[str, Any]
 
@@ -362,6 +364,58 @@ def test_dev_ships_every_secret_it_uses_and_production_none(
     for service in ("storage", "gateway"):
         files = _secret_keys(dev, _one(dev, "Deployment", service))
         assert files["MONGODB_URL"].startswith("mongodb://")
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines as ``kubectl create secret --from-env-file`` reads them."""
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, sep, value = line.partition("=")
+            assert sep, f"{path.name}: not KEY=value: {line!r}"
+            pairs[name] = value
+    return pairs
+
+
+def test_production_secret_templates_cover_every_secret_it_mounts(
+    rendered: dict[str, list[Manifest]],
+) -> None:
+    """The operator makes production's Secrets from these files (README, step 5):
+    Redis through Sentinel, MongoDB as a replica set acknowledging w=majority."""
+    folder = KUBE / "overlays" / "production" / "secrets"
+    templates = {p.name.removesuffix(".env.example"): p for p in folder.glob("*.env.example")}
+    objects = rendered["production"]
+    wanted: dict[str, set[str]] = {}
+    for workload in _workloads(objects):
+        for volume in _pod(workload).get("volumes", []):
+            if "secret" in volume:
+                wanted.setdefault(volume["secret"]["secretName"], set())
+    for service in SETTINGS:
+        keys = {"REDIS_URL", "MONGODB_URL"} if service in {"storage", "gateway"} else {"REDIS_URL"}
+        wanted[f"newsflow-{service}"] = keys
+    for auth in _of_kind(objects, "TriggerAuthentication"):
+        for ref in auth["spec"]["secretTargetRef"]:
+            wanted.setdefault(ref["name"], set()).add(ref["key"])
+    assert set(templates) == set(wanted)
+    users = {u["user"] for u in _MONGO_USERS.finditer(MONGO_INIT.read_text(encoding="utf-8"))}
+    for name, keys in wanted.items():
+        values = _env_file(templates[name])
+        assert set(values) == keys, f"{name}: {sorted(values)} instead of {sorted(keys)}"
+        if "REDIS_URL" in values:
+            assert values["REDIS_URL"].startswith("redis+sentinel://")
+            assert values["REDIS_URL"].endswith("/mymaster/0")
+        if "MONGODB_URL" in values:
+            url = values["MONGODB_URL"]
+            query = dict(part.split("=") for part in url.partition("?")[2].split("&"))
+            assert query["w"] == "majority"
+            assert query["replicaSet"]
+            assert query["authSource"] == "admin"
+            user = re.match(r"mongodb://([^:]+):", url)
+            assert user, url
+            assert user[1] == f"newsflow_{name.removeprefix('newsflow-')}"
+            assert user[1] in users, f"{user[1]} is not a user create-users.js makes"
+    gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "deploy/kubernetes/overlays/production/secrets/*.env" in gitignore
 
 
 # ------------------------------------------------------------------------ hardening
