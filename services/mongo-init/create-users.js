@@ -2,9 +2,10 @@
 //
 // The mongo image's entrypoint runs this file from /docker-entrypoint-initdb.d/ once,
 // on the first start of an empty data volume, authenticated as the root user
-// (MONGO_INITDB_ROOT_*). Passwords come from the container environment, which
-// docker-compose.yml fills from .env; nothing secret is written here. The entrypoint
-// unsets MONGO_INITDB_* before it starts the real mongod.
+// (MONGO_INITDB_ROOT_*). Each password comes from the file its NAME_FILE variable
+// names (compose secrets, which docker-compose.yml mounts on /run/secrets/), or
+// else from the variable NAME itself; nothing secret is written here. The
+// entrypoint unsets MONGO_INITDB_* before it starts the real mongod.
 //
 // Users live in the admin database (clients connect with ?authSource=admin):
 //   newsflow_storage     readWrite  on <db>   storage: upserts items, creates indexes
@@ -15,16 +16,17 @@
 // The gateway user must stay LAST: the compose healthcheck logs in as it, so a healthy
 // mongo container implies every user exists.
 //
-// Because this runs only on an empty volume, changing a password in .env later needs
+// Because this runs only on an empty volume, changing a password in secrets/ later needs
 // db.changeUserPassword() by hand, or a fresh volume (docker compose down -v). If this
-// script fails, the volume is left half-initialised: fix .env and remove the volume.
+// script fails, the volume is left half-initialised: fix secrets/ and remove the volume.
 
 'use strict';
 
 function requireEnv(name) {
-  const value = process.env[name];
+  const file = process.env[`${name}_FILE`];
+  const value = file ? require('fs').readFileSync(file, 'utf8').trim() : process.env[name];
   if (!value) {
-    throw new Error(`create-users.js: environment variable ${name} is not set`);
+    throw new Error(`create-users.js: neither ${name}_FILE nor ${name} gives a value`);
   }
   return value;
 }

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+#: Where Docker and compose mount ``secrets:``, one file per secret. A file named like
+#: a setting's variable (``REDIS_URL``, ``MONGODB_URL``) sets it, so credentials need
+#: not sit in the container's environment. Environment variables still win.
+SECRETS_DIR = Path("/run/secrets")
 
 
 def default_consumer_name() -> str:
@@ -35,7 +41,24 @@ class ServiceSettings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        secrets_dir=SECRETS_DIR,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read the secrets folder only where it exists: outside a container there is
+        none, and pydantic-settings would warn about it on every start."""
+        folder = getattr(file_secret_settings, "secrets_dir", None)
+        if isinstance(folder, str | os.PathLike) and Path(folder).is_dir():
+            return init_settings, env_settings, dotenv_settings, file_secret_settings
+        return init_settings, env_settings, dotenv_settings
 
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",

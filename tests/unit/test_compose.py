@@ -1,23 +1,32 @@
 """The Docker deployment, checked without Docker.
 
 There is no Docker engine in CI, so these tests keep ``docker-compose.yml``,
-``services/Dockerfile``, ``.dockerignore``, ``.env.example`` and the MongoDB init
-script honest by parsing them: services and images, healthchecks, start-up
-order, replicas, environment, and that no secret is written into a committed
-file. Each test asserts a property the stack relies on at run time.
+``services/Dockerfile``, ``.dockerignore``, ``.env.example``, the MongoDB init
+script and ``deploy/compose/init-secrets.sh`` honest by parsing (or running) them:
+the compose specification's JSON schema, services and images, healthchecks,
+start-up order, replicas, secrets, and that no secret is written into a committed
+file or a container's environment. Each test asserts a property the stack relies
+on at run time.
 """
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import importlib.resources
+import json
 import re
+import subprocess
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
+
+from newsflow.settings import SECRETS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -26,6 +35,8 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
 MONGO_INIT_DIR = ROOT / "services" / "mongo-init"
 MONGO_INIT_SCRIPT = MONGO_INIT_DIR / "create-users.js"
+INIT_SECRETS = ROOT / "deploy" / "compose" / "init-secrets.sh"
+MONITORING = ("prometheus", "grafana")
 
 APP_SERVICES = ("ingest", "enrichment", "storage", "gateway")
 WORKERS = ("ingest", "enrichment", "storage")
@@ -146,11 +157,37 @@ def _mongo_users() -> list[dict[str, str]]:
 def _mongo_url_parts(url: str) -> re.Match[str]:
     match = re.match(
         r"^mongodb://(?P<user>[^:@/]+):(?P<password>[^@]+)@mongo:27017/"
-        r"(?P<db>[^?]+)\?(?P<query>.*)$",
+        r"(?P<db>[^?]*)\?(?P<query>.*)$",
         url,
     )
-    assert match, f"MONGODB_URL is not mongodb://user:${{VAR}}@mongo:27017/db?...: {url!r}"
+    assert match, f"MONGODB_URL is not mongodb://user:PASSWORD@mongo:27017/?...: {url!r}"
     return match
+
+
+def _granted(service: dict[str, Any]) -> dict[str, str]:
+    """The secrets a service is granted: file name under /run/secrets -> secret name."""
+    out: dict[str, str] = {}
+    for item in service.get("secrets") or []:
+        if isinstance(item, str):
+            out[item] = item
+        else:
+            out[item.get("target") or item["source"]] = item["source"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def secret_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """What deploy/compose/init-secrets.sh writes: secret file name -> content."""
+    folder = tmp_path_factory.mktemp("compose") / "secrets"
+    subprocess.run(["sh", str(INIT_SECRETS), str(folder)], check=True, timeout=30)
+    return {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
+
+
+def _secret_content(compose: dict[str, Any], files: dict[str, str], secret: str) -> str:
+    """The content init-secrets.sh gives the top-level secret ``secret``."""
+    path = PurePosixPath(compose["secrets"][secret]["file"])
+    assert path.parts[:2] == (".", "secrets") or path.parts[0] == "secrets", path
+    return files[path.name]
 
 
 def _dockerfile_instructions() -> list[tuple[str, str]]:
@@ -204,10 +241,64 @@ def test_all_services_are_defined(services: dict[str, dict[str, Any]]) -> None:
 def test_backing_services_use_real_redis_7_and_mongo_8(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    assert str(services["redis"].get("image", "")).startswith("redis:7")
-    assert str(services["mongo"].get("image", "")).startswith("mongo:8")
+    assert services["redis"].get("image") == "redis:7.4"
+    assert services["mongo"].get("image") == "mongo:8.0"
     for name in BACKING_SERVICES:
         assert "build" not in services[name], f"{name} must run the upstream image"
+
+
+def test_every_upstream_image_is_pinned_to_a_minor_version(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name, service in services.items():
+        if name in APP_SERVICES:
+            continue
+        image = str(service.get("image", ""))
+        tag = image.rpartition(":")[2] if ":" in image else ""
+        assert re.fullmatch(r"v?\d+\.\d+(?:\.\d+)?", tag), f"{name}: {image!r} is not pinned"
+
+
+# -------------------------------------------------------------- the compose schema
+
+
+@pytest.fixture(scope="module")
+def compose_schema() -> dict[str, Any]:
+    """The compose specification's JSON schema, as vendored in check-jsonschema."""
+    vendor = importlib.resources.files("check_jsonschema.builtin_schemas") / "vendor"
+    text = (vendor / "compose-spec.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def test_the_file_follows_the_compose_specification(
+    compose: dict[str, Any], compose_schema: dict[str, Any]
+) -> None:
+    jsonschema.Draft202012Validator(compose_schema).validate(compose)
+
+
+@pytest.mark.parametrize(
+    ("where", "field", "value"),
+    [
+        (("services", "gateway"), "replica", 2),
+        (("services", "redis", "healthcheck"), "intervall", "5s"),
+        (("secrets", "redis_url"), "path", "./secrets/redis_url"),
+        ((), "service", {}),
+    ],
+)
+def test_the_schema_refuses_an_unknown_field(
+    compose: dict[str, Any],
+    compose_schema: dict[str, Any],
+    where: tuple[str, ...],
+    field: str,
+    value: Any,
+) -> None:
+    broken = copy.deepcopy(compose)
+    node = broken
+    for part in where:
+        node = node[part]
+    node[field] = value
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(compose_schema).validate(broken)
 
 
 def test_app_services_share_one_image_built_from_services_dockerfile(
@@ -264,8 +355,9 @@ def test_redis_healthcheck_authenticates(services: dict[str, dict[str, Any]]) ->
     assert "redis-cli" in text
     assert "ping" in text.lower()
     assert "REDISCLI_AUTH" in text or re.search(r"\s-a\s", text), "redis ping must authenticate"
-    # The password comes from the container's environment, not the file.
-    assert "$$REDIS_PASSWORD" in text
+    # The password comes from the secret file, read inside the container.
+    assert "$$(cat /run/secrets/redis_password)" in text
+    assert "redis_password" in _granted(services["redis"])
 
 
 def test_mongo_healthcheck_pings_as_the_last_created_user(
@@ -281,9 +373,10 @@ def test_mongo_healthcheck_pings_as_the_last_created_user(
     match = re.search(r"--username\s+(\S+)", text)
     assert match, "mongo healthcheck must authenticate"
     assert match.group(1) == users[-1]["user"]
-    password = re.search(r"--password\s+(\S+)", text)
+    password = re.search(r"--password\s+(\"[^\"]+\"|\S+)", text)
     assert password, "mongo healthcheck must pass a password"
-    assert password.group(1).strip("\"'") == f"$${users[-1]['env']}"
+    file_var = _environment(services["mongo"])[f"{users[-1]['env']}_FILE"]
+    assert password.group(1).strip("\"'") == f"$$(cat {file_var})"
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -338,6 +431,31 @@ def test_only_the_gateway_publishes_a_port(services: dict[str, dict[str, Any]]) 
         assert not services[name].get("ports"), f"{name} must not publish host ports"
 
 
+def test_the_gateway_scales_without_port_clashes(services: dict[str, dict[str, Any]]) -> None:
+    """A host port range: each replica of `--scale gateway=N` takes the next one."""
+    gateway = services["gateway"]
+    assert "container_name" not in gateway
+    (published,) = [str(p) for p in gateway["ports"]]
+    host, _, container = published.rpartition(":")
+    assert container == GATEWAY_PORT
+    first, _, last = host.partition("-")
+    assert last, f"gateway publishes one host port ({published}): a second replica would clash"
+    assert int(last) - int(first) + 1 >= 2
+
+
+def test_monitoring_is_an_optional_profile(services: dict[str, dict[str, Any]]) -> None:
+    for name in MONITORING:
+        assert services[name].get("profiles") == ["monitoring"], name
+    for name in (*APP_SERVICES, *BACKING_SERVICES):
+        assert not services[name].get("profiles"), f"{name} must start without a profile"
+    prometheus = [str(v) for v in services["prometheus"]["volumes"]]
+    assert "./deploy/monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prometheus
+    grafana = services["grafana"]
+    assert _environment(grafana)["GF_SECURITY_ADMIN_PASSWORD__FILE"] == (
+        f"/run/secrets/{_granted(grafana)['grafana_admin_password']}"
+    )
+
+
 # --------------------------------------------------------------------- redis, mongo
 
 
@@ -345,13 +463,13 @@ def test_redis_uses_aof_and_a_password(services: dict[str, dict[str, Any]]) -> N
     redis = services["redis"]
     command = _as_text(redis.get("command", ""))
     assert re.search(r"--appendonly\s+yes\b", command), "redis must run with appendonly yes"
-    assert re.search(r"--requirepass\s+\"?\$\$REDIS_PASSWORD\"?", command), (
-        "redis must require the password from its environment"
+    assert '--requirepass "$$(cat /run/secrets/redis_password)"' in command, (
+        "redis must require the password from its secret file"
     )
     if command.startswith(("sh ", "/bin/sh ")):
         # A shell command bypasses the image's entrypoint, which drops root.
         assert "exec docker-entrypoint.sh redis-server" in command
-    assert _REQUIRED_VAR.match(_environment(redis).get("REDIS_PASSWORD", ""))
+    assert not _environment(redis), "redis needs no environment"
 
 
 def test_data_lives_in_named_volumes(
@@ -376,13 +494,15 @@ def test_mongo_runs_the_init_script(services: dict[str, dict[str, Any]]) -> None
 
 
 @pytest.mark.parametrize("name", sorted(MONGO_ROLES))
-def test_mongo_credentials_chain_from_env_to_user(
-    services: dict[str, dict[str, Any]], name: str
+def test_mongo_credentials_chain_from_secret_to_user(
+    compose: dict[str, Any],
+    services: dict[str, dict[str, Any]],
+    secret_files: dict[str, str],
+    name: str,
 ) -> None:
-    """Service URL user -> init script user and role -> mongo env -> the same .env variable."""
-    url = _mongo_url_parts(_environment(services[name])["MONGODB_URL"])
-    service_var = _REQUIRED_VAR.match(url["password"])
-    assert service_var, f"{name}: MONGODB_URL password must be one required ${{VAR:?}}"
+    """Service URL file -> init script user and role -> the password file mongo reads."""
+    granted = _granted(services[name])
+    url = _mongo_url_parts(_secret_content(compose, secret_files, granted["MONGODB_URL"]))
     assert "authSource=admin" in url["query"].split("&")
 
     users = {u["user"]: u for u in _mongo_users()}
@@ -390,23 +510,49 @@ def test_mongo_credentials_chain_from_env_to_user(
     created = users[url["user"]]
     assert created["role"] == MONGO_ROLES[name], f"{name}: role {created['role']}"
 
-    mongo_env = _environment(services["mongo"])
-    fed = _REQUIRED_VAR.match(mongo_env.get(created["env"], ""))
-    assert fed, f"mongo container does not receive {created['env']}"
-    assert fed["name"] == service_var["name"], (
-        f"{name} connects with ${service_var['name']} but its user is created with ${fed['name']}"
+    mongo = services["mongo"]
+    file_var = _environment(mongo).get(f"{created['env']}_FILE", "")
+    assert file_var.startswith(f"{SECRETS_DIR}/"), f"mongo gets no {created['env']}_FILE"
+    mongo_secret = _granted(mongo)[file_var.removeprefix(f"{SECRETS_DIR}/")]
+    assert url["password"] == _secret_content(compose, secret_files, mongo_secret), (
+        f"{name} connects with another password than its user is created with"
     )
 
 
-def test_each_service_has_its_own_mongo_user(services: dict[str, dict[str, Any]]) -> None:
+def test_each_service_has_its_own_mongo_user(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]], secret_files: dict[str, str]
+) -> None:
     root_user = _environment(services["mongo"]).get("MONGO_INITDB_ROOT_USERNAME", "")
     root_names = {root_user, "root", "admin"} | _variable_names(root_user)
     users = [
-        _mongo_url_parts(_environment(services[name])["MONGODB_URL"])["user"]
+        _mongo_url_parts(
+            _secret_content(compose, secret_files, _granted(services[name])["MONGODB_URL"])
+        )["user"]
         for name in MONGO_ROLES
     ]
     assert len(set(users)) == len(users), f"services share a MongoDB user: {users}"
     assert not root_names & set(users), "no service may connect as the root user"
+
+
+def test_the_redis_url_carries_the_password_redis_requires(
+    compose: dict[str, Any], secret_files: dict[str, str]
+) -> None:
+    url = _secret_content(compose, secret_files, "redis_url")
+    match = re.fullmatch(r"redis://:(?P<password>[0-9a-f]{64})@redis:6379/\d+", url)
+    assert match, f"redis_url: {url!r}"
+    assert match["password"] == _secret_content(compose, secret_files, "redis_password")
+
+
+def test_init_secrets_keeps_what_it_wrote(tmp_path: Path) -> None:
+    folder = tmp_path / "secrets"
+    subprocess.run(["sh", str(INIT_SECRETS), str(folder)], check=True, timeout=30)
+    first = {p.name: p.read_text() for p in folder.iterdir()}
+    (folder / "redis_url").unlink()
+    subprocess.run(["sh", str(INIT_SECRETS), str(folder)], check=True, timeout=30)
+    second = {p.name: p.read_text() for p in folder.iterdir()}
+    assert second == first, "a second run must change nothing, and rebuild a lost URL"
+    assert len({first[n] for n in first if n.endswith("_password")}) == 5, "passwords repeat"
+    assert folder.stat().st_mode & 0o077 == 0, "the secrets folder is open to other users"
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -415,25 +561,15 @@ def test_app_service_gets_only_its_own_credentials(
 ) -> None:
     service = services[name]
     assert "env_file" not in service, f"{name}: env_file would hand it every secret"
-    env = _environment(service)
-
-    redis_url = env.get("REDIS_URL", "")
-    match = re.match(r"^redis://:(?P<password>[^@]+)@redis:6379/\d+$", redis_url)
-    assert match, f"{name}: REDIS_URL={redis_url!r}"
-    redis_var = _REQUIRED_VAR.match(match["password"])
-    assert redis_var, f"{name}: REDIS_URL password must reference a variable"
-    assert redis_var["name"] == "REDIS_PASSWORD"
-
-    secrets = {v for v in _variable_names(" ".join(env.values())) if _SECRET_NAME.search(v)}
-    allowed = {"REDIS_PASSWORD"}
+    granted = _granted(service)
+    expected = {"REDIS_URL": "redis_url"}
     if name in MONGO_ROLES:
-        url = _mongo_url_parts(env["MONGODB_URL"])
-        allowed |= _variable_names(url["password"])
-        assert env.get("MONGODB_DATABASE"), f"{name}: MONGODB_DATABASE not set"
-        assert url["db"] == env["MONGODB_DATABASE"]
-    else:
-        assert "MONGODB_URL" not in env, f"{name} must not get MongoDB credentials"
-    assert secrets <= allowed, f"{name} receives other secrets: {sorted(secrets - allowed)}"
+        expected["MONGODB_URL"] = f"{name}_mongodb_url"
+        assert _environment(service).get("MONGODB_DATABASE"), f"{name}: MONGODB_DATABASE"
+    assert granted == expected, f"{name} is granted {granted}"
+    env = _environment(service)
+    assert "REDIS_URL" not in env
+    assert "MONGODB_URL" not in env
 
 
 # ------------------------------------------------------------------ secrets, .env
@@ -447,36 +583,37 @@ def test_every_compose_variable_is_documented_in_env_example(compose: dict[str, 
     assert not missing, f".env.example does not document: {sorted(missing)}"
 
 
-def test_secret_variables_are_required(compose: dict[str, Any]) -> None:
-    """``${VAR:?}``: compose refuses to start with an empty password instead of using one."""
-    for name, modifier in _variables("\n".join(_strings(compose))):
-        if _SECRET_NAME.search(name):
-            assert modifier.startswith(":?"), f"${{{name}{modifier}}} must be ${{{name}:?...}}"
-
-
-def test_no_literal_secrets_in_compose(compose: dict[str, Any]) -> None:
-    placeholders = {v for k, v in _env_example().items() if _SECRET_NAME.search(k) and v}
-    for text in _strings(compose):
-        for match in _URL_CREDENTIALS.finditer(text):
-            password = match["password"]
-            assert _REQUIRED_VAR.match(password), f"literal password in URL: {text!r}"
-        for flag in re.finditer(r"(?:--requirepass|--password|\s-a)\s+(\S+)", text):
-            assert flag.group(1).strip("\"'").startswith("$"), f"literal secret: {text!r}"
-        for placeholder in placeholders:
-            assert placeholder not in text, f"placeholder {placeholder!r} copied into compose"
+def test_no_container_gets_a_password_in_its_environment(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for key, value in _environment(service).items():
             if _SECRET_NAME.search(key):
-                assert _REQUIRED_VAR.match(value), f"{name}: {key} must be ${{VAR:?}}"
+                assert key.endswith("_FILE"), f"{name}: {key} is a secret in the environment"
+                assert value.startswith(f"{SECRETS_DIR}/"), f"{name}: {key}={value!r}"
+        for var in _variable_names(" ".join(_environment(service).values())):
+            assert not _SECRET_NAME.search(var), f"{name}: ${{{var}}} interpolates a secret"
 
 
-def test_env_example_holds_placeholders_only() -> None:
+def test_every_secret_is_a_file_under_secrets_and_used(compose: dict[str, Any]) -> None:
+    declared = compose["secrets"]
+    used = {s for service in compose["services"].values() for s in _granted(service).values()}
+    assert set(declared) == used, f"declared but unused or missing: {set(declared) ^ used}"
+    for name, spec in declared.items():
+        assert set(spec) == {"file"}, f"{name}: only file secrets ({spec})"
+        assert PurePosixPath(spec["file"]).parent == PurePosixPath("secrets"), name
+
+
+def test_no_literal_secrets_in_compose(compose: dict[str, Any]) -> None:
+    for text in _strings(compose):
+        assert not _URL_CREDENTIALS.search(text), f"credentials in a URL: {text!r}"
+        for flag in re.finditer(r"(?:--requirepass|--password|\s-a)\s+(\S+)", text):
+            assert flag.group(1).strip("\"'").startswith("$$(cat"), f"literal secret: {text!r}"
+            assert "/run/secrets/" in text[flag.end() :], f"literal secret: {text!r}"
+
+
+def test_env_example_holds_no_secrets() -> None:
     example = _env_example()
-    secrets = {k: v for k, v in example.items() if _SECRET_NAME.search(k)}
-    assert secrets, ".env.example documents no secrets"
-    for key, value in secrets.items():
-        assert value.startswith("change-me"), f".env.example {key} must be a change-me placeholder"
-    # The URLs are built by compose; in .env they would also leak into `make run`.
+    assert not {k for k in example if _SECRET_NAME.search(k)}, ".env.example names secrets"
+    # The URLs are secret files; in .env they would also leak into `make run`.
     assert "REDIS_URL" not in example
     assert "MONGODB_URL" not in example
 
@@ -484,8 +621,12 @@ def test_env_example_holds_placeholders_only() -> None:
 def test_env_file_is_neither_committed_nor_sent_to_the_build() -> None:
     gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert any(line.strip() in {".env", "/.env"} for line in gitignore), ".env is not git-ignored"
+    assert any(line.strip() in {"secrets/", "/secrets/"} for line in gitignore), (
+        "secrets/ is not git-ignored"
+    )
     for path in (
         ".env",
+        "secrets/redis_url",
         ".git/config",
         ".venv/bin/python",
         ".data/x",
@@ -552,20 +693,15 @@ def test_dockerfile_runs_as_a_non_root_user() -> None:
         )
 
 
-def test_the_gateway_keeps_its_search_index_on_its_own_volume(
-    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+def test_each_gateway_replica_keeps_its_search_index_on_its_own_volume(
+    services: dict[str, dict[str, Any]],
 ) -> None:
     """The root file system is read-only: the index needs a writable volume, and one
-    per gateway (two processes cannot write one index folder)."""
+    per replica (two processes cannot write one index folder): an anonymous volume,
+    which compose creates for each container, never a named one they would share."""
     gateway = services["gateway"]
     folder = _environment(gateway)["NEWSFLOW_INDEX_DIR"]
-    mounts = {m.split(":")[1]: m.split(":")[0] for m in gateway.get("volumes", [])}
-    assert folder in mounts
-    assert mounts[folder] in compose["volumes"]
-    users = [
-        name
-        for name, service in services.items()
-        if any(m.split(":")[0] == mounts[folder] for m in service.get("volumes", []))
-    ]
-    assert users == ["gateway"]
+    assert folder in [str(v) for v in gateway.get("volumes", [])], "index not on a volume"
+    for mount in gateway.get("volumes", []):
+        assert not str(mount).endswith(f":{folder}"), f"{mount}: replicas would share it"
     assert ("VOLUME", folder) in _dockerfile_instructions()
