@@ -41,7 +41,10 @@ _IPTC_QCODE = re.compile(r"^(medtop|mediatopic|subj|subjectcode):(\d{8})$", re.I
 _IPTC_URI = re.compile(
     r"^https?://cv\.iptc\.org/newscodes/(mediatopic|subjectcode)/(\d{8})/?$", re.IGNORECASE
 )
-_CANONICAL_PREFIX: Final = {**{p: p for p in IPTC_SCHEMES}, **{v: k for k, v in IPTC_SCHEMES.items()}}
+_CANONICAL_PREFIX: Final = {
+    **{prefix: prefix for prefix in IPTC_SCHEMES},
+    **{long: prefix for prefix, long in IPTC_SCHEMES.items()},
+}
 _SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 #: Suffixes osce.org appends to the names of closed field operations.
@@ -547,9 +550,9 @@ def _check_iptc(iptc: IptcSubjects, topics: set[str], sources: set[str]) -> None
         if entry.code in seen:
             raise TaxonomyError(f"{where}: mapped twice")
         seen.add(entry.code)
-        scheme = entry.code.split(":", 1)[0]
-        if scheme not in iptc.vocabularies:
-            raise TaxonomyError(f"{where}: no vocabulary for scheme {scheme!r}")
+        prefix = entry.code.split(":", 1)[0]
+        if prefix not in iptc.vocabularies:
+            raise TaxonomyError(f"{where}: no vocabulary for scheme {prefix!r}")
         if entry.topic not in topics:
             raise TaxonomyError(f"{where}: unknown topic {entry.topic!r}")
         for ref in entry.sources:
