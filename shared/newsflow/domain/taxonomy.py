@@ -37,9 +37,14 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 #: IPTC schemes we read, by their canonical qcode prefix, with the other names
 #: IPTC uses for them: the long qcode prefix, and the last step of the scheme URI.
 IPTC_SCHEMES: Final = {"medtop": "mediatopic", "subj": "subjectcode"}
-_IPTC_QCODE = re.compile(r"^(medtop|mediatopic|subj|subjectcode):(\d{8})$", re.IGNORECASE)
+#: ASCII only: ``\d`` would take other scripts' digits, and a Unicode IGNORECASE would
+#: take 'ſubj' (long s) and 'mediatopıc' (dotless i) for IPTC's prefixes.
+_IPTC_QCODE = re.compile(
+    r"^(medtop|mediatopic|subj|subjectcode):([0-9]{8})$", re.IGNORECASE | re.ASCII
+)
 _IPTC_URI = re.compile(
-    r"^https?://cv\.iptc\.org/newscodes/(mediatopic|subjectcode)/(\d{8})/?$", re.IGNORECASE
+    r"^https?://cv\.iptc\.org/newscodes/(mediatopic|subjectcode)/([0-9]{8})/?$",
+    re.IGNORECASE | re.ASCII,
 )
 _CANONICAL_PREFIX: Final = {
     **{prefix: prefix for prefix in IPTC_SCHEMES},
