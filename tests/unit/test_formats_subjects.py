@@ -119,7 +119,7 @@ def test_a_label_carries_its_code_at_the_end() -> None:
 
 def test_the_mapping_lives_in_the_taxonomy_with_its_sources() -> None:
     codes = TAXONOMY.subject_codes
-    assert len(codes) == 45
+    assert len(codes) == 78
     assert {c.split(":")[0] for c in codes} == {"medtop", "subj"}
     sources = TAXONOMY.provenance.sources
     assert sources["IPTC-MT"].url == "https://cv.iptc.org/newscodes/mediatopic/"
@@ -148,6 +148,9 @@ def test_the_mapping_lives_in_the_taxonomy_with_its_sources() -> None:
         ("climate change (medtop:20000418)", "climate-change"),
         ("local elections (subj:11003006)", "elections"),
         ("bioterrorism (subj:16005001)", "countering-terrorism"),
+        ("human rights (subj:11007000)", "human-rights"),
+        ("refugee (subj:11011000)", "migration"),
+        ("subjectcode:11025000", "media-freedom"),
         # a code decides, whatever the name next to it says
         ("Elections (medtop:20000592)", "human-rights"),
         # mapped codes only: politics, its parent, and war are not fields of work
