@@ -8,17 +8,21 @@ only it, resolves the code to a topic when the tagger meets the label.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newsflow.domain.contract import LIMITS
 from newsflow.domain.formats.common import subject_label, subject_labels
 from newsflow.domain.formats.newsml import parse_newsml
 from newsflow.domain.formats.ninjs import parse_ninjs
 from newsflow.domain.formats.nitf import parse_nitf
-from newsflow.domain.normalise import normalise
+from newsflow.domain.normalise import Rejection, normalise
 from newsflow.domain.tagging import Tagger
 from newsflow.domain.tags import Tag
 from newsflow.domain.taxonomy import iptc_code, label_code, load_taxonomy
@@ -357,6 +361,76 @@ def test_an_overlong_name_keeps_its_code() -> None:
     assert subject_label("medtop:20000574", None) == "medtop:20000574"
     assert subject_label(" ", " ") is None
     assert subject_labels([(None, None), ("a", None), ("a", None)]) == ["a"]
+
+
+CANONICAL = re.compile(r"^(medtop|subj):[0-9]{8}$")
+FUZZ = settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+#: Text near the forms a code takes, so the fuzzer spends its time close to the edges.
+CODEISH = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda prefix, digits, tail: f"{prefix}{digits}{tail}",
+        st.sampled_from(
+            [
+                "medtop:",
+                "MEDTOP:",
+                "subj:",
+                "mediatopic:",
+                "\u017fubj:",
+                "medtop: ",
+                "http://cv.iptc.org/newscodes/mediatopic/",
+                "https://CV.iptc.org/newscodes/subjectcode/",
+            ]
+        ),
+        st.text(alphabet="0123456789\u0662\uff10 ", max_size=10),
+        st.sampled_from(["", "/", ")", " ", "\n"]),
+    ),
+)
+
+
+@FUZZ
+@given(CODEISH)
+def test_reading_a_code_never_raises_and_gives_a_canonical_code_or_nothing(text: str) -> None:
+    for found in (iptc_code(text), label_code(text), label_code(f"name ({text})")):
+        assert found is None or CANONICAL.match(found)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.one_of(st.none(), st.text(max_size=40)), CODEISH), max_size=8))
+def test_any_subjects_give_labels_the_contract_and_the_tagger_take(
+    subjects: list[tuple[str | None, str]],
+) -> None:
+    xml = "".join(
+        f"<subject qcode={quoteattr(code)}>"
+        + (f"<name>{escape(name)}</name>" if name is not None else "")
+        + "</subject>"
+        for name, code in subjects
+        if code.isprintable() and (name is None or name.isprintable())
+    )
+    documents = [
+        parse_ninjs(
+            json.dumps(
+                {
+                    "uri": "u",
+                    "headline": TITLE,
+                    "subjects": [{"name": name, "qcode": code} for name, code in subjects],
+                }
+            )
+        ),
+        parse_newsml(news_item(xml).encode()),
+    ]
+    for result in documents:
+        for parsed in result.items:
+            topics = parsed.item.get("topics", [])
+            assert len(topics) <= LIMITS["topics"]
+            assert all(0 < len(t) <= LIMITS["topic"] and "," not in t for t in topics)
+            try:
+                item = normalise(parsed.item, now=NOW)
+            except Rejection:  # a clear rejection (a name the contract refuses) is fine
+                continue
+            TAGGER.tag(item)
 
 
 # --------------------------------------------------------------------------- located
