@@ -384,7 +384,10 @@ CODEISH = st.one_of(
                 "https://CV.iptc.org/newscodes/subjectcode/",
             ]
         ),
-        st.text(alphabet="0123456789\u0662\uff10 ", max_size=10),
+        st.one_of(
+            st.text(alphabet="0123456789", min_size=8, max_size=8),
+            st.text(alphabet="0123456789\u0662\uff10 ", max_size=10),
+        ),
         st.sampled_from(["", "/", ")", " ", "\n"]),
     ),
 )
