@@ -252,7 +252,7 @@ class Provenance(_Model):
 class IptcCode(_Model):
     """One IPTC subject code that means one of our topics."""
 
-    code: str = Field(pattern=r"^(medtop|subj):\d{8}$")
+    code: str = Field(pattern=r"^(medtop|subj):[0-9]{8}$")
     label: Label = Field(description="The code's IPTC English name, as seen in the source.")
     topic: Slug
     sources: list[str] = Field(min_length=1)
@@ -305,8 +305,7 @@ class _LabelIndex:
             return memo[label]
         if len(memo) > _RESOLVED_LIMIT:
             memo.clear()
-        code = label_code(label) if self.codes is not None else None
-        if code is not None and self.codes is not None:
+        if self.codes is not None and (code := label_code(label)) is not None:
             found = memo[label] = self.codes.get(code)
         else:
             found = memo[label] = self.ids.get(label_key(label))
