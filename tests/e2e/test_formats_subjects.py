@@ -72,6 +72,7 @@ def test_codes_become_declared_topics_and_versions_of_a_urn_item_one_story(
     second = post(stack, key, wire(2, "2026-11-29T15:30:00Z"))
     assert second.status_code == 202, second.text
     assert second.json()["items"][0]["id"] == story_id
+
     def at_version_2() -> dict[str, Any] | None:
         found = detail()
         return found if found is not None and found["copies"][0]["revision"] == 2 else None
