@@ -123,8 +123,8 @@ def test_a_label_carries_its_code_at_the_end() -> None:
 
 def test_the_mapping_lives_in_the_taxonomy_with_its_sources() -> None:
     codes = TAXONOMY.subject_codes
-    assert len(codes) == 78
-    assert {c.split(":")[0] for c in codes} == {"medtop", "subj"}
+    schemes = [c.split(":")[0] for c in codes]
+    assert (len(codes), schemes.count("medtop"), schemes.count("subj")) == (78, 42, 36)  # README
     sources = TAXONOMY.provenance.sources
     assert sources["IPTC-MT"].url == "https://cv.iptc.org/newscodes/mediatopic/"
     assert sources["IPTC-SC"].url == "https://cv.iptc.org/newscodes/subjectcode/"
