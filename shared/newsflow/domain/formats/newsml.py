@@ -53,6 +53,7 @@ story while the headline stays (``firstCreated`` does not change between
 versions), a corrected headline starts another, and a resent version is a repeat
 by its key. Giving a URN guid the story id needs an identity field in the
 contract and in ``normalise.story_id``.
+
 Items whose ``pubStatus`` is withheld or canceled are reported, not imported;
 so are package, concept, knowledge and planning items that carry no headline,
 with a reason that names what they were.

@@ -33,6 +33,10 @@ offices                      ``organisations[].name``
 language                     ``language``
 ===========================  =======================================================
 
+A ``uri`` that is a URN (``urn:newsml:...``) is an identity, not an address: it is
+kept only in the idempotency key, and the story id comes from the headline and the
+publishing day, as for a NewsML-G2 URN guid (see :mod:`.newsml` for why).
+
 Everything else (``type``, ``profile``, ``by``, ``copyrightholder``, ``places``,
 renditions, ...) is ignored, so the output never holds a field outside the
 contract. Dates and the language tag are passed through as written: the contract
