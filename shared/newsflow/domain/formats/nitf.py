@@ -114,7 +114,7 @@ def _refnum(subject: Element) -> str | None:
     """``subj:NNNNNNNN`` for an IPTC Subject Reference number, else None."""
     ipr = _attr(subject, "tobject.subject.ipr") or "IPTC"
     refnum = _attr(subject, "tobject.subject.refnum")
-    if ipr.upper() != "IPTC" or refnum is None:
+    if not (ipr.isascii() and ipr.upper() == "IPTC") or refnum is None:
         return None
     return f"subj:{refnum}" if len(refnum) == 8 and refnum.isascii() and refnum.isdigit() else None
 
