@@ -251,6 +251,12 @@ G2_TOKENS = _tokens(
     "</description>",
     '<subject type="cpnat:abstract" qcode="medtop:11000000"><name>',
     "</name></subject>",
+    '<subject qcode="medtop:20000574"/>',
+    '<subject uri="http://cv.iptc.org/newscodes/subjectcode/',
+    '<subject qcode="agency:1"><sameAs qcode="',
+    "</sameAs></subject>",
+    '<located qcode="geo:',
+    "</located>",
     '<language tag="',
     '"/>',
     "<genre><name>",
@@ -271,6 +277,10 @@ G2_TOKENS = _tokens(
     '<date.issue norm="',
     '<key-list><keyword key="',
     '"/></key-list>',
+    '<tobject><tobject.subject tobject.subject.refnum="',
+    '" tobject.subject.ipr="',
+    '" tobject.subject.matter="',
+    '"/></tobject>',
     "<body><body.head><hedline><hl1>",
     "</hl1></hedline></body.head>",
     "<body.content><p>",
@@ -310,7 +320,13 @@ JSON_TOKENS = _tokens(
     '"event"',
     '"bodies"',
     '"subjects"',
+    '"subject"',
     '"name"',
+    '"qcode"',
+    '"scheme"',
+    '"code"',
+    '"medtop:20000574"',
+    '"http://cv.iptc.org/newscodes/mediatopic/"',
     '"version"',
     '"url"',
     '"published_at"',
@@ -444,12 +460,31 @@ _GOOD_BLOCK = st.fixed_dictionaries(
     optional={"role": _TEXT_VALUE, "contenttype": _TEXT_VALUE, "name": _STRING, "href": _STRING},
 )
 _BLOCK = st.fixed_dictionaries(
-    {}, optional={"value": _LEAF, "role": _LEAF, "contenttype": _LEAF, "name": _LEAF, "href": _LEAF}
+    {},
+    optional={
+        "value": _LEAF,
+        "role": _LEAF,
+        "contenttype": _LEAF,
+        "name": _LEAF,
+        "href": _LEAF,
+        "uri": _LEAF,
+        "qcode": _LEAF,
+        "code": _LEAF,
+        "scheme": _LEAF,
+    },
 )
 _BLOCKS = _mostly(
     st.lists(_GOOD_BLOCK, max_size=3), st.lists(_BLOCK | _SCALARS, max_size=3) | _LEAF
 )
-_NINJS_ARRAYS = ("descriptions", "bodies", "subjects", "organisations", "genres", "links")
+_NINJS_ARRAYS = (
+    "descriptions",
+    "bodies",
+    "subjects",
+    "subject",
+    "organisations",
+    "genres",
+    "links",
+)
 _NINJS_STRINGS = (
     "headline",
     "description_text",

@@ -25,7 +25,7 @@ TAXONOMY = load_taxonomy()
 
 
 def test_default_taxonomy_is_versioned_and_cached() -> None:
-    assert TAXONOMY.version == "2026.11.26"
+    assert TAXONOMY.version == "2026.11.29"
     assert load_taxonomy() is TAXONOMY
     assert load_taxonomy(DEFAULT_PATH) is not TAXONOMY  # an explicit path is read afresh
 
@@ -362,4 +362,43 @@ def test_topic_parent_cycle_fails(tmp_path: Path) -> None:
     topics["environmental-activities"]["level"] = "subtopic"
     topics["environmental-activities"]["parents"] = ["climate-change"]
     with pytest.raises(TaxonomyError, match="cycle"):
+        load_taxonomy(_write(tmp_path, data))
+
+
+# --------------------------------------------------------------------------- IPTC subject codes
+
+
+def _iptc(data: dict[str, Any]) -> dict[str, Any]:
+    section: dict[str, Any] = data["iptc_subjects"]
+    return section
+
+
+def test_a_file_without_iptc_codes_loads_and_resolves_no_code(tmp_path: Path) -> None:
+    data = _raw()
+    del data["iptc_subjects"]
+    taxonomy = load_taxonomy(_write(tmp_path, data))
+    assert taxonomy.subject_codes == {}
+    assert taxonomy.resolve_topic("election (medtop:20000574)") is None
+    assert taxonomy.resolve_topic("Elections") == "elections"
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda s: s["codes"][0].update(topic="no-such-topic"), "unknown topic 'no-such-topic'"),
+        (lambda s: s["codes"].append(dict(s["codes"][0])), "medtop:20000574: mapped twice"),
+        (lambda s: s["codes"][0].update(code="medtop:2000057"), "String should match pattern"),
+        (lambda s: s["codes"][0].update(code="dpa:20000574"), "String should match pattern"),
+        (lambda s: s["codes"][0].update(sources=["S999"]), "unknown source 'S999'"),
+        (lambda s: s["codes"][0].update(sources=[]), "at least 1 item"),
+        (lambda s: s["codes"][0].update(label=""), "at least 1 character"),
+        (lambda s: s["vocabularies"].pop("subj"), "no vocabulary for scheme 'subj'"),
+        (lambda s: s["vocabularies"].update(medtop="S999"), "medtop: unknown source 'S999'"),
+        (lambda s: s["vocabularies"].update(geo="S1"), "vocabularies"),
+    ],
+)
+def test_a_bad_iptc_mapping_fails(tmp_path: Path, change: Any, error: str) -> None:
+    data = _raw()
+    change(_iptc(data))
+    with pytest.raises(TaxonomyError, match=error):
         load_taxonomy(_write(tmp_path, data))

@@ -5,6 +5,15 @@ where each fact came from and what was corrected). This module only validates an
 exposes it: every entry has a canonical id, labels are unique within their kind,
 and every parent, country, topic and source reference points at something that
 exists. A broken file fails loudly at start-up instead of producing odd tags later.
+
+IPTC subject codes (Media Topics ``medtop:``, the older Subject Codes ``subj:``) that
+agencies put on their items resolve to topics through the file's ``iptc_subjects``
+section, and only through it: :func:`iptc_code` reads a code in any of the forms
+IPTC publishes it, and :meth:`Taxonomy.resolve_topic` maps a declared label that
+carries one. A code is never mapped by its number's prefix (``20000574`` is under
+``11000000`` in IPTC's tree, but politics is not a field of work), and a coded label
+never falls back to its name: the code is what the publisher meant, and IPTC's name
+for it ("environment", "education") may share our wording without our meaning.
 """
 
 from __future__ import annotations
@@ -25,6 +34,22 @@ from newsflow.domain.text import identity_key
 DEFAULT_PATH = Path(__file__).parents[1] / "data" / "taxonomy.json"
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+#: IPTC schemes we read, by their canonical qcode prefix, with the other names
+#: IPTC uses for them: the long qcode prefix, and the last step of the scheme URI.
+IPTC_SCHEMES: Final = {"medtop": "mediatopic", "subj": "subjectcode"}
+#: ASCII only: ``\d`` would take other scripts' digits, and a Unicode IGNORECASE would
+#: take 'ſubj' (long s) and 'mediatopıc' (dotless i) for IPTC's prefixes.
+_IPTC_QCODE = re.compile(
+    r"^(medtop|mediatopic|subj|subjectcode):([0-9]{8})$", re.IGNORECASE | re.ASCII
+)
+_IPTC_URI = re.compile(
+    r"^https?://cv\.iptc\.org/newscodes/(mediatopic|subjectcode)/([0-9]{8})/?$",
+    re.IGNORECASE | re.ASCII,
+)
+_CANONICAL_PREFIX: Final = {
+    **{prefix: prefix for prefix in IPTC_SCHEMES},
+    **{long: prefix for prefix, long in IPTC_SCHEMES.items()},
+}
 _SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 #: Suffixes osce.org appends to the names of closed field operations.
@@ -224,6 +249,22 @@ class Provenance(_Model):
     corrections: list[Correction] = Field(default_factory=list)
 
 
+class IptcCode(_Model):
+    """One IPTC subject code that means one of our topics."""
+
+    code: str = Field(pattern=r"^(medtop|subj):[0-9]{8}$")
+    label: Label = Field(description="The code's IPTC English name, as seen in the source.")
+    topic: Slug
+    sources: list[str] = Field(min_length=1)
+
+
+class IptcSubjects(_Model):
+    """IPTC subject codes mapped to topics, and the vocabulary (a source id) of each scheme."""
+
+    vocabularies: dict[Literal["medtop", "subj"], str] = Field(default_factory=dict)
+    codes: list[IptcCode] = Field(default_factory=list)
+
+
 class TaxonomyFile(_Model):
     """The JSON document as stored."""
 
@@ -233,6 +274,7 @@ class TaxonomyFile(_Model):
     topics: list[Topic]
     content_types: list[ContentType]
     countries: list[Country]
+    iptc_subjects: IptcSubjects = Field(default_factory=IptcSubjects)
 
 
 #: The kinds of entry a publisher declares by label ("Where we are", "What we do", ...).
@@ -246,10 +288,15 @@ class _LabelIndex:
     publisher sends the same few labels over and over.
     """
 
-    __slots__ = ("ids", "memo")
+    __slots__ = ("codes", "ids", "memo")
 
-    def __init__(self, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
+    def __init__(
+        self,
+        entries: Iterable[tuple[str, Iterable[str]]],
+        codes: Mapping[str, str] | None = None,
+    ) -> None:
         self.ids = {label_key(label): entry_id for entry_id, labels in entries for label in labels}
+        self.codes = codes
         self.memo: dict[str, str | None] = {}
 
     def resolve(self, label: str) -> str | None:
@@ -258,7 +305,10 @@ class _LabelIndex:
             return memo[label]
         if len(memo) > _RESOLVED_LIMIT:
             memo.clear()
-        found = memo[label] = self.ids.get(label_key(label))
+        if self.codes is not None and (code := label_code(label)) is not None:
+            found = memo[label] = self.codes.get(code)
+        else:
+            found = memo[label] = self.ids.get(label_key(label))
         return found
 
 
@@ -277,6 +327,7 @@ class Taxonomy:
     topics: Mapping[str, Topic]
     countries: Mapping[str, Country]
     content_types: Mapping[str, ContentType]
+    subject_codes: Mapping[str, IptcCode] = field(default_factory=lambda: MappingProxyType({}))
     _labels: dict[LabelKind, _LabelIndex] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -286,7 +337,12 @@ class Taxonomy:
         return self._index("office").resolve(label)
 
     def resolve_topic(self, label: str) -> str | None:
-        """Canonical topic id for a 'What we do' label, or None."""
+        """Canonical topic id for a 'What we do' label, or None.
+
+        A label that carries an IPTC subject code (``election (medtop:20000574)``, or
+        the bare code or its URI) resolves by the code alone: to its mapped topic, or
+        to None when the taxonomy does not map it.
+        """
         return self._index("topic").resolve(label)
 
     def resolve_content_type(self, label: str) -> str | None:
@@ -299,7 +355,10 @@ class Taxonomy:
             if kind == "office":
                 index = _LabelIndex((o.id, office_labels(o)) for o in self.offices.values())
             elif kind == "topic":
-                index = _LabelIndex((t.id, topic_labels(t)) for t in self.topics.values())
+                index = _LabelIndex(
+                    ((t.id, topic_labels(t)) for t in self.topics.values()),
+                    {code: entry.topic for code, entry in self.subject_codes.items()},
+                )
             else:
                 entries = ((c.id, content_type_labels(c)) for c in self.content_types.values())
                 index = _LabelIndex(entries)
@@ -343,6 +402,37 @@ def label_key(label: str) -> str:
     for variant, canonical in SPELLING_VARIANTS:
         key = key.replace(variant, canonical)
     return key
+
+
+def iptc_code(value: str) -> str | None:
+    """An IPTC subject code in its canonical qcode form, or None if ``value`` is not one.
+
+    Reads every form IPTC publishes: ``medtop:20000574``, ``mediatopic:20000574``,
+    ``subj:11003006``, ``subjectcode:11003006`` and the concept URIs
+    ``http(s)://cv.iptc.org/newscodes/mediatopic/20000574``. Codes are eight digits;
+    anything else (``medtop:abc``, an agency's own scheme) is not an IPTC code.
+    """
+    text = value.strip()
+    match = _IPTC_QCODE.match(text) or _IPTC_URI.match(text)
+    if match is None:
+        return None
+    return f"{_CANONICAL_PREFIX[match.group(1).lower()]}:{match.group(2)}"
+
+
+def label_code(label: str) -> str | None:
+    """The IPTC code a declared label carries: the label itself, or its last ``(...)``.
+
+    Formats write a coded subject as ``name (qcode)`` (see
+    :func:`newsflow.domain.formats.common.subject_label`); this reads it back.
+    """
+    text = label.strip()
+    if text.endswith(")"):
+        start = text.rfind("(")
+        if start >= 0:
+            return iptc_code(text[start + 1 : -1])
+    if ":" not in text:  # the common case, a plain name: no regular expression
+        return None
+    return iptc_code(text)
 
 
 def _unique_labels(kind: str, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
@@ -450,6 +540,28 @@ def _check(doc: TaxonomyFile) -> None:
     )
     _unique_labels("content type", ((c.id, content_type_labels(c)) for c in doc.content_types))
     _check_topic_cycles(doc)
+    _check_iptc(doc.iptc_subjects, topics, sources)
+
+
+def _check_iptc(iptc: IptcSubjects, topics: set[str], sources: set[str]) -> None:
+    """Every mapped code is unique, of a scheme with a known vocabulary, and names a topic."""
+    for scheme, source in iptc.vocabularies.items():
+        if source not in sources:
+            raise TaxonomyError(f"iptc_subjects: {scheme}: unknown source {source!r}")
+    seen: set[str] = set()
+    for entry in iptc.codes:
+        where = f"iptc_subjects {entry.code}"
+        if entry.code in seen:
+            raise TaxonomyError(f"{where}: mapped twice")
+        seen.add(entry.code)
+        prefix = entry.code.split(":", 1)[0]
+        if prefix not in iptc.vocabularies:
+            raise TaxonomyError(f"{where}: no vocabulary for scheme {prefix!r}")
+        if entry.topic not in topics:
+            raise TaxonomyError(f"{where}: unknown topic {entry.topic!r}")
+        for ref in entry.sources:
+            if ref not in sources:
+                raise TaxonomyError(f"{where}: unknown source {ref!r}")
 
 
 def _check_topic_cycles(doc: TaxonomyFile) -> None:
@@ -480,6 +592,7 @@ def parse_taxonomy(raw: str | bytes) -> Taxonomy:
         topics=MappingProxyType({t.id: t for t in doc.topics}),
         countries=MappingProxyType({c.id: c for c in doc.countries}),
         content_types=MappingProxyType({c.id: c for c in doc.content_types}),
+        subject_codes=MappingProxyType({c.code: c for c in doc.iptc_subjects.codes}),
     )
 
 

@@ -26,13 +26,34 @@ idempotency_key              ``guid@version``: a resent version is a repeat, the
                              version with other content a conflict
 content_type                 the first ``contentMeta/genre`` name
 topics                       ``contentMeta/subject`` of no type or an abstract type, as
-                             ``name (qcode)`` labels; the qcodes are not resolved
+                             ``name (qcode)`` labels (an IPTC code from ``sameAs`` when
+                             the subject's own qcode is an agency's); enrichment
+                             resolves IPTC codes through the taxonomy
 language                     ``contentMeta/language/@tag``, else the item's ``xml:lang``
 source                       ``itemMeta/provider`` (its name, else ``@literal``)
 ===========================  =======================================================
 
 ``slugline`` names an item in rejection reasons (it is a desk label, never a
-title). ``located`` is not passed on: the contract has no field for a place.
+title).
+
+``located`` is not passed on, on purpose. The publisher contract has no place
+and no declared country: countries are always inferred from the text, for every
+format, and an agency's dateline ("BELGRADE, 29 Nov -") names the place there
+anyway. Resolving ``located`` to a participating State would need a declared-country
+field in the contract, the events and the tagger, which is a change to the contract
+for all publishers rather than to this reader; until then a ``located`` element
+never changes, breaks or refuses an item (see the tests).
+
+The ``guid`` is an identity, not an address: a URN guid
+(``urn:newsml:example.com:20261129:abc123``) is kept in the idempotency key
+(``guid@version``) and never becomes the ``url``, which the contract requires to
+be http(s). The contract has no other identity field, so the story id comes from
+the headline and the publishing day (ADR 0002): the versions of one item are one
+story while the headline stays (``firstCreated`` does not change between
+versions), a corrected headline starts another, and a resent version is a repeat
+by its key. Giving a URN guid the story id needs an identity field in the
+contract and in ``normalise.story_id``.
+
 Items whose ``pubStatus`` is withheld or canceled are reported, not imported;
 so are package, concept, knowledge and planning items that carry no headline,
 with a reason that names what they were.
@@ -44,7 +65,14 @@ from typing import Any, Final
 from xml.etree.ElementTree import Element
 
 from newsflow.domain.contract import LIMITS
-from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, http_url
+from newsflow.domain.formats.common import (
+    ParsedItem,
+    ParseError,
+    ParseResult,
+    http_url,
+    subject_code,
+    subject_labels,
+)
 from newsflow.domain.formats.nitf import nitf_text
 from newsflow.domain.formats.xmldoc import (
     XML_LANG,
@@ -53,12 +81,12 @@ from newsflow.domain.formats.xmldoc import (
     iso_date,
     kid,
     kids,
-    label,
     language,
     line_text,
     local,
     open_document,
 )
+from newsflow.domain.taxonomy import iptc_code
 
 #: The NewsML-G2 items, and how a rejection names each.
 ITEM_KINDS: Final[dict[str, str]] = {
@@ -262,12 +290,22 @@ def _provider(meta: Element | None) -> str | None:
 
 def _subjects(content: Element | None) -> list[str]:
     """Abstract subjects as ``name (qcode)`` labels, distinct, in order."""
-    out: dict[str, None] = {}
-    for subject in kids(content, "subject") if content is not None else []:
-        if (subject.get("type") or "").strip() not in _ABSTRACT_TYPES:
-            continue
-        name = line_text(kid(subject, "name"))
-        text = label(name, _attr(subject, "qcode") or _attr(subject, "uri"))
-        if text:
-            out.setdefault(text, None)
-    return list(out)[: LIMITS["topics"]]
+    if content is None:
+        return []
+    return subject_labels(
+        (line_text(kid(subject, "name")), _code(subject))
+        for subject in kids(content, "subject")
+        if (subject.get("type") or "").strip() in _ABSTRACT_TYPES
+    )
+
+
+def _code(subject: Element) -> str | None:
+    """The subject's qcode (or uri); an IPTC code it is the ``sameAs`` of, if its own is not."""
+    own = _attr(subject, "qcode") or _attr(subject, "uri")
+    if own is not None and iptc_code(own):
+        return own
+    for same in kids(subject, "sameAs"):
+        other = subject_code(_attr(same, "qcode") or _attr(same, "uri"))
+        if other is not None and iptc_code(other):
+            return other
+    return own

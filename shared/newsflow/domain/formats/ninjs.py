@@ -26,9 +26,16 @@ published_at / updated_at    ``firstcreated`` (else ``contentcreated``, else
                              ``versioncreated``) / ``versioncreated``
 revision                     ``version`` when it is a string of digits
 content_type                 ``genres[0].name``: the journalistic form ("Press release")
-topics / offices             ``subjects[].name`` / ``organisations[].name``
+topics                       ``subjects`` (1.x ``subject``): ``name``, with an IPTC
+                             code from ``uri``, ``qcode``, or ``code`` (relative to
+                             ``scheme``), as ``name (qcode)`` labels
+offices                      ``organisations[].name``
 language                     ``language``
 ===========================  =======================================================
+
+A ``uri`` that is a URN (``urn:newsml:...``) is an identity, not an address: it is
+kept only in the idempotency key, and the story id comes from the headline and the
+publishing day, as for a NewsML-G2 URN guid (see :mod:`.newsml` for why).
 
 Everything else (``type``, ``profile``, ``by``, ``copyrightholder``, ``places``,
 renditions, ...) is ignored, so the output never holds a field outside the
@@ -46,8 +53,16 @@ from typing import Any, Final
 import orjson
 
 from newsflow.domain.contract import LIMITS
-from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, http_url
+from newsflow.domain.formats.common import (
+    ParsedItem,
+    ParseError,
+    ParseResult,
+    http_url,
+    subject_code,
+    subject_labels,
+)
 from newsflow.domain.formats.html import looks_like_html, strip_html
+from newsflow.domain.taxonomy import iptc_code
 
 _SUMMARY_ROLES: Final = ("summary", "abstract", "lead", "teaser", "description")
 _UNPUBLISHED: Final = frozenset({"withheld", "canceled", "cancelled"})
@@ -193,7 +208,7 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
     ):
         if value is not None and value != "":
             item[key] = value
-    topics, offices = _names(obj, "subjects"), _names(obj, "organisations")
+    topics, offices = _subjects(obj), _names(obj, "organisations")
     if topics:
         item["topics"] = topics
     if offices:
@@ -368,6 +383,33 @@ def _revision(value: Any) -> int | None:
         if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_REVISION_DIGITS:
             return int(digits)
     return None
+
+
+def _subjects(obj: dict[str, Any]) -> list[str]:
+    """``subjects`` (2.x, 3.x) or ``subject`` (1.x) as ``name (code)`` labels, distinct."""
+    key = "subjects" if "subjects" in obj or "subject" not in obj else "subject"
+    entries = enumerate(_objects(obj, key))
+    return subject_labels(_subject(entry, f"{key}[{index}]") for index, entry in entries)
+
+
+def _subject(entry: dict[str, Any], where: str) -> tuple[str | None, str | None]:
+    """(name, IPTC code) of one subject; the code from ``uri``, ``qcode`` or ``code``.
+
+    Only an IPTC code joins the label: a subject in an exporter's own vocabulary
+    is its name, as it always was. Code fields that are not strings are ignored.
+    """
+    name = entry.get("name")
+    if name is not None and not isinstance(name, str):
+        raise _ShapeError(f"{where}.name must be a string, not {_kind(name)}")
+    text = {k: v for k in ("uri", "qcode", "code", "scheme") if isinstance(v := entry.get(k), str)}
+    for code in (
+        subject_code(text.get("uri")),
+        subject_code(text.get("qcode")),
+        subject_code(text.get("code"), text.get("scheme")),
+    ):
+        if code is not None and iptc_code(code):
+            return name, code
+    return name, None
 
 
 def _names(obj: dict[str, Any], key: str) -> list[str]:

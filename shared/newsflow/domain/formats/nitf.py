@@ -13,7 +13,10 @@ summary                      ``body.head/abstract``
 body                         ``body.content`` (paragraphs kept)
 published_at                 ``docdata/date.issue/@norm`` (ISO 8601 basic form made
                              extended)
-topics                       ``docdata/key-list/keyword/@key``
+topics                       ``docdata/key-list/keyword/@key``, then each
+                             ``tobject/tobject.subject`` (its most specific name, and
+                             ``@tobject.subject.refnum`` as the IPTC Subject Code
+                             ``subj:NNNNNNNN`` when its ``ipr`` is IPTC, the default)
 language                     ``xml:lang`` of ``nitf``, ``body``, ``head`` or
                              ``body.content``
 idempotency_key              ``doc-id/@id-string@date.issue``: a document resent as
@@ -23,23 +26,26 @@ idempotency_key              ``doc-id/@id-string@date.issue``: a document resent
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Final
 from xml.etree.ElementTree import Element
 
 from newsflow.domain.contract import LIMITS
-from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
+from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, subject_labels
 from newsflow.domain.formats.xmldoc import (
     XML_LANG,
     block_text,
     iso_date,
     kid,
     kids,
-    label,
     language,
     line_text,
     local,
     open_document,
 )
+
+#: The names of a ``tobject.subject``, most specific first.
+_SUBJECT_NAMES: Final = ("detail", "matter", "type")
 
 
 class NitfRefused(ValueError):  # noqa: N818 (reads as the condition it reports)
@@ -81,18 +87,36 @@ def read_nitf(root: Element) -> dict[str, Any]:
     doc_id = _attr(kid(docdata, "doc-id"), "id-string")
     if doc_id and issued and len(f"{doc_id}@{issued}") <= LIMITS["idempotency_key"]:
         item["idempotency_key"] = f"{doc_id}@{issued}"
-    keywords: dict[str, None] = {}
-    for key_list in kids(docdata, "key-list") if docdata is not None else []:
-        for keyword in kids(key_list, "keyword"):
-            name = label(_attr(keyword, "key"), None)
-            if name:
-                keywords.setdefault(name, None)
-    if keywords:
-        item["topics"] = list(keywords)[: LIMITS["topics"]]
+    topics = subject_labels(_subjects(root, docdata))
+    if topics:
+        item["topics"] = topics
     lang = nitf_language(root)
     if lang:
         item["language"] = lang
     return item
+
+
+def _subjects(root: Element, docdata: Element | None) -> Iterator[tuple[str | None, str | None]]:
+    """(name, code) of the key-list keywords, then of the tobject subjects."""
+    for key_list in kids(docdata, "key-list") if docdata is not None else []:
+        for keyword in kids(key_list, "keyword"):
+            yield _attr(keyword, "key"), None
+    tobject = kid(root, "head", "tobject")
+    for subject in kids(tobject, "tobject.subject") if tobject is not None else []:
+        name = next(
+            (n for part in _SUBJECT_NAMES if (n := _attr(subject, f"tobject.subject.{part}"))),
+            None,
+        )
+        yield name, _refnum(subject)
+
+
+def _refnum(subject: Element) -> str | None:
+    """``subj:NNNNNNNN`` for an IPTC Subject Reference number, else None."""
+    ipr = _attr(subject, "tobject.subject.ipr") or "IPTC"
+    refnum = _attr(subject, "tobject.subject.refnum")
+    if not (ipr.isascii() and ipr.upper() == "IPTC") or refnum is None:
+        return None
+    return f"subj:{refnum}" if len(refnum) == 8 and refnum.isascii() and refnum.isdigit() else None
 
 
 def nitf_text(root: Element) -> dict[str, str]:

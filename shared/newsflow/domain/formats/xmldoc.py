@@ -17,7 +17,6 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from newsflow.domain.contract import LIMITS
 from newsflow.domain.formats import common
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.formats.xmlguard import refuse_reason
@@ -203,17 +202,3 @@ def language(value: str | None) -> str | None:
     if not match:
         return None
     return value.strip().replace("_", "-")
-
-
-def label(name: str | None, qcode: str | None) -> str | None:
-    """A subject as a label: its name with its qcode, ``Politics (medtop:11000000)``.
-
-    Commas become semicolons, since the contract splits labels on commas; a label
-    longer than the contract allows is left out rather than refusing the item.
-    """
-    name = " ".join(name.split()) if name else None
-    qcode = " ".join(qcode.split()) if qcode else None
-    text = f"{name} ({qcode})" if name and qcode else name or qcode
-    if not text or len(text) > LIMITS["topic"]:
-        return None
-    return text.replace(",", ";")
