@@ -52,13 +52,16 @@ def chromium_path() -> str:
     pytest.fail(INSTALL_HINT, pytrace=False)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API runs, its event loop counts
+# as running in this thread, and every async test collected after a browser test
+# would fail with "Cannot run the event loop while another loop is running".
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
     yield launched
