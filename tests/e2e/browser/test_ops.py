@@ -3,6 +3,7 @@ dead letter on /ops, and once the fault is gone, replaying it from there stores 
 
 from __future__ import annotations
 
+import os
 import re
 
 import orjson
@@ -10,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from newsflow.runtime.keys import API_KEYS, create
-from tests.e2e.browser.conftest import Watch, open_page
+from tests.e2e.browser.conftest import SCREENSHOTS, Watch, open_page
 from tests.e2e.conftest import Stack
 from tests.helpers import eventually
 
@@ -22,6 +23,17 @@ SEEN_MS = 40_000
 
 def stories(stack: Stack, query: str) -> int:
     return int(stack.get("/v1/items", q=query).json()["total"])
+
+
+def screenshots(page: Page, name: str) -> None:
+    """The page at desktop and phone width, for the README, when NEWSFLOW_SCREENSHOTS is set."""
+    if not os.environ.get("NEWSFLOW_SCREENSHOTS"):
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, width in (("desktop", 1280), ("phone", 375)):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_poison_item_is_replayed_from_the_console_after_the_fix(
@@ -61,6 +73,7 @@ def test_a_poison_item_is_replayed_from_the_console_after_the_fix(
     redis.xadd("news:ingest", {"item": orjson.dumps({"title": "A healthy story"})})
     # No reload: the console refreshes by itself and shows the letter with its reason.
     page.get_by_text("Reason: injected failure (fault fail_on)").wait_for(timeout=SEEN_MS)
+    screenshots(page, "ops")
     assert stories(stack, "poison pill") == 0
 
     # The fix: an enrichment without the fault. Replaying from the console stores the story.
