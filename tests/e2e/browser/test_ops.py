@@ -119,3 +119,20 @@ def test_a_wrong_key_gets_the_form_again_with_the_reason(
     ]
     watch.errors.clear()
     assert page.context.cookies() == []
+
+
+def test_the_console_works_with_javascript_off(
+    browser: Browser, module_stack: Stack, watched: list[tuple[Page, Watch]]
+) -> None:
+    key = create(module_stack.items().database[API_KEYS], "Ops desk", ["admin"])
+    page, watch = open_page(browser, module_stack, java_script_enabled=False)
+    watched.append((page, watch))
+    page.goto("/ops")
+    page.get_by_label("Admin API key").fill(key)
+    page.get_by_label("Admin API key").press("Enter")
+    page.wait_for_url("**/ops")
+    page.get_by_role("heading", name="Streams").wait_for()
+    assert page.get_by_role("link", name="reload").is_visible()
+    page.get_by_role("button", name="Log out").press("Enter")
+    page.get_by_label("Admin API key").wait_for()
+    assert page.context.cookies() == []
