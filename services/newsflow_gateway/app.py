@@ -35,7 +35,7 @@ from newsflow_gateway.metrics import GatewayMetrics
 from newsflow_gateway.routes import admin, contracts, facets, feeds, health, items, publish, stream
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
-from newsflow_gateway.web import pages
+from newsflow_gateway.web import docs, ops, pages
 from newsflow_gateway.web.security import content_security_policy
 from newsflow_gateway.web.templating import create_static
 
@@ -121,6 +121,8 @@ def create_app(
             "Errors are RFC 9457 problem details."
         ),
         lifespan=lifespan,
+        docs_url=None,  # our own /docs and /redoc, offline: newsflow_gateway.web.docs
+        redoc_url=None,
     )
     problems.install(app)
     problems.document(app)
@@ -187,11 +189,10 @@ def create_app(
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                content_security_policy(response.headers.get("content-type", "")),
-            )
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            content_security_policy(response.headers.get("content-type", "")),
+        )
         return response
 
     app.include_router(health.router)
@@ -201,6 +202,8 @@ def create_app(
     app.include_router(publish.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
+    app.include_router(ops.router)
+    docs.install(app)
     app.mount("/static", create_static(), name="static")
     # Outermost, so every middleware above sees HEAD as the GET it is answered as.
     app.add_middleware(HeadAsGet)

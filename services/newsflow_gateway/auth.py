@@ -35,12 +35,15 @@ async def authenticate(request: Request, state: StateDep) -> ApiKey | None:
         raise ProblemError(
             401, "Unauthorized", "malformed API key; send 'Bearer nfk_...'", headers=CHALLENGE
         )
-    key_id, secret = parsed
-    doc = await state.db[API_KEYS].find_one({"_id": key_id})
-    key = verify(doc, secret)
+    key = await key_for(state, *parsed)
     if key is None:
         raise ProblemError(401, "Unauthorized", "unknown or revoked API key", headers=CHALLENGE)
     return key
+
+
+async def key_for(state: GatewayState, key_id: str, secret: str) -> ApiKey | None:
+    """The stored key with this id if ``secret`` is its secret and it is not revoked."""
+    return verify(await state.db[API_KEYS].find_one({"_id": key_id}), secret)
 
 
 def require(scope: str) -> object:
@@ -93,9 +96,11 @@ async def metrics_access(
 RATE_WINDOW_S = 60
 
 
-async def rate_limit(state: GatewayState, key_id: str, *, now: float | None = None) -> None:
-    """At most ``rate_limit_per_minute`` requests per key in any 60 seconds, shared by
-    every gateway replica: a sliding-window log in a Redis sorted set.
+async def rate_limit(
+    state: GatewayState, key_id: str, *, now: float | None = None, limit: int | None = None
+) -> None:
+    """At most ``limit`` (by default ``rate_limit_per_minute``) requests per key in any
+    60 seconds, shared by every gateway replica: a sliding-window log in a Redis sorted set.
 
     Fixed one-minute windows let twice the limit through across a minute boundary.
     Here each admitted request is a member scored by its time; a request is admitted
@@ -103,7 +108,7 @@ async def rate_limit(state: GatewayState, key_id: str, *, now: float | None = No
     refused request removes its own member, so refusals do not count. Two requests
     racing for the last place may both be refused: never more than the limit pass.
     """
-    limit = state.settings.rate_limit_per_minute
+    limit = state.settings.rate_limit_per_minute if limit is None else limit
     now = time.time() if now is None else now
     log_key = f"newsflow:rate:{key_id}"
     member = f"{now:.6f}:{secrets.token_hex(6)}"

@@ -103,3 +103,14 @@ class GatewaySettings(ServiceSettings):
     index_writer_mb: int = Field(
         default=64, ge=16, le=4096, description="Memory of the index writer, in MB."
     )
+    ops_session_ttl_s: int = Field(
+        default=3600,
+        ge=60,
+        le=86_400,
+        description="How long an operator-console login lasts without activity, in seconds.",
+    )
+    ops_login_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Operator-console login attempts per client address per minute; 429 above.",
+    )

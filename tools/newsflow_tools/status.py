@@ -2,73 +2,37 @@
 
 Per stream: length; per group: lag (entries not yet delivered), pending (delivered,
 not acknowledged), consumers with their pending count and idle time; and the
-number of dead letters. The lag comes from :mod:`newsflow.runtime.lag`, the scan
-the workers and the gateway use too.
+number of dead letters. The figures come from :mod:`newsflow.runtime.streamstatus`,
+which the gateway's operator console reads too; this module only prints them.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO, TypeVar
 
 import httpx
 import redis as redis_sync
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from newsflow import streams
 from newsflow.runtime import lag
-from newsflow.runtime.codec import text
+from newsflow.runtime.streamstatus import ConsumerStatus, GroupStatus, StreamStatus, collect
 
 T = TypeVar("T")
 
-
-@dataclass
-class ConsumerStatus:
-    name: str
-    pending: int
-    idle_ms: int
-
-
-@dataclass
-class GroupStatus:
-    name: str
-    lag: int
-    pending: int
-    consumers: list[ConsumerStatus] = field(default_factory=list)
-
-
-@dataclass
-class StreamStatus:
-    stream: str
-    length: int
-    groups: list[GroupStatus] = field(default_factory=list)
-
-
-async def collect(redis: Redis) -> list[StreamStatus]:
-    """Length, groups and consumers of every stream of the pipeline."""
-    out: list[StreamStatus] = []
-    for stream in streams.ALL_STREAMS:
-        status = StreamStatus(stream, int(await redis.xlen(stream)))
-        try:
-            groups = await redis.xinfo_groups(stream)
-        except ResponseError:  # no such stream yet
-            groups = []
-        for group in groups:
-            name = text(group["name"])
-            consumers = [
-                ConsumerStatus(text(c["name"]), int(c["pending"]), int(c["idle"]))
-                for c in await redis.xinfo_consumers(stream, name)
-            ]
-            status.groups.append(
-                GroupStatus(
-                    name, await lag.lag_of(redis, stream, group), int(group["pending"]), consumers
-                )
-            )
-        out.append(status)
-    return out
+__all__ = [
+    "ConsumerStatus",
+    "GroupStatus",
+    "StreamStatus",
+    "collect",
+    "group_lag",
+    "index_status",
+    "print_index_status",
+    "print_status",
+    "run_sync",
+]
 
 
 def run_sync(client: redis_sync.Redis, work: Callable[[Redis], Awaitable[T]]) -> T:

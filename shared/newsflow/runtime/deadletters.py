@@ -1,4 +1,5 @@
-"""Dead letters: list them, and replay them onto their source stream after a fix.
+"""Dead letters: list them, replay them onto their source stream after a fix, or
+delete one that is not worth replaying.
 
 A dead letter (``news:dead``) holds the original entry's fields, the service and
 group that gave up on it, the delivery count and the last error. Replaying adds
@@ -62,6 +63,17 @@ async def list_letters(
     start = "-" if after is None else "(" + check_ids([after])[0]
     rows: Any = await redis.xrange(streams.DEAD, min=start, max=until, count=count) or []
     return [_letter(entry_id, fields) for entry_id, fields in rows]
+
+
+async def get_letter(redis: Redis, entry_id: str) -> Letter | None:
+    """The dead letter with this id; None when there is none."""
+    rows: Any = await redis.xrange(streams.DEAD, min=check_ids([entry_id])[0], max=entry_id)
+    return _letter(*rows[0]) if rows else None
+
+
+async def delete(redis: Redis, entry_id: str) -> bool:
+    """Drop one dead letter without replaying it; False when there was none."""
+    return int(await redis.xdel(streams.DEAD, check_ids([entry_id])[0])) == 1
 
 
 async def replay_one(redis: Redis, entry_id: str) -> str | None:

@@ -1,0 +1,291 @@
+"""The operator console in-process: login, the session cookie, CSRF, dead-letter
+actions and every refusal, on the gateway's fake clients."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+
+import httpx
+import orjson
+import pytest
+
+from newsflow import streams
+from newsflow.events import DeadLetter, FieldError, ItemRejected
+from newsflow.runtime.keys import API_KEYS
+from newsflow_gateway.web.ops_session import COOKIE
+from tests.unit.gateway.conftest import Gateway, Start
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def letter(error: str = "boom") -> DeadLetter:
+    return DeadLetter(
+        service="enrichment",
+        source_stream=streams.INGESTED,
+        group="enrichment",
+        entry_id="1-0",
+        correlation_id="c-1",
+        delivery_count=5,
+        error=error,
+        fields={"event": '{"x": 1}'},
+    )
+
+
+async def dead_letter(gw: Gateway, error: str = "boom") -> str:
+    entry_id: bytes = await gw.fakes.redis.xadd(streams.DEAD, letter(error).to_fields())
+    return entry_id.decode()
+
+
+async def log_in(gw: Gateway, client: httpx.AsyncClient | None = None) -> str:
+    """Log in with a new admin key; the console's CSRF token."""
+    client = client or gw.client
+    response = await client.post("/ops/login", data={"key": await gw.key("admin")})
+    assert response.status_code == 303, response.text
+    console = await client.get("/ops")
+    match = re.search(r'name="csrf" value="([^"]+)"', console.text)
+    assert match is not None, console.text
+    return match.group(1)
+
+
+async def test_the_console_asks_for_a_key_and_sets_no_cookie(start: Start) -> None:
+    async with start() as gw:
+        page = await gw.client.get("/ops")
+        assert page.status_code == 200
+        assert 'action="/ops/login" method="post"' in page.text
+        assert 'type="password"' in page.text
+        assert "set-cookie" not in page.headers
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("key", "status", "message"),
+    [
+        ("", 401, "That is not an API key"),
+        ("hunter2", 401, "That is not an API key"),
+        ("nfk_0123456789abcdef_" + "x" * 43, 401, "Unknown or revoked API key."),
+    ],
+)
+async def test_a_bad_key_is_refused_with_the_form_again(
+    start: Start, key: str, status: int, message: str
+) -> None:
+    async with start() as gw:
+        response = await gw.client.post("/ops/login", data={"key": key})
+        assert response.status_code == status
+        assert message in response.text
+        assert 'role="alert"' in response.text
+        assert COOKIE not in response.headers.get("set-cookie", "")
+
+
+async def test_a_key_without_the_admin_scope_is_refused(start: Start) -> None:
+    async with start() as gw:
+        publisher = await gw.key("publish", "read")
+        response = await gw.client.post("/ops/login", data={"key": publisher})
+        assert response.status_code == 403
+        assert "lacks the admin scope" in response.text
+        assert "set-cookie" not in response.headers
+
+
+async def test_login_sets_an_httponly_strict_cookie_holding_no_key(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with start(ops_session_ttl_s=600) as gw:
+        key = await gw.key("admin")
+        response = await gw.client.post("/ops/login", data={"key": key})
+        assert response.status_code == 303
+        assert response.headers["location"] == "/ops"
+        cookie = response.headers["set-cookie"]
+        attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+        assert {"httponly", "path", "max-age"} <= attributes
+        assert "samesite=strict" in cookie.lower()
+        assert "secure" not in attributes  # plain http here
+        assert "path=/ops" in cookie.lower()
+        session_id = response.cookies[COOKIE]
+        assert key not in cookie
+        assert key.split("_")[2] not in session_id
+        # Redis holds the session under a digest of its id, with a TTL; never the key.
+        (stored,) = await gw.fakes.redis.keys("newsflow:ops:session:*")
+        assert session_id.encode() not in stored
+        assert 0 < await gw.fakes.redis.ttl(stored) <= 600
+        values = b" ".join((await gw.fakes.redis.hgetall(stored)).values())
+        assert key.encode() not in values
+        assert key.split("_")[2].encode() not in values
+        assert all(key not in record.getMessage() for record in caplog.records)
+
+
+async def test_the_cookie_is_secure_over_https(start: Start) -> None:
+    async with start() as gw:
+        transport = httpx.ASGITransport(app=gw.app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as tls:
+            response = await tls.post("/ops/login", data={"key": await gw.key("admin")})
+        assert response.status_code == 303
+        assert "secure" in {p.strip().lower() for p in response.headers["set-cookie"].split(";")}
+
+
+async def test_the_console_shows_streams_dead_letters_and_rejections_escaped(
+    start: Start,
+) -> None:
+    async with start() as gw:
+        redis = gw.fakes.redis
+        await redis.xadd(streams.INGEST, {"item": b"{}"})
+        await redis.xgroup_create(streams.INGEST, "ingest", id="0")
+        await redis.xreadgroup("ingest", "ingest-7", {streams.INGEST: ">"}, count=1)
+        dead_id = await dead_letter(gw, error="<script>alert(1)</script>")
+        rejected = ItemRejected(
+            correlation_id="c",
+            reason="invalid item",
+            errors=[FieldError(field="title", message="missing")],
+            payload="{}",
+            ingest_entry_id="5-0",
+        )
+        await redis.xadd(streams.REJECTED, rejected.to_fields())
+        await redis.xadd(streams.REJECTED, {"junk": b"\xff"})
+        await log_in(gw)
+        page = (await gw.client.get("/ops")).text
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert f'action="/ops/dead-letters/{dead_id}/replay"' in page
+        assert "ingest-7 (1, idle" in page
+        assert "invalid item" in page
+        assert "title: missing" in page
+        assert "(not a rejection event)" in page
+        assert '<script src="/static/ops.js" defer></script>' in page
+        panel = await gw.client.get("/ops/panel")
+        assert panel.status_code == 200
+        assert "<html" not in panel.text
+        assert f"letter-{dead_id}" in panel.text
+
+
+async def test_replay_needs_the_sessions_csrf_token(start: Start) -> None:
+    async with start() as gw:
+        dead_id = await dead_letter(gw)
+        csrf = await log_in(gw)
+        url = f"/ops/dead-letters/{dead_id}/replay"
+        for form in ("other=1", "csrf=", f"csrf={'x' * len(csrf)}", f"csrf={csrf}x"):
+            refused = await gw.client.post(url, content=form, headers=FORM)
+            assert refused.status_code == 403, form
+            assert "token is missing or wrong" in refused.text
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 1
+        replayed = await gw.client.post(url, data={"csrf": csrf})
+        assert replayed.status_code == 303
+        assert replayed.headers["location"] == "/ops?notice=replayed#dead-letters"
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 0
+        [(_, fields)] = await gw.fakes.redis.xrange(streams.INGESTED)
+        assert orjson.loads(fields[b"event"]) == {"x": 1}
+        assert (
+            "put back on its source stream"
+            in (await gw.client.get(replayed.headers["location"])).text
+        )
+        again = await gw.client.post(url, data={"csrf": csrf})
+        assert again.status_code == 404
+        assert "No such dead letter" in again.text
+
+
+async def test_a_token_of_another_session_is_refused(start: Start) -> None:
+    async with start() as gw:
+        dead_id = await dead_letter(gw)
+        transport = httpx.ASGITransport(app=gw.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+            other_csrf = await log_in(gw, other)
+        await log_in(gw)
+        refused = await gw.client.post(
+            f"/ops/dead-letters/{dead_id}/delete", data={"csrf": other_csrf}
+        )
+        assert refused.status_code == 403
+
+
+async def test_delete_drops_the_letter_without_replaying_it(start: Start) -> None:
+    async with start() as gw:
+        dead_id = await dead_letter(gw)
+        csrf = await log_in(gw)
+        deleted = await gw.client.post(f"/ops/dead-letters/{dead_id}/delete", data={"csrf": csrf})
+        assert deleted.status_code == 303
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 0
+        assert await gw.fakes.redis.xlen(streams.INGESTED) == 0
+        gone = await gw.client.post(f"/ops/dead-letters/{dead_id}/delete", data={"csrf": csrf})
+        assert gone.status_code == 404
+
+
+@pytest.mark.parametrize("bad_id", ["garbage", "1-", "(1-0", "18446744073709551616-0", "9" * 5000])
+async def test_an_id_that_is_no_stream_id_is_a_404_page(start: Start, bad_id: str) -> None:
+    async with start() as gw:
+        csrf = await log_in(gw)
+        response = await gw.client.post(f"/ops/dead-letters/{bad_id}/replay", data={"csrf": csrf})
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "not a dead-letter id" in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (b"csrf=%ff%fe", FORM, 400),  # percent-encoded bytes that are not UTF-8
+        (b"csrf=\xff\xfe", FORM, 400),  # raw bytes that are not ASCII
+        (b"a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9", FORM, 400),  # too many fields
+        (b"csrf=" + b"x" * 5000, FORM, 413),
+        (b'{"csrf": "x"}', {"Content-Type": "application/json"}, 415),
+        (b"csrf=x", {}, 415),
+    ],
+)
+async def test_hostile_forms_get_a_4xx_page(
+    start: Start, body: bytes, headers: dict[str, str], status: int
+) -> None:
+    async with start() as gw:
+        dead_id = await dead_letter(gw)
+        await log_in(gw)
+        for url in (f"/ops/dead-letters/{dead_id}/replay", "/ops/logout", "/ops/login"):
+            response = await gw.client.post(url, content=body, headers=headers)
+            assert response.status_code == status, (url, response.text)
+            assert response.headers["content-type"].startswith("text/html")
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 1
+
+
+async def test_actions_without_a_session_are_401_pages(start: Start) -> None:
+    async with start() as gw:
+        dead_id = await dead_letter(gw)
+        for url in (f"/ops/dead-letters/{dead_id}/replay", "/ops/logout"):
+            response = await gw.client.post(url, data={"csrf": "x"})
+            assert response.status_code == 401
+            assert "log in again" in response.text
+        panel = await gw.client.get("/ops/panel")
+        assert panel.status_code == 401
+        forged = await gw.client.get("/ops/panel", headers={"Cookie": f"{COOKIE}={'forged' * 30}"})
+        assert forged.status_code == 401
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 1
+
+
+async def test_logins_are_rate_limited_per_client(start: Start) -> None:
+    async with start(ops_login_per_minute=2) as gw:
+        for _ in range(2):
+            assert (await gw.client.post("/ops/login", data={"key": "x"})).status_code == 401
+        limited = await gw.client.post("/ops/login", data={"key": await gw.key("admin")})
+        assert limited.status_code == 429
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert "Too many logins" in limited.text
+        assert "set-cookie" not in limited.headers
+
+
+async def test_logout_ends_the_session_everywhere(start: Start) -> None:
+    async with start() as gw:
+        csrf = await log_in(gw)
+        session_id = gw.client.cookies[COOKIE]
+        assert (await gw.client.post("/ops/logout", data={"csrf": "wrong"})).status_code == 403
+        out = await gw.client.post("/ops/logout", data={"csrf": csrf})
+        assert out.status_code == 303
+        assert await gw.fakes.redis.keys("newsflow:ops:session:*") == []
+        assert COOKIE not in gw.client.cookies  # the browser was told to drop it
+        replayed = await gw.client.get("/ops/panel", headers={"Cookie": f"{COOKIE}={session_id}"})
+        assert replayed.status_code == 401
+
+
+async def test_revoking_the_key_ends_its_sessions(start: Start) -> None:
+    async with start() as gw:
+        await log_in(gw)
+        for doc in gw.fakes.mongo.db[API_KEYS].docs.values():
+            doc["revoked_at"] = datetime.now(UTC)
+        assert (await gw.client.get("/ops/panel")).status_code == 401
+        assert 'action="/ops/login"' in (await gw.client.get("/ops")).text
+        assert await gw.fakes.redis.keys("newsflow:ops:session:*") == []
