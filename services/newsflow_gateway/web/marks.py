@@ -69,8 +69,12 @@ def cut(text: str, spans: Iterable[Span]) -> list[Piece]:
     return pieces
 
 
-def highlighted(highlight: HighlightOut) -> list[Piece]:
-    """A search snippet with the query's matches marked."""
+def highlighted(highlight: HighlightOut, whole: str | None = None) -> list[Piece]:
+    """A search snippet with the query's matches marked; given the ``whole`` field
+    the snippet was cut from, that field (a title is shown whole, never cut short)."""
+    start, end = highlight.start, highlight.start + len(highlight.text)
+    if whole is not None and whole[start:end] == highlight.text:
+        return cut(whole, ((start + s, start + e, ()) for s, e in highlight.matches))
     return cut(highlight.text, ((s, e, ()) for s, e in highlight.matches))
 
 

@@ -177,8 +177,8 @@ class Chip:
 def result(story: ItemSummary) -> Result:
     lights = story.highlights
     title = [Piece(story.title)]
-    if lights and lights.title and lights.title.start == 0:
-        title = highlighted(lights.title)
+    if lights and lights.title:
+        title = highlighted(lights.title, story.title)
     for light in (lights.summary, lights.body) if lights else ():
         if light is not None and light.matches:
             return Result(story, title, highlighted(light), light.start > 0)
