@@ -8,7 +8,6 @@ request to anything but the gateway.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +88,10 @@ def newsroom(module_stack: Stack) -> Stack:
 
 
 @pytest.fixture
-def page(browser: Browser, newsroom: Stack, watched: list[tuple[Page, Watch]]) -> Iterator[Page]:
+def page(browser: Browser, newsroom: Stack, watched: list[tuple[Page, Watch]]) -> Page:
     opened, watch = open_page(browser, newsroom)
     watched.append((opened, watch))
-    yield opened
+    return opened
 
 
 def result_titles(page: Page) -> list[str]:
