@@ -84,7 +84,7 @@ class SearchLink:
             [
                 *kept,
                 ("from", f"{month}-01T00:00:00Z"),
-                ("to", f"{month}-{last:02d}T23:59:59Z"),
+                ("to", f"{month}-{last:02d}T23:59:59.999Z"),
             ],
         )
 

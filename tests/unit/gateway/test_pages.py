@@ -83,7 +83,7 @@ def test_links_keep_the_search_and_change_one_thing() -> None:
     assert link.page("next") == "/?q=a+b&topic=x&topic=y&cursor=next"
     assert link.api("/v1/stream") == "/v1/stream?q=a+b&topic=x&topic=y"
     assert link.month("2024-02") == (
-        "/?q=a+b&topic=x&topic=y&from=2024-02-01T00%3A00%3A00Z&to=2024-02-29T23%3A59%3A59Z"
+        "/?q=a+b&topic=x&topic=y&from=2024-02-01T00%3A00%3A00Z&to=2024-02-29T23%3A59%3A59.999Z"
     )
 
 
