@@ -131,16 +131,25 @@ def test_search_toggle_a_facet_page_on_and_open_a_story(page: Page) -> None:
 
 
 def test_a_matching_story_arriving_shows_the_banner(page: Page, newsroom: Stack) -> None:
-    with page.expect_response(lambda r: "/v1/stream" in r.url) as stream:
-        page.goto("/?office=mission-moldova&q=zanzibar")
-    assert stream.value.status == 200
+    office = page.context.new_page()  # the office's page follows it live too
+    for opened, path in (
+        (page, "/?office=mission-moldova&q=zanzibar"),
+        (office, "/offices/mission-moldova"),
+    ):
+        with opened.expect_response(lambda r: "/v1/stream" in r.url) as stream:
+            opened.goto(path)
+        assert stream.value.status == 200
     expect(page.locator("#result-count")).to_have_text("0 stories")
     push(newsroom, [{"title": "Zanzibar delegation visits Chisinau", "offices": [MOLDOVA]}])
-    banner = page.locator("#live-button")
-    expect(banner).to_have_text("1 new story — show them", timeout=30_000)
-    banner.click()
-    expect(page.locator(".result h3")).to_have_text(["Zanzibar delegation visits Chisinau"])
-    expect(banner).to_be_hidden()
+    for opened in (page, office):
+        banner = opened.locator("#live-button")
+        expect(banner).to_have_text("1 new story — show them", timeout=30_000)
+        banner.click()
+        expect(opened.locator(".result h3").first).to_have_text(
+            "Zanzibar delegation visits Chisinau"
+        )
+        expect(banner).to_be_hidden()
+    expect(page.locator(".result h3")).to_have_count(1)
 
 
 def test_search_with_the_keyboard_only(page: Page) -> None:
@@ -160,6 +169,13 @@ def test_search_with_the_keyboard_only(page: Page) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url("**/?q=asset+recovery&sort=newest")
     expect(page.locator(".result mark").first).to_be_visible()
+    # a filter toggled with the space bar: the results change, the focus stays put
+    tab_to("document.activeElement.type === 'checkbox'")
+    toggled = page.evaluate("document.activeElement.id")
+    page.keyboard.press("Space")
+    page.wait_for_url("**&topic=*")
+    assert page.evaluate("document.activeElement.id") == toggled
+    expect(page.locator(".chip")).to_have_count(2)
     tab_to("document.activeElement.matches('.result h3 a')")
     page.keyboard.press("Enter")
     page.wait_for_url("**/stories/*")
