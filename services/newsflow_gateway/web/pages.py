@@ -29,11 +29,11 @@ from starlette.responses import Response
 from newsflow.domain.taxonomy import Taxonomy
 from newsflow_gateway.deps import ItemsDep, SearchDep, SettingsDep, StateDep, TaxonomyDep
 from newsflow_gateway.problems import ProblemError
+from newsflow_gateway.routes.facets import entry_counts, entry_names
 from newsflow_gateway.routes.items import find_story
 from newsflow_gateway.schemas import ItemSummary, detail_from_doc, summary_from_hit
 from newsflow_gateway.search.backend import (
     CursorError,
-    FacetKind,
     QuerySyntaxError,
     SearchUnavailableError,
     StoryQuery,
@@ -192,17 +192,13 @@ async def story_list(
     return [result(summary_from_hit(h)) for h in found.hits], found.total, found.next_cursor
 
 
-def _names(taxonomy: Taxonomy, kind: str) -> dict[str, str]:
-    return {key: entry.name for key, entry in getattr(taxonomy, kind).items()}
-
-
 def facet_groups(
     counted: Any, link: SearchLink, taxonomy: Taxonomy
 ) -> tuple[list[FacetGroup], list[tuple[str, int]]]:
     """The sidebar: per kind, the most frequent values and every checked one."""
     groups = []
     for param, kind in FILTERS.items():
-        names = _names(taxonomy, kind)
+        names = entry_names(taxonomy, kind)
         counts = {b.key: b.count for b in counted.buckets.get(kind, []) if b.key in names}
         shown = sorted(counts, key=lambda k: (-counts[k], names[k]))[:FACET_ROWS]
         shown += [v for v in link.values(param) if v in names and v not in shown]
@@ -215,7 +211,7 @@ def facet_groups(
 
 def chips(link: SearchLink, taxonomy: Taxonomy) -> list[Chip]:
     """The active filters, each a link to the search without it."""
-    names = {param: _names(taxonomy, kind) for param, kind in FILTERS.items()}
+    names = {param: entry_names(taxonomy, kind) for param, kind in FILTERS.items()}
     out = []
     for name, value in link.pairs:
         if name in names:
@@ -309,14 +305,9 @@ KINDS: dict[str, Kind] = {
 }
 
 
-async def _counts(search: StorySearch, kind: FacetKind) -> dict[str, int]:
-    counted = await search.facets(StoryQuery())
-    return {b.key: b.count for b in counted.buckets.get(kind, [])}
-
-
 def _listing(kind: Kind) -> None:
     async def listing(request: Request, search: SearchDep, taxonomy: TaxonomyDep) -> Response:
-        counts = await _counts(search, kind.kind)
+        counts = await entry_counts(search, kind.kind)
         entries = list(getattr(taxonomy, kind.kind).values())
         return templates.TemplateResponse(
             request,
