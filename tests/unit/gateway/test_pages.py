@@ -175,6 +175,16 @@ async def test_story_page_marks_evidence_and_lists_copies(start: Start) -> None:
     assert "Test Wire" in html
 
 
+async def test_only_web_addresses_become_links(start: Start) -> None:
+    async with start() as gw:
+        await gw.store(story(1, url="javascript:alert(1)"))
+        await gw.store(story(2, url="https://www.osce.org/odihr/1"))
+        bad = await gw.client.get(f"/stories/{1:032x}")
+        good = await gw.client.get(f"/stories/{2:032x}")
+    assert "javascript:" not in bad.text
+    assert '<a href="https://www.osce.org/odihr/1"' in good.text
+
+
 @pytest.mark.parametrize("item_id", ["f" * 32, "not-an-id", "A" * 32, "%3Cscript%3E"])
 async def test_unknown_story_is_a_404_page(start: Start, item_id: str) -> None:
     async with start() as gw:
