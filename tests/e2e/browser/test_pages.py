@@ -130,8 +130,11 @@ def test_search_toggle_a_facet_page_on_and_open_a_story(page: Page) -> None:
     expect(page.locator(".copies")).to_contain_text(MOLDOVA)
 
 
-def test_a_matching_story_arriving_shows_the_banner(page: Page, newsroom: Stack) -> None:
-    office = page.context.new_page()  # the office's page follows it live too
+def test_a_matching_story_arriving_shows_the_banner(
+    page: Page, browser: Browser, newsroom: Stack, watched: list[tuple[Page, Watch]]
+) -> None:
+    office, watch = open_page(browser, newsroom)  # the office's page follows it live too
+    watched.append((office, watch))
     for opened, path in (
         (page, "/?office=mission-moldova&q=zanzibar"),
         (office, "/offices/mission-moldova"),
