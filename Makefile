@@ -6,9 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser run test test-fast lint audit typecheck bench soak clean
+.PHONY: install browser axe run test test-fast lint audit typecheck bench soak clean
 
-install: $(STAMP) browser
+install: $(STAMP) browser axe
 
 $(STAMP): pyproject.toml tools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -29,6 +29,18 @@ browser:
 	else \
 	  echo "NOTE: Chromium is missing; the browser tests will fail until you run"; \
 	  echo "      sudo apt-get install chromium chromium-driver  (or set NEWSFLOW_CHROMIUM)"; \
+	fi
+
+## axe-core from the npm registry, for the accessibility checks of the browser tests.
+## Without npm we say how; those tests then fail (never skip) until it is there.
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+axe: $(STAMP)
+	@if [ -f $(AXE) ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4; \
+	else \
+	  echo "NOTE: npm is missing; the accessibility tests will fail until you run"; \
+	  echo "      sudo apt-get install npm && make axe"; \
 	fi
 
 ## Start the whole stack on embedded Redis and SecantusDB, load the sample newsroom.

@@ -333,6 +333,8 @@ def search_results(
                 "gateway_rss_mb": {"idle": 90.0, "after": 100.0 + size / 10_000},
                 "runs": [{"load_average": [0.5, 0.4, 0.3]}] * 3,
                 "queries": {name: query(v) for name in QUERY_NAMES},
+                # the search page: a search and facets, about twice one query
+                "search_page": {k: f for k, f in query(2 * v).items() if k != "in_process"},
             }
             for size, v in p50.items()
         },
@@ -362,7 +364,7 @@ def test_search_targets_pass_when_fast_and_flat() -> None:
     r = search_only(search_results({10_000: 1.0, 100_000: 2.0, 1_000_000: 5.0}))
     judge(r)
     assert set(verdicts(r).values()) == {"PASS"}
-    assert len(r["targets"]) == 7
+    assert len(r["targets"]) == 8
     # HTTP p50 2, 3 and 6 ms: 3x the time for 100x the stories
     assert r["search"]["growth_exponents"]["phrase"] == pytest.approx(0.24, abs=0.01)
     out = io.StringIO()
@@ -373,6 +375,7 @@ def test_search_targets_pass_when_fast_and_flat() -> None:
     assert "1: PASS, 8: PASS" in text
     assert "| newest page | 2 / 6 | 3 / 9 | 6 / 18 | 0.239 |" in text
     assert "**FAIL**" not in text
+    assert "| search page `/` (search + facets + HTML) | | 5 (4.5-5.5) / 15 (13.5-16.5) |" in text
 
 
 def test_search_targets_fail_on_slow_queries_overhead_and_growth() -> None:
@@ -387,6 +390,7 @@ def test_search_targets_fail_on_slow_queries_overhead_and_growth() -> None:
     assert v["at 100,000 stories: gateway p50 within 1.2x + 2 ms of in-process (1 client)"] == (
         "FAIL"
     )
+    assert v["at 100,000 stories: search page p99 <= 100 ms (1 client)"] == "FAIL"
     grows = next(t for t in r["targets"] if t["target"].startswith("latency grows"))
     assert grows["verdict"] == "FAIL"
     assert "100x the stories" in grows["detail"]
@@ -411,7 +415,8 @@ def test_sizes_not_run_are_not_failures_and_errors_are() -> None:
     r = search_only(search_results({1_000: 1.0, 5_000: 1.0}, errors=2))
     judge(r)
     v = verdicts(r)
-    assert list(v.values()).count("NOT RUN") == 6  # 100k x3, 1M x2, growth (5x apart only)
+    # 100k x3 and its search page, 1M x2, growth (5x apart only)
+    assert list(v.values()).count("NOT RUN") == 7
     assert v["every search request answered 200"] == "FAIL"
     assert not passed(r)
     out = io.StringIO()

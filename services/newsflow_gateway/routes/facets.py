@@ -45,7 +45,8 @@ class Facets(BaseModel):
     months: list[MonthValue]
 
 
-def _names(taxonomy: Any, kind: str) -> dict[str, str]:
+def entry_names(taxonomy: Any, kind: str) -> dict[str, str]:
+    """Display names of one kind of taxonomy entry, by id (also the pages')."""
     return {key: entry.name for key, entry in getattr(taxonomy, kind).items()}
 
 
@@ -60,7 +61,7 @@ async def facets(
     counted = await search.facets(params.to_query(taxonomy))
     out: dict[str, Any] = {}
     for kind in KINDS:
-        names = _names(taxonomy, kind)
+        names = entry_names(taxonomy, kind)
         out[kind] = [
             FacetValue(id=b.key, name=names[b.key], count=b.count)
             for b in counted.buckets.get(kind, [])
@@ -100,7 +101,8 @@ class OfficeList(BaseModel):
     entries: list[OfficeEntry]
 
 
-async def _counts(search: StorySearch, kind: FacetKind) -> dict[str, int]:
+async def entry_counts(search: StorySearch, kind: FacetKind) -> dict[str, int]:
+    """Stored stories per entry of one kind (also the pages')."""
     counted = await search.facets(StoryQuery())
     return {b.key: b.count for b in counted.buckets.get(kind, [])}
 
@@ -123,7 +125,7 @@ def _route(kind: FacetKind, path: str, title: str) -> None:
         search: SearchDep,
         taxonomy: TaxonomyDep,
     ) -> TaxonomyList:
-        counts = await _counts(search, kind)
+        counts = await entry_counts(search, kind)
         entries = [
             TaxonomyEntry(id=k, name=e.name, count=counts.get(k, 0))
             for k, e in getattr(taxonomy, kind).items()
@@ -157,7 +159,7 @@ async def offices(
 ) -> OfficeList:
     """All offices with status, seat country, former names (with the dates they were
     in use) and the number of stored stories."""
-    counts = await _counts(search, "offices")
+    counts = await entry_counts(search, "offices")
     entries = [
         OfficeEntry(
             id=k,

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pymongo.asynchronous.collection import AsyncCollection
 
-from newsflow.store import LEGACY_FIELDS, read_story
+from newsflow.store import LEGACY_FIELDS, StoredStory, read_story
 from newsflow.store import StoryField as F
 from newsflow_gateway.deps import ItemsDep, SearchDep, SettingsDep, TaxonomyDep
 from newsflow_gateway.problems import Problem, ProblemError
@@ -118,6 +119,17 @@ async def list_items(
     return Response(result.model_dump_json(), media_type="application/json", headers=VARY)
 
 
+async def find_story(
+    items: AsyncCollection[dict[str, Any]], item_id: str, timeout_ms: int
+) -> StoredStory | None:
+    """One stored story by id, without the legacy fields; the API and the story page
+    both read it here."""
+    doc = await items.find_one(
+        {F.ID: item_id}, dict.fromkeys(LEGACY_FIELDS, 0), max_time_ms=timeout_ms
+    )
+    return None if doc is None else read_story(doc)
+
+
 @router.get(
     "/items/{item_id}",
     response_model=ItemDetail,
@@ -137,12 +149,9 @@ async def get_item(
 ) -> Any:
     """The full story: text, every tag with its evidence, and the copies it was
     published as (one per publishing office)."""
-    doc = await items.find_one(
-        {F.ID: item_id}, dict.fromkeys(LEGACY_FIELDS, 0), max_time_ms=settings.query_timeout_ms
-    )
-    if doc is None:
+    story = await find_story(items, item_id, settings.query_timeout_ms)
+    if story is None:
         raise ProblemError(404, "Not Found", f"no story with id {item_id}")
-    story = read_story(doc)
     if wants_ninjs(request, params.format):
         return JSONResponse(to_ninjs(story), media_type=NINJS_MEDIA_TYPE, headers=VARY)
     return Response(

@@ -209,6 +209,15 @@ def _search_tables(search: dict[str, Any], w: Any, checks: Any) -> None:
                 f"{q['http_8']['requests_per_second']['median']:,.0f} | {p99} | "
                 f"{_mark(c['overhead'])} |\n"
             )
+        page = run.get("search_page")
+        if page:
+            one, many = page["http_1"], page["http_8"]
+            w(
+                f"| search page `/` (search + facets + HTML) | | "
+                f"{_ms(one['p50_ms'])} / {_ms(one['p99_ms'])} | "
+                f"{_ms(many['p50_ms'])} / {_ms(many['p99_ms'])} | "
+                f"{many['requests_per_second']['median']:,.0f} | | |\n"
+            )
     if len(sizes) > 1:
         ordered = sorted(sizes, key=int)
         exps = search.get("growth_exponents", {})

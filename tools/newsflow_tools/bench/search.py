@@ -15,6 +15,10 @@ Each run times the six queries of issue 13, one after the other:
 3. over HTTP with 8 concurrent clients, each on its own connection.
 
 Each query cycles through several parameter sets, after one warm-up request per set.
+
+The **search page** (``GET /``, issue 14) is timed too, over HTTP with 1 and 8
+clients: the page's parameters are those of the list queries above, and it does what
+a reader's browser waits for: the search, the facet counts and the HTML.
 """
 
 from __future__ import annotations
@@ -51,6 +55,14 @@ from newsflow_tools.bench.stories import (
 Progress = Callable[[float, float | None], None]
 CORPUS_FILE = "corpus.json"
 MODES = ("in_process", "http_1", "http_8")
+#: The list queries whose parameters the search page is timed with.
+PAGE_QUERIES = (
+    "newest page",
+    "topic filter",
+    "office + date range",
+    "two-word relevance",
+    "phrase",
+)
 
 
 @dataclass(frozen=True)
@@ -226,6 +238,29 @@ def time_http(
     return samples, len(samples) / wall if wall > 0 else 0.0, errors
 
 
+def page_plan(plan: dict[str, list[Query]]) -> list[Query]:
+    """The search page (``/``) with the parameters of the list queries."""
+    return [Query("/", q.params) for name in PAGE_QUERIES for q in plan[name]]
+
+
+def time_page(base: str, pages: Sequence[Query], options: SearchOptions) -> dict[str, Any]:
+    """One run of the search page with 1 client and with ``options.clients``."""
+    out: dict[str, Any] = {}
+    for mode, clients, per_client in (
+        ("http_1", 1, options.requests),
+        ("http_8", options.clients, options.requests_per_client),
+    ):
+        samples, rate, errors = time_http(
+            base, pages, clients=clients, per_client=per_client, budget=options.seconds_per_query
+        )
+        out[mode] = {
+            **stats.latency_summary(samples),
+            "requests_per_second": round(rate, 1),
+            "errors": errors,
+        }
+    return out
+
+
 def wait_index_ready(base: str, timeout: float = 600.0) -> dict[str, Any]:
     """Poll ``/readyz`` until it is 200 and, where it reports an index, that index is
     ready; returns the last body."""
@@ -317,6 +352,7 @@ def measure_size(
                 done += 1
                 if progress:
                     progress(done, steps)
+            run["search_page"] = time_page(stack.gateway, page_plan(plan), options)
             runs.append(run)
         rss_after = rss_bytes(gateway_pid)
     finally:
@@ -330,6 +366,16 @@ def measure_size(
         "gateway_rss_mb": {"idle": round(rss_idle / 1e6, 1), "after": round(rss_after / 1e6, 1)},
         "runs": runs,
         "queries": aggregate(runs),
+        "search_page": {
+            mode: {
+                **stats.over_runs(
+                    [r["search_page"][mode] for r in runs],
+                    ["p50_ms", "p99_ms", "requests_per_second"],
+                ),
+                "errors": sum(int(r["search_page"][mode]["errors"]) for r in runs),
+            }
+            for mode in ("http_1", "http_8")
+        },
     }
 
 
