@@ -207,7 +207,7 @@ def test_run_evaluate_reports_bad_lines_and_missing_files(tagger: Tagger, tmp_pa
     assert "cannot read" in missing.getvalue()
 
 
-# --------------------------------------------------------------------------- the real development set
+# ------------------------------------------------------------------- the real development set
 
 OSCE_DEV = EVALUATION.parent / "osce-dev.jsonl"
 
@@ -228,7 +228,8 @@ def test_osce_dev_set_shape_and_split_rule(tagger: Tagger) -> None:
         # of the rule, not of the line.
         first = hashlib.sha256(line["item"]["title"].encode("utf-8")).digest()[0]
         assert line["split"] == ("holdout" if first % 3 == 0 else "dev")
-        assert line["listings"] and all(u.startswith("http") for u in line["listings"])
+        assert line["listings"]
+        assert all(u.startswith("http") for u in line["listings"])
         assert isinstance(line["countries"], list)
     holdout = sum(1 for line in lines if line["split"] == "holdout")
     assert 0.25 <= holdout / len(lines) <= 0.4

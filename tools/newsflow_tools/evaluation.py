@@ -321,9 +321,8 @@ def format_parts(reports: Mapping[str, EvaluationReport]) -> str:
     for part, report in reports.items():
         for kind in KINDS:
             s = report.scores[kind]
-            out.append(
-                f"{part:<8} {kind:<10} {s.items:>5} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}"
-            )
+            scores = f"{s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}"
+            out.append(f"{part:<8} {kind:<10} {s.items:>5} {scores}")
     return "\n".join(out)
 
 
