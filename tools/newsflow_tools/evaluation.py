@@ -365,6 +365,6 @@ def run_evaluate(path: Path, tagger: Tagger, out: TextIO) -> int:
         print(f"\n== part {part} ==", file=out)
         print(format_report(report), file=out)
     errors = sorted([*bad, *(e for r in reports.values() for e in r.errors)])
-    for line, message in bad:
-        print(f"line {line}: {message}", file=out)
+    for number, message in bad:
+        print(f"line {number}: {message}", file=out)
     return 1 if errors else 0
