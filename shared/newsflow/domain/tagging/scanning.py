@@ -34,6 +34,7 @@ from newsflow.domain.tagging.matching import (
     spellings,
     stand_in,
 )
+from newsflow.domain.tagging.titles import REFERENCES
 from newsflow.domain.tags import EvidenceField
 from newsflow.domain.taxonomy import Taxonomy
 
@@ -47,10 +48,11 @@ Mode = Literal[
     "exclusion",
     "signal",
     "title_signal",
+    "title",
 ]
 
-# What a pattern names.
-OFFICE, COUNTRY, TOPIC, CONTENT = range(4)
+# What a pattern names (REFERENCE: an office named by its holder's title, see ``titles``).
+OFFICE, COUNTRY, TOPIC, CONTENT, REFERENCE = range(5)
 #: Where evidence comes from, by the field index of a span.
 FIELDS: Final[tuple[EvidenceField, ...]] = ("title", "summary", "body", "declared")
 TITLE: Final = 0
@@ -66,6 +68,7 @@ MENTION_CONFIDENCE: Final[dict[str, float]] = {
     "country": 0.9,
     "demonym": 0.7,
     "title_signal": 0.8,
+    "title": 0.85,
 }
 
 # Words next to a demonym that show it names a language or a people, not a State.
@@ -118,6 +121,7 @@ class Found:
         "office_labels",
         "office_spans",
         "office_weights",
+        "references",
         "topic_signals",
         "topic_spans",
     )
@@ -127,6 +131,7 @@ class Found:
         self.office_spans: Spans = {}
         self.office_labels: dict[str, str] = {}  # the first name the text used
         self.generic: list[tuple[str, Span]] = []  # 'the OSCE Programme Office'
+        self.references: list[tuple[str, str, Span]] = []  # (office, title, span)
         self.folded = ""  # the matching form of the fields, for rare second looks
         self.country_weights: Weights = {}
         self.country_spans: Spans = {}
@@ -180,6 +185,12 @@ def _patterns(taxonomy: Taxonomy) -> Iterator[tuple[str, _Pattern]]:
             text = s.text[:-1] if prefix else s.text
             exact = text if s.case_sensitive else None
             yield text, _Pattern(TOPIC, t.id, "signal", s.weight, s.text, exact, prefix)
+    weight = MENTION_CONFIDENCE["title"]
+    for r in REFERENCES:
+        if r.office not in taxonomy.offices:
+            raise ValueError(f"reference {r.text!r}: unknown office {r.office!r}")
+        exact = r.text if r.case_sensitive else None
+        yield r.text, _Pattern(REFERENCE, r.office, "title", weight, r.text, exact)
     for ct in taxonomy.content_types.values():
         weight = MENTION_CONFIDENCE["title_signal"]
         for label in ct.title_signals:
@@ -334,6 +345,8 @@ class Scanner:
                     else:
                         weights.append(weight)
                         country_spans[target].append(span)
+                elif group == REFERENCE:
+                    found.references.append((target or "", label, span))
                 elif field == TITLE and found.content is None and target is not None:
                     found.content = (target, weight, span)
         return found
