@@ -1,4 +1,4 @@
-"""Offices named through their holders' titles and their groups, and the titles that do not count."""
+"""Offices named through their holders' titles and their groups, and titles that do not count."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def tag(tagger: Tagger, title: str, summary: str | None = None) -> Tags:
             None,
             "chairpersonship",
         ),
-        ("CiO Dačić discusses settlement process", "The OSCE Chairperson said so.", "chairpersonship"),
+        ("CiO Dačić discusses settlement", "The OSCE Chairperson said so.", "chairpersonship"),
         ("OSCE Chairman regrets the death of a former leader", None, "chairpersonship"),
         (
             "Press statement of the Special Representative of the OSCE Chairperson-in-Office",
