@@ -170,3 +170,48 @@ def test_every_reference_names_a_known_office() -> None:
     assert {r.office for r in REFERENCES} <= set(taxonomy.offices)
     texts = [r.text for r in REFERENCES]
     assert len(texts) == len(set(texts))
+
+
+# ------------------------------------------------------------------------------ Russian
+
+
+@pytest.mark.parametrize(
+    ("title", "office", "country"),
+    [
+        ("Миссия ОБСЕ в Сербии провела тренинг для полицейских", "mission-serbia", "rs"),
+        ("Глава Миссии ОБСЕ в Боснии и Герцеговине посетил Мостар", "mission-bih", "ba"),
+        ("Генеральный секретарь ОБСЕ посетила Казахстан", "secretary-general", "kz"),
+        ("БДИПЧ открыло миссию по наблюдению за выборами в Венгрии", "odihr", "hu"),
+        ("Визит Верховного комиссара по делам национальных меньшинств в Грузию", "hcnm", "ge"),
+        ("Программный офис ОБСЕ в Душанбе поддержал семинар в Таджикистане", "po-dushanbe", "tj"),
+        ("Делегация Парламентской ассамблеи ОБСЕ прибыла в Молдову", "osce-pa", "md"),
+        ("Действующий председатель ОБСЕ посетил Российскую Федерацию", "chairpersonship", "ru"),
+    ],
+)
+def test_russian_names_of_offices_and_countries_in_their_case_forms(
+    tagger: Tagger, title: str, office: str, country: str
+) -> None:
+    tags = tag(tagger, title)
+    assert office in [t.id for t in tags.offices]
+    assert country in [t.id for t in tags.countries]
+    found = next(t for t in tags.offices if t.id == office)
+    evidence = found.evidence[0]
+    assert title[evidence.start : evidence.end] == evidence.text  # offsets into the Cyrillic
+
+
+def test_russian_text_with_yo_and_short_i(tagger: Tagger) -> None:
+    # 'ё' is written 'е' as often as not; both find the name. 'й' stays 'й'.
+    assert [t.id for t in tag(tagger, "Визит в Соединённое Королевство").countries] == ["gb"]
+    assert [t.id for t in tag(tagger, "Визит в Соединенное Королевство").countries] == ["gb"]
+
+
+def test_russian_abbreviations_are_case_sensitive(tagger: Tagger) -> None:
+    assert offices(tagger, "Доклад СММ о прекращении огня") == ["smm-ukraine"]
+    assert offices(tagger, "доклад смм") == []
+
+
+def test_english_text_keeps_the_fast_path_next_to_russian_patterns(tagger: Tagger) -> None:
+    # Łódź has a letter with no ASCII fold that no pattern uses: still matched as a word.
+    tags = tag(tagger, "OSCE Mission to Serbia meets Łódź students in Poland")
+    assert [t.id for t in tags.offices] == ["mission-serbia"]
+    assert sorted(t.id for t in tags.countries) == ["pl", "rs"]

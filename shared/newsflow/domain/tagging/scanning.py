@@ -31,6 +31,7 @@ from newsflow.domain.tagging.matching import (
     fold_for_matching,
     fold_for_matching_general,
     matching_form,
+    pattern_letters,
     spellings,
     stand_in,
 )
@@ -236,6 +237,7 @@ class Scanner:
         #: The stand-in for letters with no ASCII fold (None: every text takes the
         #: general folding path; tests set it to check both paths agree).
         self.stand_in = stand_in(table)
+        self.letters = pattern_letters(table)
         automaton = ahocorasick.Automaton()
         for key, patterns in table.items():
             # (length without the leading space, any prefix pattern, the patterns)
@@ -271,7 +273,7 @@ class Scanner:
         if self.stand_in is None:
             folded, offsets = fold_for_matching_general(joined)
         else:
-            folded, offsets = fold_for_matching(joined, self.stand_in)
+            folded, offsets = fold_for_matching(joined, self.stand_in, self.letters)
         found = Found()
         found.folded = folded
         # Local names for the containers: this loop runs for every match of every item.
