@@ -215,3 +215,13 @@ def test_english_text_keeps_the_fast_path_next_to_russian_patterns(tagger: Tagge
     tags = tag(tagger, "OSCE Mission to Serbia meets Łódź students in Poland")
     assert [t.id for t in tags.offices] == ["mission-serbia"]
     assert sorted(t.id for t in tags.countries) == ["pl", "rs"]
+
+
+def test_russian_topic_labels_and_phrases(tagger: Tagger) -> None:
+    assert tagger.resolve_topic("Выборы") == "elections"
+    assert tagger.resolve_topic("Свобода и развитие СМИ") == "media-freedom"
+    tags = tag(tagger, "ОБСЕ провела тренинг по борьбе с торговлей людьми в Узбекистане")
+    assert [t.id for t in tags.topics] == ["combating-thb"]
+    assert [t.id for t in tags.countries] == ["uz"]
+    # 'выбор' alone is a choice, not an election.
+    assert tag(tagger, "Сложный выбор для молодых специалистов").topics == []
