@@ -13,8 +13,12 @@ Evaluation file format (JSON Lines), one labelled item per line::
 - ``offices`` / ``topics`` (canonical ids) optionally replace the declared truth,
   for items whose metadata is missing, or names an office the text never mentions
   ("offices named in the text" is what inference can be held to). An empty list
-  is a real truth: nothing should be found.
-- ``note`` is free text explaining an override; it is ignored.
+  is a real truth: nothing should be found. ``null`` says the truth is unknown
+  (the publisher gave no such labels), so that kind is not scored for the line:
+  an item the OSCE never gave topics is no evidence that the tagger's are wrong.
+- ``split`` names the part of the set a line belongs to (``dev``: tuned against;
+  ``holdout``: set aside before any tuning). Each part is scored on its own.
+- ``note`` and ``listings`` (where the item was published) are ignored.
 - A line without the wrapper is taken as a bare publisher item.
 
 Topic truth is widened with each topic's parents (a sub-topic implies its field
@@ -167,14 +171,16 @@ def _truth(
 ) -> dict[Kind, set[str]]:
     truth: dict[Kind, set[str]] = {}
     if "offices" in overrides:
-        truth["offices"] = _ids(overrides["offices"], line, "offices")
+        if overrides["offices"] is not None:
+            truth["offices"] = _ids(overrides["offices"], line, "offices")
     elif offices:
         truth["offices"] = _resolved(tagger.resolve_office, offices, line, "offices", report)
     if "topics" in overrides:
-        truth["topics"] = _ids(overrides["topics"], line, "topics")
+        if overrides["topics"] is not None:
+            truth["topics"] = _ids(overrides["topics"], line, "topics")
     elif topics:
         truth["topics"] = _resolved(tagger.resolve_topic, topics, line, "topics", report)
-    if "countries" in overrides:
+    if overrides.get("countries") is not None:
         truth["countries"] = _ids(overrides["countries"], line, "countries")
     if "topics" in truth:
         truth["topics"] = _topic_closure(tagger, truth["topics"])
@@ -288,8 +294,44 @@ def run_tag(stdin: TextIO, stdout: TextIO, stderr: TextIO, tagger: Tagger, now: 
     return status
 
 
+def split_parts(
+    entries: Iterable[tuple[int, Mapping[str, Any]]],
+) -> tuple[dict[str, list[tuple[int, Mapping[str, Any]]]], list[tuple[int, str]]]:
+    """Lines grouped by their ``split`` (in order of first appearance), and bad splits.
+
+    A file without any ``split`` is one part, ``all``. Lines of a split file that
+    name no part are scored with the others under ``all`` too, never silently dropped.
+    """
+    parts: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+    bad: list[tuple[int, str]] = []
+    for number, entry in entries:
+        part = entry.get("split", "all")
+        if not isinstance(part, str) or not part.strip():
+            bad.append((number, "'split' must be a non-empty string"))
+            continue
+        parts.setdefault(part, []).append((number, entry))
+    return parts, bad
+
+
+def format_parts(reports: Mapping[str, EvaluationReport]) -> str:
+    """One row per part and kind: the table the README quotes."""
+    out = [
+        f"{'part':<8} {'kind':<10} {'items':>5} {'precision':>9} {'recall':>7} {'f1':>6}",
+    ]
+    for part, report in reports.items():
+        for kind in KINDS:
+            s = report.scores[kind]
+            scores = f"{s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}"
+            out.append(f"{part:<8} {kind:<10} {s.items:>5} {scores}")
+    return "\n".join(out)
+
+
 def run_evaluate(path: Path, tagger: Tagger, out: TextIO) -> int:
-    """``newsflow evaluate FILE.jsonl``: print the report; 1 if any line was unusable."""
+    """``newsflow evaluate FILE.jsonl``: print the report; 1 if any line was unusable.
+
+    A file whose lines carry a ``split`` is scored part by part (``dev`` and
+    ``holdout``): a summary table of every part first, then each part's report.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -309,8 +351,20 @@ def run_evaluate(path: Path, tagger: Tagger, out: TextIO) -> int:
             bad.append((number, "must be a JSON object"))
             continue
         entries.append((number, entry))
-    report = evaluate_numbered(entries, tagger)
-    report.errors[:0] = bad
-    report.errors.sort()
-    print(format_report(report), file=out)
-    return 1 if report.errors else 0
+    parts, bad_splits = split_parts(entries)
+    bad.extend(bad_splits)
+    if len(parts) <= 1:
+        report = evaluate_numbered(next(iter(parts.values()), []), tagger)
+        report.errors[:0] = bad
+        report.errors.sort()
+        print(format_report(report), file=out)
+        return 1 if report.errors else 0
+    reports = {part: evaluate_numbered(lines, tagger) for part, lines in parts.items()}
+    print(format_parts(reports), file=out)
+    for part, report in reports.items():
+        print(f"\n== part {part} ==", file=out)
+        print(format_report(report), file=out)
+    errors = sorted([*bad, *(e for r in reports.values() for e in r.errors)])
+    for number, message in bad:
+        print(f"line {number}: {message}", file=out)
+    return 1 if errors else 0

@@ -45,6 +45,10 @@ class _FoldTable(dict[int, str]):
 
     def __missing__(self, code: int) -> str:
         ch = chr(code)
+        kept = _OWN_LETTERS.get(ch)
+        if kept is not None:
+            self[code] = kept
+            return kept
         decomposed = unicodedata.normalize("NFKD", ch.casefold())
         out = "".join(c for c in decomposed if not unicodedata.combining(c))
         if len(out) != 1:
@@ -52,6 +56,11 @@ class _FoldTable(dict[int, str]):
         self[code] = out
         return out
 
+
+#: Letters that look like a base letter with a mark but are letters of their own: the
+#: Russian 'й' is not 'и' ('мой' is not 'мои'). ('ё' does fold to 'е': Russian print
+#: mostly writes 'е' for it, so a search or a name must find both.)
+_OWN_LETTERS: Final = {"й": "й", "Й": "й"}
 
 _FOLD: Final = _FoldTable()
 

@@ -33,7 +33,9 @@ def matching_form(label: str) -> str:
     return " " + _GAPS_TEXT.sub(" ", fold(label))
 
 
-def fold_for_matching(text: str, word: int) -> tuple[str, list[int] | None]:
+def fold_for_matching(
+    text: str, word: int, letters: frozenset[str] = frozenset()
+) -> tuple[str, list[int] | None]:
     """The matching form of ``text``, and an offset map (None: position i is i).
 
     News text is mostly ASCII with a few dashes, quotes and accents. Encode to ASCII
@@ -44,7 +46,9 @@ def fold_for_matching(text: str, word: int) -> tuple[str, list[int] | None]:
     still belongs to its word. All of it runs in C and keeps one character per
     character, so offsets need no map. (Gaps other than the en dash take the loop,
     which maps them to spaces too.) Characters that fold to none or several
-    ('ß' -> 'ss', combining marks) take the general path.
+    ('ß' -> 'ss', combining marks) take the general path, and so does text with a
+    letter some pattern is written in (``letters``: the Cyrillic of Russian names),
+    which must stay itself to match.
     """
     raw = text.encode("ascii", "replace").lower()
     # Usually the only non-ASCII character is the dateline's en dash: nothing to fix.
@@ -56,7 +60,7 @@ def fold_for_matching(text: str, word: int) -> tuple[str, list[int] | None]:
             code = _MATCH_CODES.get(ch)
             if code is None:
                 code = _match_code(ch)
-            if code < 0:
+            if code < 0 or (code == _WORD and letters and fold_char(ch) in letters):
                 return fold_for_matching_general(text)
             buf[at] = word if code == _WORD else code
             at = raw.find(63, at + 1)
@@ -92,11 +96,18 @@ def fold_for_matching_general(text: str) -> tuple[str, list[int] | None]:
 
 
 def stand_in(keys: Iterable[str]) -> int | None:
-    """An ASCII letter or digit that no pattern contains (None: use the general path)."""
+    """An ASCII letter or digit that no pattern contains (None: use the general path).
+
+    Letters outside ASCII in patterns (Russian names) do not matter here: text that
+    contains one takes the general path (see :func:`fold_for_matching`).
+    """
     used = set("".join(keys))
-    if any(not ch.isascii() for ch in used):
-        return None
     return next((ord(c) for c in "9876543210zqxj" if c not in used), None)
+
+
+def pattern_letters(keys: Iterable[str]) -> frozenset[str]:
+    """The letters outside ASCII that patterns are written in ('м', 'ж', ...)."""
+    return frozenset(ch for key in keys for ch in key if not ch.isascii() and ch.isalnum())
 
 
 def spellings(key: str) -> set[str]:

@@ -31,9 +31,11 @@ from newsflow.domain.tagging.matching import (
     fold_for_matching,
     fold_for_matching_general,
     matching_form,
+    pattern_letters,
     spellings,
     stand_in,
 )
+from newsflow.domain.tagging.titles import REFERENCES
 from newsflow.domain.tags import EvidenceField
 from newsflow.domain.taxonomy import Taxonomy
 
@@ -47,10 +49,11 @@ Mode = Literal[
     "exclusion",
     "signal",
     "title_signal",
+    "title",
 ]
 
-# What a pattern names.
-OFFICE, COUNTRY, TOPIC, CONTENT = range(4)
+# What a pattern names (REFERENCE: an office named by its holder's title, see ``titles``).
+OFFICE, COUNTRY, TOPIC, CONTENT, REFERENCE = range(5)
 #: Where evidence comes from, by the field index of a span.
 FIELDS: Final[tuple[EvidenceField, ...]] = ("title", "summary", "body", "declared")
 TITLE: Final = 0
@@ -66,6 +69,7 @@ MENTION_CONFIDENCE: Final[dict[str, float]] = {
     "country": 0.9,
     "demonym": 0.7,
     "title_signal": 0.8,
+    "title": 0.85,
 }
 
 # Words next to a demonym that show it names a language or a people, not a State.
@@ -118,6 +122,7 @@ class Found:
         "office_labels",
         "office_spans",
         "office_weights",
+        "references",
         "topic_signals",
         "topic_spans",
     )
@@ -127,6 +132,7 @@ class Found:
         self.office_spans: Spans = {}
         self.office_labels: dict[str, str] = {}  # the first name the text used
         self.generic: list[tuple[str, Span]] = []  # 'the OSCE Programme Office'
+        self.references: list[tuple[str, str, Span]] = []  # (office, title, span)
         self.folded = ""  # the matching form of the fields, for rare second looks
         self.country_weights: Weights = {}
         self.country_spans: Spans = {}
@@ -180,6 +186,12 @@ def _patterns(taxonomy: Taxonomy) -> Iterator[tuple[str, _Pattern]]:
             text = s.text[:-1] if prefix else s.text
             exact = text if s.case_sensitive else None
             yield text, _Pattern(TOPIC, t.id, "signal", s.weight, s.text, exact, prefix)
+    weight = MENTION_CONFIDENCE["title"]
+    for r in REFERENCES:
+        if r.office not in taxonomy.offices:
+            raise ValueError(f"reference {r.text!r}: unknown office {r.office!r}")
+        exact = r.text if r.case_sensitive else None
+        yield r.text, _Pattern(REFERENCE, r.office, "title", weight, r.text, exact)
     for ct in taxonomy.content_types.values():
         weight = MENTION_CONFIDENCE["title_signal"]
         for label in ct.title_signals:
@@ -225,6 +237,7 @@ class Scanner:
         #: The stand-in for letters with no ASCII fold (None: every text takes the
         #: general folding path; tests set it to check both paths agree).
         self.stand_in = stand_in(table)
+        self.letters = pattern_letters(table)
         automaton = ahocorasick.Automaton()
         for key, patterns in table.items():
             # (length without the leading space, any prefix pattern, the patterns)
@@ -260,7 +273,7 @@ class Scanner:
         if self.stand_in is None:
             folded, offsets = fold_for_matching_general(joined)
         else:
-            folded, offsets = fold_for_matching(joined, self.stand_in)
+            folded, offsets = fold_for_matching(joined, self.stand_in, self.letters)
         found = Found()
         found.folded = folded
         # Local names for the containers: this loop runs for every match of every item.
@@ -334,6 +347,8 @@ class Scanner:
                     else:
                         weights.append(weight)
                         country_spans[target].append(span)
+                elif group == REFERENCE:
+                    found.references.append((target or "", label, span))
                 elif field == TITLE and found.content is None and target is not None:
                     found.content = (target, weight, span)
         return found

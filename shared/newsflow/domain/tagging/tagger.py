@@ -33,6 +33,7 @@ from newsflow.domain.tagging.scanning import (
     Spans,
     Weights,
 )
+from newsflow.domain.tagging.titles import REFERENCES, counts
 from newsflow.domain.tags import Evidence, Tag, Tags
 from newsflow.domain.taxonomy import Office, Taxonomy
 
@@ -97,6 +98,7 @@ class Tagger:
         self._builder = TagBuilder()
         self._content_tags: dict[str, Tag] = {}
         self._scanner = Scanner(taxonomy)
+        self._bare = {r.text: r.bare for r in REFERENCES}
 
     # ------------------------------------------------------------------ resolving labels
 
@@ -141,7 +143,7 @@ class Tagger:
         texts = (title, summary or "", body or "")
         found = self._scanner.scan(texts)
         day = published_at.date() if published_at is not None else None
-        declared_offices, unknown_offices = self._offices(found, offices, day)
+        declared_offices, unknown_offices = self._offices(found, offices, day, texts)
         topic_weights, topic_spans, declared_topics, unknown_topics = self._topics(found, topics)
 
         made: dict[Span, Evidence] = {}  # one Evidence per span, shared by tags
@@ -204,9 +206,13 @@ class Tagger:
     # ------------------------------------------------------------------ offices
 
     def _offices(
-        self, found: Found, declared_labels: Sequence[str], day: date | None
+        self,
+        found: Found,
+        declared_labels: Sequence[str],
+        day: date | None,
+        texts: tuple[str, str, str],
     ) -> tuple[dict[str, str], list[str]]:
-        """Declared offices, generic phrases, parent offices and host countries."""
+        """Declared offices, generic phrases, holders' titles, parents and host countries."""
         weights, spans = found.office_weights, found.office_spans
         resolve = self.taxonomy.resolve_office
         declared, unknown = self._declare(resolve, declared_labels, weights, spans)
@@ -214,6 +220,8 @@ class Tagger:
             office_id = self._resolve_generic(label, found, day)
             if office_id is not None:
                 _add(weights, spans, office_id, MENTION_CONFIDENCE["context_alias"], span)
+        if found.references:
+            self._add_references(found, texts)
         for office_id in list(weights):
             # A department implies its parent (TNTD -> OSCE Secretariat), less surely.
             for parent in self._office_ancestors.get(office_id, ()):
@@ -227,6 +235,18 @@ class Tagger:
                 first = spans[office_id][0]
                 _add(found.country_weights, found.country_spans, country, HOST_CONFIDENCE, first)
         return declared, unknown
+
+    def _add_references(self, found: Found, texts: tuple[str, str, str]) -> None:
+        """'the Secretary General', 'CiO Borg': offices named by their holders (see titles)."""
+        osce_named = " osce " in found.folded
+        weight = MENTION_CONFIDENCE["title"]
+        for office_id, label, span in found.references:
+            field, start, end, text = span
+            if start is None or end is None:
+                continue
+            if counts(self._bare[label], texts[field], start, end, osce_named):
+                _add(found.office_weights, found.office_spans, office_id, weight, span)
+                found.office_labels.setdefault(office_id, text)
 
     def _resolve_generic(self, label: str, found: Found, day: date | None) -> str | None:
         """'the OSCE Programme Office' -> the one office the rest of the item points at.

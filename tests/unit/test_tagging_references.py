@@ -1,0 +1,227 @@
+"""Offices named through their holders' titles and their groups, and titles that do not count."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsflow.domain.tagging import Tagger
+from newsflow.domain.tagging.titles import REFERENCES, counts
+from newsflow.domain.tags import Tags
+from newsflow.domain.taxonomy import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_taxonomy())
+
+
+def offices(tagger: Tagger, title: str, summary: str | None = None) -> list[str | None]:
+    return [t.id for t in tag(tagger, title, summary).offices]
+
+
+def tag(tagger: Tagger, title: str, summary: str | None = None) -> Tags:
+    return tagger.tag_fields(title=title, summary=summary)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "office"),
+    [
+        (
+            "Secretary General highlights role of OSCE in first visit to Andorra",
+            None,
+            "secretary-general",
+        ),
+        (
+            "OSCE Chair-in-Office Borg concludes visit to Tajikistan",
+            None,
+            "chairpersonship",
+        ),
+        ("CiO Dačić discusses settlement", "The OSCE Chairperson said so.", "chairpersonship"),
+        ("OSCE Chairman regrets the death of a former leader", None, "chairpersonship"),
+        (
+            "Press statement of the Special Representative of the OSCE Chairperson-in-Office",
+            None,
+            "chairpersonship",
+        ),
+        (
+            "OSCE High Commissioner discusses multilingual education",
+            "The High Commissioner visited Kyrgyzstan.",
+            "hcnm",
+        ),
+        ("OSCE Representative condemns arson attack on newspaper", None, "rfom"),
+        ("OSCE human rights head says impunity is no option", None, "odihr"),
+        ("ODIHR Director speaks in Warsaw", None, "odihr"),
+        ("Head of the OSCE Mission to Serbia condemns threats", None, "mission-serbia"),
+        ("OSCE Head of Mission to Bosnia and Herzegovina condemns threat", None, "mission-bih"),
+        ("PA President stresses value of OSCE", None, "osce-pa"),
+        ("President of the OSCE Parliamentary Assembly visits Minsk", None, "osce-pa"),
+        ("Talks held with the OSCE's Asian Partner Japan", None, "asian-partners"),
+        ("OSCE meets its Mediterranean Partners in Vienna", None, "mediterranean-partners"),
+    ],
+)
+def test_titles_and_groups_stand_for_their_office(
+    tagger: Tagger, title: str, summary: str | None, office: str
+) -> None:
+    tags = tag(tagger, title, summary)
+    found = {t.id: t for t in tags.offices}
+    assert office in found
+    reference = found[office]
+    assert reference.source == "inferred"
+    assert 0 < reference.confidence < 1
+    evidence = reference.evidence[0]
+    text = title if evidence.field == "title" else summary or ""
+    assert evidence.start is not None
+    assert evidence.end is not None
+    assert text[evidence.start : evidence.end] == evidence.text
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "UN Secretary-General Guterres calls for a global ceasefire, OSCE welcomes it",
+        "NATO Secretary General meets OSCE ambassadors",
+        "Secretary-General of NATO addresses OSCE conference",
+        "OSCE event hears the Secretary-General of the United Nations",
+        "OSCE welcomes UN High Commissioner for Refugees",
+        "Assistant Secretary-General of the UN speaks at OSCE event",
+        "The EU's Chair spoke at the OSCE Permanent Council",
+    ],
+)
+def test_another_bodys_title_never_counts(tagger: Tagger, title: str) -> None:
+    found = offices(tagger, title)
+    assert "secretary-general" not in found
+    assert "hcnm" not in found
+    assert "chairpersonship" not in found
+
+
+def test_bare_titles_need_an_item_that_names_the_osce(tagger: Tagger) -> None:
+    assert offices(tagger, "Secretary General visits Andorra") == []
+    assert offices(tagger, "Secretary General visits Andorra", "The OSCE said so.") == [
+        "secretary-general"
+    ]
+    # A title that carries 'OSCE' needs no more.
+    assert offices(tagger, "OSCE Chairman visits Skopje") == ["chairpersonship"]
+
+
+def test_the_assemblys_secretary_general_is_the_assembly(tagger: Tagger) -> None:
+    cases = [
+        "Roberto Montella of Italy begins service as OSCE PA Secretary General",
+        "Link congratulates Montella on election as Secretary General of OSCE Parliamentary "
+        "Assembly",
+        "OSCE PA President George Tsereteli and Secretary General Roberto Montella meet MEPs",
+        "PA Secretary General meets OSCE ambassadors",
+    ]
+    for title in cases:
+        assert offices(tagger, title) == ["osce-pa"], title
+
+
+def test_a_sentence_end_stops_the_look_behind(tagger: Tagger) -> None:
+    summary = "The UN discussed it. Secretary General Schmid then spoke for the OSCE."
+    assert "secretary-general" in offices(tagger, "OSCE event in Vienna", summary)
+
+
+def test_the_osce_and_another_body_in_one_sentence(tagger: Tagger) -> None:
+    title = (
+        "OSCE Chairperson-in-Office Lajčák, Secretary General Greminger and the President of "
+        "the OSCE Parliamentary Assembly condemn violence"
+    )
+    assert offices(tagger, title) == ["chairpersonship", "secretary-general", "osce-pa"]
+
+
+def test_special_representatives_name_the_chairpersonship(tagger: Tagger) -> None:
+    title = "OSCE Special Representative for the Transdniestrian Settlement Process visits Chisinau"
+    assert offices(tagger, title) == ["chairpersonship"]
+    declared = tagger.resolve_office("Special Representative of the OSCE Chairperson-in-Office")
+    assert declared == "chairpersonship"
+
+
+def test_personal_representatives_imply_the_chairpersonship(tagger: Tagger) -> None:
+    title = "Personal Representative of the OSCE Chairman-in-Office to travel to Albania"
+    tags = tag(tagger, title)
+    assert [t.id for t in tags.offices] == ["personal-representatives-cio", "chairpersonship"]
+    assert tags.offices[1].confidence < tags.offices[0].confidence
+
+
+def test_the_high_commissioner_brings_the_mandates_topic(tagger: Tagger) -> None:
+    tags = tag(tagger, "High Commissioner visits Kyrgyzstan", "The OSCE office said so.")
+    assert "national-minorities" in [t.id for t in tags.topics]
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (" of NATO spoke", False),
+        (" of the OSCE spoke", True),
+        (" of the OSCE Parliamentary Assembly spoke", False),
+        (" of OSCE PA spoke", False),
+        (" for Refugees spoke", False),
+        (" Schmid spoke", True),
+    ],
+)
+def test_owner_after_a_title(after: str, expected: bool) -> None:
+    text = "The OSCE said that the Secretary General" + after
+    start = text.index("Secretary")
+    end = start + len("Secretary General")
+    assert counts(True, text, start, end, osce_named=True) is expected
+
+
+def test_every_reference_names_a_known_office() -> None:
+    taxonomy = load_taxonomy()
+    assert {r.office for r in REFERENCES} <= set(taxonomy.offices)
+    texts = [r.text for r in REFERENCES]
+    assert len(texts) == len(set(texts))
+
+
+# ------------------------------------------------------------------------------ Russian
+
+
+@pytest.mark.parametrize(
+    ("title", "office", "country"),
+    [
+        ("Миссия ОБСЕ в Сербии провела тренинг для полицейских", "mission-serbia", "rs"),
+        ("Глава Миссии ОБСЕ в Боснии и Герцеговине посетил Мостар", "mission-bih", "ba"),
+        ("Генеральный секретарь ОБСЕ посетила Казахстан", "secretary-general", "kz"),
+        ("БДИПЧ открыло миссию по наблюдению за выборами в Венгрии", "odihr", "hu"),
+        ("Визит Верховного комиссара по делам национальных меньшинств в Грузию", "hcnm", "ge"),
+        ("Программный офис ОБСЕ в Душанбе поддержал семинар в Таджикистане", "po-dushanbe", "tj"),
+        ("Делегация Парламентской ассамблеи ОБСЕ прибыла в Молдову", "osce-pa", "md"),
+        ("Действующий председатель ОБСЕ посетил Российскую Федерацию", "chairpersonship", "ru"),
+    ],
+)
+def test_russian_names_of_offices_and_countries_in_their_case_forms(
+    tagger: Tagger, title: str, office: str, country: str
+) -> None:
+    tags = tag(tagger, title)
+    assert office in [t.id for t in tags.offices]
+    assert country in [t.id for t in tags.countries]
+    found = next(t for t in tags.offices if t.id == office)
+    evidence = found.evidence[0]
+    assert title[evidence.start : evidence.end] == evidence.text  # offsets into the Cyrillic
+
+
+def test_russian_text_with_yo_and_short_i(tagger: Tagger) -> None:
+    # 'ё' is written 'е' as often as not; both find the name. 'й' stays 'й'.
+    assert [t.id for t in tag(tagger, "Визит в Соединённое Королевство").countries] == ["gb"]
+    assert [t.id for t in tag(tagger, "Визит в Соединенное Королевство").countries] == ["gb"]
+
+
+def test_russian_abbreviations_are_case_sensitive(tagger: Tagger) -> None:
+    assert offices(tagger, "Доклад СММ о прекращении огня") == ["smm-ukraine"]
+    assert offices(tagger, "доклад смм") == []
+
+
+def test_english_text_keeps_the_fast_path_next_to_russian_patterns(tagger: Tagger) -> None:
+    # Łódź has a letter with no ASCII fold that no pattern uses: still matched as a word.
+    tags = tag(tagger, "OSCE Mission to Serbia meets Łódź students in Poland")
+    assert [t.id for t in tags.offices] == ["mission-serbia"]
+    assert sorted(t.id for t in tags.countries) == ["pl", "rs"]
+
+
+def test_russian_topic_labels_and_phrases(tagger: Tagger) -> None:
+    assert tagger.resolve_topic("Выборы") == "elections"
+    assert tagger.resolve_topic("Свобода и развитие СМИ") == "media-freedom"
+    tags = tag(tagger, "ОБСЕ провела тренинг по борьбе с торговлей людьми в Узбекистане")
+    assert [t.id for t in tags.topics] == ["combating-thb"]
+    assert [t.id for t in tags.countries] == ["uz"]
+    # 'выбор' alone is a choice, not an election.
+    assert tag(tagger, "Сложный выбор для молодых специалистов").topics == []
