@@ -35,6 +35,7 @@ LIMITS: Final[dict[str, int]] = {
     "summary": 5_000,
     "body": 200_000,
     "url": 2_048,
+    "guid": 1_000,
     "published_at": 64,
     "updated_at": 64,
     "content_type": 100,
@@ -204,6 +205,13 @@ def _integer(value: Any) -> Any:
 Text = Annotated[str, AfterValidator(check_text)]
 
 
+def _no_whitespace(value: str) -> str:
+    """An identifier is one token: whitespace inside it is a mistake, not part of it."""
+    if any(ch.isspace() for ch in value):
+        raise ValueError("must not contain whitespace")
+    return value
+
+
 class PublisherItem(BaseModel):
     """One news item as a publisher sends it. Unknown fields are rejected."""
 
@@ -232,6 +240,17 @@ class PublisherItem(BaseModel):
     body: Text | None = Field(default=None, max_length=LIMITS["body"])
     url: Text | None = Field(
         default=None, max_length=LIMITS["url"], description="Canonical http(s) URL of the story."
+    )
+    guid: Annotated[Text, AfterValidator(_no_whitespace)] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=LIMITS["guid"],
+        description=(
+            "The publisher's permanent id of the story when it is not a URL (a NewsML-G2 "
+            "guid, a ninjs uri, an RSS guid or Atom id, e.g. "
+            "'urn:newsml:example.com:20261129:abc123'). Without a url it identifies the "
+            "story, so every version of it stays one story even when its headline changes."
+        ),
     )
     published_at: Annotated[datetime | None, _date_field(LIMITS["published_at"])] = Field(
         default=None,
