@@ -205,13 +205,6 @@ def _integer(value: Any) -> Any:
 Text = Annotated[str, AfterValidator(check_text)]
 
 
-def _no_whitespace(value: str) -> str:
-    """An identifier is one token: whitespace inside it is a mistake, not part of it."""
-    if any(ch.isspace() for ch in value):
-        raise ValueError("must not contain whitespace")
-    return value
-
-
 class PublisherItem(BaseModel):
     """One news item as a publisher sends it. Unknown fields are rejected."""
 
@@ -241,10 +234,12 @@ class PublisherItem(BaseModel):
     url: Text | None = Field(
         default=None, max_length=LIMITS["url"], description="Canonical http(s) URL of the story."
     )
-    guid: Annotated[Text, AfterValidator(_no_whitespace)] | None = Field(
+    guid: Text | None = Field(
         default=None,
         min_length=1,
         max_length=LIMITS["guid"],
+        # One token: whitespace inside an identifier is a mistake, not part of it.
+        pattern=r"^\S+$",
         description=(
             "The publisher's permanent id of the story when it is not a URL (a NewsML-G2 "
             "guid, a ninjs uri, an RSS guid or Atom id, e.g. "
@@ -331,6 +326,8 @@ def _message(err: Any) -> str:
         return "must be an integer from 0 to 2^53"
     if kind == "string_pattern_mismatch" and field == "language":
         return "must be a BCP 47 language tag, e.g. 'en' or 'sr-Latn'"
+    if kind == "string_pattern_mismatch" and field == "guid":
+        return "must not contain whitespace"
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     return str(err["msg"])
