@@ -486,7 +486,9 @@ def test_a_urn_guid_is_the_story_across_versions_even_when_the_headline_changes(
     assert re.fullmatch(r"[0-9a-f]{32}", story_id)
     assert normalise(corrected, now=NOW).guid == guid
     # Another guid with the same headline and day is another story (ADR 0002).
-    other = one(parse_newsml(newsml_version(1, guid="urn:newsml:example.com:20261129:xyz").encode()))
+    other = one(
+        parse_newsml(newsml_version(1, guid="urn:newsml:example.com:20261129:xyz").encode())
+    )
     assert story(other) != story_id
 
 

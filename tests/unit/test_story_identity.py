@@ -127,10 +127,12 @@ def test_an_nitf_doc_id_is_the_guid_and_keeps_a_corrected_headline_one_story() -
 
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Example</title>
-<item><title>A</title><guid isPermaLink="false">urn:uuid:6f1c1f7e-4d5b-4a3e-9d7c-1b2a3c4d5e6f</guid></item>
+<item><title>A</title>
+  <guid isPermaLink="false">urn:uuid:6f1c1f7e-4d5b-4a3e-9d7c-1b2a3c4d5e6f</guid></item>
 <item><title>B</title><guid isPermaLink="false">480398</guid></item>
 <item><title>C</title><guid>https://example.com/c</guid></item>
-<item><title>D</title><link>https://example.com/d</link><guid isPermaLink="false">tag:example.com,2026:d</guid></item>
+<item><title>D</title><link>https://example.com/d</link>
+  <guid isPermaLink="false">tag:example.com,2026:d</guid></item>
 <item><title>E</title><guid isPermaLink="false">HTTPS:no-host</guid></item>
 </channel></rss>"""
 
