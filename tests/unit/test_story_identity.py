@@ -9,6 +9,7 @@ import pytest
 
 from newsflow.domain.contract import LIMITS
 from newsflow.domain.formats.feeds import parse_feed
+from newsflow.domain.formats.newsml import parse_newsml
 from newsflow.domain.formats.nitf import parse_nitf
 from newsflow.domain.normalise import Rejection, guid_identity, normalise
 
@@ -149,3 +150,24 @@ def test_a_feed_entry_id_is_the_guid_only_when_it_is_a_non_http_uri() -> None:
     assert "guid" not in by_title["E"]
     url_story = normalise(by_title["D"], now=NOW).id
     assert url_story == normalise({"title": "D", "url": "https://example.com/d"}, now=NOW).id
+
+
+@pytest.mark.parametrize(
+    ("guid", "reason"),
+    [
+        ("urn:x:" + "g" * 10_000, "guid: at most 1,000 characters"),
+        ("urn:x:a b", "guid: must not contain whitespace"),
+    ],
+)
+def test_a_hostile_newsml_guid_is_a_clear_rejection(guid: str, reason: str) -> None:
+    """The reader passes the guid on as written; the contract names what is wrong with it."""
+    text = (
+        f'<newsItem guid="{guid}" version="1"><contentMeta><headline>H</headline></contentMeta>'
+        "<contentSet><inlineData>Text.</inlineData></contentSet></newsItem>"
+    )
+    result = parse_newsml(text.encode())
+    assert result.errors == []
+    (parsed,) = result.items
+    with pytest.raises(Rejection) as caught:
+        normalise(parsed.item, now=NOW)
+    assert caught.value.reason == reason
