@@ -18,13 +18,16 @@ NS = "http://iptc.org/std/nar/2006-10-01/"
 GUID = "urn:newsml:example.com:20261129:abc123"
 
 
-def wire(version: int, created: str) -> str:
+HEADLINE = "Observers publish their preliminary statement"
+
+
+def wire(version: int, created: str, headline: str = HEADLINE) -> str:
     """A news message with one item of ``version``, written for this test."""
     return f"""<newsMessage xmlns="{NS}"><itemSet>
 <newsItem guid="{GUID}" version="{version}">
   <itemMeta><itemClass qcode="ninat:text"/><firstCreated>2026-11-29T09:00:00Z</firstCreated>
     <versionCreated>{created}</versionCreated></itemMeta>
-  <contentMeta><headline>Observers publish their preliminary statement</headline>
+  <contentMeta><headline>{headline}</headline>
     <located qcode="geo:tbilisi"><name>Tbilisi</name></located>
     <subject qcode="medtop:20000574"><name>election</name></subject>
     <subject uri="http://cv.iptc.org/newscodes/subjectcode/11025000"/>
@@ -68,8 +71,9 @@ def test_codes_become_declared_topics_and_versions_of_a_urn_item_one_story(
     assert topics[None]["name"] == "politics (medtop:11000000)"
     assert topics[None]["resolved"] is False
 
-    # Version 2 of the same URN item is the same story, revised.
-    second = post(stack, key, wire(2, "2026-11-29T15:30:00Z"))
+    # Version 2 of the same URN item corrects the headline: the same story, revised.
+    corrected = f"{HEADLINE} (corrected)"
+    second = post(stack, key, wire(2, "2026-11-29T15:30:00Z", corrected))
     assert second.status_code == 202, second.text
     assert second.json()["items"][0]["id"] == story_id
 
@@ -79,3 +83,4 @@ def test_codes_become_declared_topics_and_versions_of_a_urn_item_one_story(
 
     revised = eventually(at_version_2)
     assert len(revised["copies"]) == 1  # one publisher, one copy, now at version 2
+    assert revised["title"] == corrected

@@ -237,6 +237,7 @@ class TestAtom:
             "summary": "CHISINAU, 2 February 2021 – The sides met.",
             "body": "The sides met in Chisinau.\n\nTalks continue in March.",
             "url": "https://www.osce.org/mission-to-moldova/480900",
+            "guid": "tag:osce.org,2021:480900",
             "published_at": "2021-02-02T07:00:00Z",
             "updated_at": "2021-02-03T09:30:00Z",
             "language": "en",

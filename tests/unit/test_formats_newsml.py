@@ -114,6 +114,7 @@ def test_news_item_maps_every_field() -> None:
         "updated_at": "2021-01-06T14:05:00+01:00",
         "revision": 3,
         "idempotency_key": "urn:newsml:osce.org:20210106:475538@3",
+        "guid": "urn:newsml:osce.org:20210106:475538",
         "content_type": "Press release",
         "language": "en",
         "source": "OSCE Newsroom",
@@ -160,7 +161,12 @@ def test_headline_from_nitf_when_content_meta_has_none() -> None:
         "<body.content><p>Body.</p></body.content></body></nitf></inlineXML></contentSet>"
         "</newsItem>"
     )
-    assert only_item(text) == {"title": "From the NITF", "summary": "Abstract.", "body": "Body."}
+    assert only_item(text) == {
+        "title": "From the NITF",
+        "summary": "Abstract.",
+        "body": "Body.",
+        "guid": "g",
+    }
 
 
 def test_http_guid_is_the_url() -> None:

@@ -324,6 +324,7 @@ class TestEveryVersion:
             "body": "BISHKEK – The visit\n\nlasts two days.",
             "revision": 2,
             "idempotency_key": "urn:osce:newsroom:480500@2",
+            "guid": "urn:osce:newsroom:480500",
         }
 
     def test_any_headline_pattern_when_there_is_no_main(self) -> None:

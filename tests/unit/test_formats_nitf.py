@@ -71,6 +71,7 @@ def test_every_field() -> None:
         "Braathu previously served as Norway's Ambassador to Serbia.",
         "published_at": "2021-01-06T09:30:00+01:00",
         "idempotency_key": "osce-2021-0106-0001@2021-01-06T09:30:00+01:00",
+        "guid": "osce-2021-0106-0001",
         "topics": ["Democratization", "Good governance"],
         "language": "en-GB",
     }

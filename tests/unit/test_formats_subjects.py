@@ -461,40 +461,69 @@ def story(item: dict[str, Any]) -> str:
     return normalise(item, now=NOW).id
 
 
-def test_a_urn_guid_is_the_idempotency_key_and_the_story_is_stable_across_versions() -> None:
-    guid = "urn:newsml:example.com:20261129:abc123"
-    first = one(parse_newsml(news_item("", guid=guid).encode()))
-    second = one(
-        parse_newsml(
-            news_item("", guid=guid)
-            .replace('version="1"', 'version="2"')
-            .replace("2026-11-29T10:00:00Z", "2026-11-29T15:30:00Z")
-            .encode()
-        )
+def newsml_version(version: int, *, headline: str = TITLE, guid: str | None = None) -> str:
+    """Version ``version`` of the URN item, created later, with ``headline``."""
+    return (
+        news_item("", **({"guid": guid} if guid else {}))
+        .replace('version="1"', f'version="{version}"')
+        .replace("2026-11-29T10:00:00Z", f"2026-11-29T1{version}:30:00Z")
+        .replace(f"<headline>{TITLE}</headline>", f"<headline>{escape(headline)}</headline>")
     )
+
+
+def test_a_urn_guid_is_the_story_across_versions_even_when_the_headline_changes() -> None:
+    guid = "urn:newsml:example.com:20261129:abc123"
+    first = one(parse_newsml(newsml_version(1).encode()))
+    corrected = one(parse_newsml(newsml_version(2, headline=f"{TITLE} (corrected)").encode()))
     assert "url" not in first  # a URN is an identity, never an address
+    assert first["guid"] == corrected["guid"] == guid
     assert first["idempotency_key"] == f"{guid}@1"
-    assert second["idempotency_key"] == f"{guid}@2"
-    assert second["revision"] == 2
-    ids = {story(first), story(second)}
+    assert corrected["idempotency_key"] == f"{guid}@2"
+    assert corrected["revision"] == 2
+    ids = {story(first), story(corrected)}
     assert len(ids) == 1
     (story_id,) = ids
-    assert len(story_id) == 32
-    assert set(story_id) <= set("0123456789abcdef")
-    # The story id comes from the headline and day (ADR 0002): a new headline is a new story.
-    corrected = dict(second, title="Statement by the spokesperson (corrected)")
-    assert story(corrected) != story_id
+    assert re.fullmatch(r"[0-9a-f]{32}", story_id)
+    assert normalise(corrected, now=NOW).guid == guid
+    # Another guid with the same headline and day is another story (ADR 0002).
+    other = one(
+        parse_newsml(newsml_version(1, guid="urn:newsml:example.com:20261129:xyz").encode())
+    )
+    assert story(other) != story_id
+
+
+def test_an_http_guid_is_the_url_and_no_guid() -> None:
+    item = one(parse_newsml(newsml_version(1, guid="https://example.com/news/1").encode()))
+    assert item["url"] == "https://example.com/news/1"
+    assert "guid" not in item
 
 
 def test_a_ninjs_urn_uri_behaves_the_same() -> None:
-    base = {"uri": "urn:newsml:example.com:20261129:abc123", "headline": TITLE}
+    uri = "urn:newsml:example.com:20261129:abc123"
     items = [
-        one(parse_ninjs(json.dumps({**base, "version": v, "firstcreated": "2026-11-29T09:00:00Z"})))
-        for v in ("1", "2")
+        one(
+            parse_ninjs(
+                json.dumps(
+                    {
+                        "uri": uri,
+                        "headline": headline,
+                        "version": version,
+                        "firstcreated": "2026-11-29T09:00:00Z",
+                    }
+                )
+            )
+        )
+        for version, headline in (("1", TITLE), ("2", f"{TITLE} (corrected)"))
     ]
     assert all("url" not in item for item in items)
-    assert [item["idempotency_key"] for item in items] == [
-        "urn:newsml:example.com:20261129:abc123@1",
-        "urn:newsml:example.com:20261129:abc123@2",
-    ]
+    assert [item["guid"] for item in items] == [uri, uri]
+    assert [item["idempotency_key"] for item in items] == [f"{uri}@1", f"{uri}@2"]
     assert story(items[0]) == story(items[1])
+    # The NewsML-G2 item with the same guid is the same story: the guid is the identity.
+    assert story(items[0]) == story(one(parse_newsml(newsml_version(1).encode())))
+
+
+def test_a_ninjs_http_uri_is_the_url_and_no_guid() -> None:
+    item = ninjs_item(uri="https://example.com/news/1")
+    assert item["url"] == "https://example.com/news/1"
+    assert "guid" not in item

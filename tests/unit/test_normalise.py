@@ -204,6 +204,7 @@ FILLERS: dict[str, Callable[[int], str]] = {
     "language": lambda n: ("en-" + "abcdefgh-" * 4)[: n - 5] + "abcde",
     "source": lambda n: "w" * n,
     "idempotency_key": lambda n: "k" * n,
+    "guid": lambda n: "urn:x:" + "g" * (n - len("urn:x:")),
 }
 
 

@@ -35,6 +35,7 @@ LIMITS: Final[dict[str, int]] = {
     "summary": 5_000,
     "body": 200_000,
     "url": 2_048,
+    "guid": 1_000,
     "published_at": 64,
     "updated_at": 64,
     "content_type": 100,
@@ -233,6 +234,19 @@ class PublisherItem(BaseModel):
     url: Text | None = Field(
         default=None, max_length=LIMITS["url"], description="Canonical http(s) URL of the story."
     )
+    guid: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=LIMITS["guid"],
+        # One token: whitespace inside an identifier is a mistake, not part of it.
+        pattern=r"^\S+$",
+        description=(
+            "The publisher's permanent id of the story when it is not a URL (a NewsML-G2 "
+            "guid, a ninjs uri, an RSS guid or Atom id, e.g. "
+            "'urn:newsml:example.com:20261129:abc123'). Without a url it identifies the "
+            "story, so every version of it stays one story even when its headline changes."
+        ),
+    )
     published_at: Annotated[datetime | None, _date_field(LIMITS["published_at"])] = Field(
         default=None,
         description="ISO 8601, or the newsroom's '7 January 2021'. Times without a zone are UTC.",
@@ -312,6 +326,8 @@ def _message(err: Any) -> str:
         return "must be an integer from 0 to 2^53"
     if kind == "string_pattern_mismatch" and field == "language":
         return "must be a BCP 47 language tag, e.g. 'en' or 'sr-Latn'"
+    if kind == "string_pattern_mismatch" and field == "guid":
+        return "must not contain whitespace"
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     return str(err["msg"])

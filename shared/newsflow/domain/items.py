@@ -19,7 +19,7 @@ class NewsItem(BaseModel):
 
     id: str = Field(
         pattern=r"^[0-9a-f]{32}$",
-        description="Deterministic story id: from the canonical URL, else title and date.",
+        description="Deterministic story id: the canonical URL, else the guid, else title and day.",
         examples=["4b3f0a9c2d1e8f7a6b5c4d3e2f1a0b9c"],
     )
     copy_key: str = Field(
@@ -30,6 +30,10 @@ class NewsItem(BaseModel):
     summary: str | None = None
     body: str | None = None
     url: str | None = None
+    guid: str | None = Field(
+        default=None,
+        description="The publisher's permanent id of the story when it is no URL (NewsML-G2 guid).",
+    )
     published_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
     revision: int = Field(

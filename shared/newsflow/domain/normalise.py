@@ -126,14 +126,36 @@ def _digest(*parts: str, size: int) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:size]
 
 
-def story_id(*, url: str | None, title: str, published_at: datetime | None) -> str:
-    """The deterministic id of a story.
+def guid_identity(guid: str) -> str:
+    """The form of a publisher's guid that identifies its story: trimmed, else exact.
 
-    With a URL the story is its URL. Without one, the same headline on the same
+    A guid is compared as written, case included (``ABC123`` and ``abc123`` are two
+    stories), except where its own standard says otherwise: for a URN, RFC 8141
+    (section 3.1) makes the ``urn:`` scheme and the namespace id case-insensitive, so
+    ``URN:NewsML:example.com:1`` and ``urn:newsml:example.com:1`` are one story.
+    """
+    text = guid.strip()
+    scheme, colon, rest = text.partition(":")
+    if colon and scheme.lower() == "urn":
+        nid, colon, nss = rest.partition(":")
+        return f"urn:{nid.lower()}{colon}{nss}"
+    return text
+
+
+def story_id(
+    *, url: str | None, title: str, published_at: datetime | None, guid: str | None = None
+) -> str:
+    """The deterministic id of a story (ADR 0002).
+
+    With a URL the story is its URL. Without one, the publisher's permanent guid
+    (a NewsML-G2 guid, a ninjs uri) is the story, so a corrected headline in a later
+    version stays the same story. Without either, the same headline on the same
     publishing day is the same story, whichever office published it.
     """
     if url:
         return _digest("url", url, size=32)
+    if guid and guid.strip():
+        return _digest("guid", guid_identity(guid), size=32)
     day = published_at.date().isoformat() if published_at else ""
     return _digest("title", identity_key(title), day, size=32)
 
@@ -199,12 +221,13 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
     summary = clean_block(_plain(item.summary, paragraphs=True)) if item.summary else None
     body = clean_block(_plain(item.body, paragraphs=True)) if item.body else None
     return NewsItem(
-        id=story_id(url=url, title=title, published_at=item.published_at),
+        id=story_id(url=url, title=title, published_at=item.published_at, guid=item.guid),
         copy_key=copy_key(source=item.source, offices=offices),
         title=title,
         summary=summary or None,
         body=body or None,
         url=url,
+        guid=item.guid,
         published_at=_ms(item.published_at),
         updated_at=_ms(item.updated_at),
         revision=revision,

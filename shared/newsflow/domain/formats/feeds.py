@@ -21,6 +21,13 @@ only; relative links resolved against the feed's own link), published/updated �
 published_at/updated_at (ISO 8601 UTC; an entry with only ``updated`` uses it for
 both), categories → topics when ``topic_labels`` knows the label, the entry's or
 feed's language → language (primary subtag, lower case), feed title → source.
+
+The RSS ``guid`` or Atom ``id`` becomes the contract's ``guid`` (the story's
+identity when the entry has no link, ADR 0002) only when it is an absolute URI
+that is not http(s), such as ``urn:uuid:...`` or ``tag:example.com,2026:1``:
+an http(s) id is a permalink, already the link or no better than it, and a bare
+id such as ``480398`` is unique only within its own feed, so taking it would
+merge the stories of two publishers that happen to number alike.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ from newsflow.domain.formats.xmlguard import refuse_reason
 #: encoding the XML declaration names: the text was already decoded once.
 _HEADERS: Final = {"content-type": "application/xml; charset=utf-8"}
 _LANGUAGE: Final = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
+#: An absolute URI: a scheme (RFC 3986, section 3.1), a colon and something after it.
+_URI_SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
 _XML_START: Final = re.compile(
     r"^\ufeff?\s*(?:<\?xml[^>]*>\s*)?"
     r"(?:<!--.*?-->\s*|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>\s*)*"
@@ -112,6 +121,7 @@ def parse_feed(
             ("summary", summary),
             ("body", body),
             ("url", _link(entry, base)),
+            ("guid", _guid(entry.get("id"))),
             ("published_at", published or updated),
             ("updated_at", updated),
             ("language", _entry_language(entry) or feed_language),
@@ -218,6 +228,16 @@ def _link(entry: dict[str, Any], base: str | None) -> str | None:
         if url:
             return url
     return None
+
+
+def _guid(value: Any) -> str | None:
+    """The entry's id if it is an absolute URI with a scheme other than http(s)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not _URI_SCHEME.match(text):
+        return None
+    return None if text.split(":", 1)[0].lower() in ("http", "https") else text
 
 
 def _iso(value: Any) -> str | None:

@@ -19,6 +19,7 @@ body                         ``contentSet``: the first ``inlineXML`` (NITF
                              (text; HTML stripped) that has text
 url                          ``guid`` when it is an http(s) URL, else an ``itemMeta/link``
                              whose rel is canonical
+guid                         ``guid`` when it is not an http(s) URL (a URN, a tag URI)
 published_at / updated_at    ``itemMeta/firstCreated`` (else ``contentMeta/contentCreated``,
                              else ``versionCreated``) / ``itemMeta/versionCreated``
 revision                     ``@version``
@@ -45,14 +46,11 @@ for all publishers rather than to this reader; until then a ``located`` element
 never changes, breaks or refuses an item (see the tests).
 
 The ``guid`` is an identity, not an address: a URN guid
-(``urn:newsml:example.com:20261129:abc123``) is kept in the idempotency key
-(``guid@version``) and never becomes the ``url``, which the contract requires to
-be http(s). The contract has no other identity field, so the story id comes from
-the headline and the publishing day (ADR 0002): the versions of one item are one
-story while the headline stays (``firstCreated`` does not change between
-versions), a corrected headline starts another, and a resent version is a repeat
-by its key. Giving a URN guid the story id needs an identity field in the
-contract and in ``normalise.story_id``.
+(``urn:newsml:example.com:20261129:abc123``) never becomes the ``url``, which the
+contract requires to be http(s). It becomes the contract's ``guid``, which
+identifies the story when there is no url (ADR 0002): every version of one item
+is one story, even when a later version corrects the headline, and a resent
+version is a repeat by its idempotency key (``guid@version``).
 
 Items whose ``pubStatus`` is withheld or canceled are reported, not imported;
 so are package, concept, knowledge and planning items that carry no headline,
@@ -169,6 +167,7 @@ def _map(element: Element) -> dict[str, Any]:
         ("summary", summary),
         ("body", inline.get("body")),
         ("url", http_url(guid) or _canonical(meta)),
+        ("guid", None if http_url(guid) else guid),
         ("published_at", iso_date(first or updated)),
         ("updated_at", iso_date(updated)),
         ("revision", _revision(version)),

@@ -20,6 +20,7 @@ summary                      ``descriptions`` (role "summary"/"abstract"/... fir
                              ``description_*``
 body                         ``bodies`` (text/plain first, else HTML stripped), ``body_*``
 url                          ``links`` rel=canonical, ``uri``, first http(s) link
+guid                         ``uri`` when it is not an http(s) URL (a URN, a tag URI)
 idempotency_key              ``uri@version``, when both are given (a resent version is
                              a repeat; the same version with other content a conflict)
 published_at / updated_at    ``firstcreated`` (else ``contentcreated``, else
@@ -33,9 +34,9 @@ offices                      ``organisations[].name``
 language                     ``language``
 ===========================  =======================================================
 
-A ``uri`` that is a URN (``urn:newsml:...``) is an identity, not an address: it is
-kept only in the idempotency key, and the story id comes from the headline and the
-publishing day, as for a NewsML-G2 URN guid (see :mod:`.newsml` for why).
+A ``uri`` that is a URN (``urn:newsml:...``) is an identity, not an address: it
+becomes the contract's ``guid``, which identifies the story when there is no url,
+as a NewsML-G2 URN guid does (see :mod:`.newsml` and ADR 0002).
 
 Everything else (``type``, ``profile``, ``by``, ``copyrightholder``, ``places``,
 renditions, ...) is ignored, so the output never holds a field outside the
@@ -186,6 +187,7 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
         summary = _pattern_text(obj, "description_", first=("text", "summary"))
     body = _body(obj)
     url = _url(obj)
+    uri = _string(obj, "uri")
     published = (
         _string(obj, "firstcreated")
         or _string(obj, "contentcreated")
@@ -199,6 +201,7 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
         ("summary", summary),
         ("body", body),
         ("url", url),
+        ("guid", None if uri is None or http_url(uri) else uri.strip()),
         ("published_at", published and published.strip()),
         ("updated_at", updated and updated.strip()),
         ("revision", revision),

@@ -19,6 +19,8 @@ topics                       ``docdata/key-list/keyword/@key``, then each
                              ``subj:NNNNNNNN`` when its ``ipr`` is IPTC, the default)
 language                     ``xml:lang`` of ``nitf``, ``body``, ``head`` or
                              ``body.content``
+guid                         ``docdata/doc-id/@id-string``: the document's own id,
+                             which names the story across its resends and corrections
 idempotency_key              ``doc-id/@id-string@date.issue``: a document resent as
                              issued is a repeat
 ===========================  =======================================================
@@ -85,6 +87,8 @@ def read_nitf(root: Element) -> dict[str, Any]:
     if issued:
         item["published_at"] = issued
     doc_id = _attr(kid(docdata, "doc-id"), "id-string")
+    if doc_id:
+        item["guid"] = doc_id
     if doc_id and issued and len(f"{doc_id}@{issued}") <= LIMITS["idempotency_key"]:
         item["idempotency_key"] = f"{doc_id}@{issued}"
     topics = subject_labels(_subjects(root, docdata))
