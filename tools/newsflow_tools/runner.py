@@ -276,7 +276,9 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
             _seed(redis_url, gateway_url, out)
         out.write(
             "\nNewsflow is running.\n"
-            f"  Gateway:  {gateway_url}   (API docs: {gateway_url}/docs)\n"
+            f"  Newsroom: {gateway_url}/   (open it in a browser: search, stories, offices)\n"
+            f"  Console:  {gateway_url}/ops   (operators; log in with an admin key)\n"
+            f"  API:      {gateway_url}/v1/items   (docs: {gateway_url}/docs)\n"
             f"  Redis:    {redis_url}\n"
             f"  MongoDB:  {mongodb_url}\n"
             f"  Logs:     {logs}\n"
