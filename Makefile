@@ -53,11 +53,13 @@ soak: install
 	$(BIN)/python -m pytest -m soak
 
 ## Figures quoted in the README: the pipeline against its ceilings (bench-results/),
-## then the tagger alone. Both always run; the target fails if either misses a target.
+## then the tagger alone, then what tracing costs the workers (on against off).
+## All always run; the target fails if one misses a target or fails.
 bench: install
 	@$(BIN)/newsflow bench; pipeline=$$?; \
 	$(BIN)/python tests/benchmarks/bench_tagger.py; tagger=$$?; \
-	exit $$(( pipeline || tagger ))
+	$(BIN)/python tests/benchmarks/bench_tracing.py; tracing=$$?; \
+	exit $$(( pipeline || tagger || tracing ))
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache .mypy_cache

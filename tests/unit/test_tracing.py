@@ -77,7 +77,7 @@ def test_the_time_queued_comes_from_the_entry_id() -> None:
 def test_nothing_recording_passes_the_received_context_on() -> None:
     """The no-op API hands the parent's context back: a process that does not trace
     still passes a story's trace on to the next stage."""
-    with tracing.consumer_spans("ingest", "news:ingest", [("1-0", TRACEPARENT), ("2-0", None)]) as (
+    with tracing.consumer_spans("news:ingest", [("1-0", TRACEPARENT), ("2-0", None)]) as (
         received,
         fresh,
     ):

@@ -365,7 +365,7 @@ class IndexService:
         events = [(i, e) for i, fields in entries if (e := stored_event(i, fields)) is not None]
         # Each story's trace ends here: a span per announcement, until the commit.
         traced = [(entry_id, event.traceparent) for entry_id, event in events]
-        with consumer_spans("gateway-index", streams.STORED, traced) as spans:
+        with consumer_spans(streams.STORED, traced) as spans:
             for span, (entry_id, event) in zip(spans, events, strict=True):
                 label(span, {STORY_ID: event.item_id})
                 applied.append((entry_id, event.item_id))

@@ -129,9 +129,7 @@ def queued_ms(entry_id: str, now_ms: float | None = None) -> float | None:
 
 
 @contextmanager
-def consumer_spans(
-    service: str, stream: str, entries: Sequence[tuple[str, str | None]]
-) -> Iterator[list[Span]]:
+def consumer_spans(stream: str, entries: Sequence[tuple[str, str | None]]) -> Iterator[list[Span]]:
     """One CONSUMER span per ``(entry id, traceparent)``, child of that context, in order.
 
     They cover the handling of the whole batch (a handler works on batches), and
@@ -141,12 +139,11 @@ def consumer_spans(
     now_ms = time.time() * 1000
     spans: list[Span] = []
     for entry_id, traceparent in entries:
+        # Few attributes: the SDK checks each one, and this runs for every entry.
         attributes: dict[str, str | float] = {
             "messaging.system": "redis",
-            "messaging.operation.type": "process",
             "messaging.destination.name": stream,
             "messaging.message.id": entry_id,
-            "messaging.consumer.group.name": service,
         }
         waited = queued_ms(entry_id, now_ms)
         if waited is not None:

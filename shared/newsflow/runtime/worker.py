@@ -290,7 +290,7 @@ class Worker:
             return
         self.metrics.items_in.labels(self.service).inc(len(entries))
         received = [(e.id, e.traceparent) for e in entries]
-        with tracing.consumer_spans(self.service, self.stream, received) as spans:
+        with tracing.consumer_spans(self.stream, received) as spans:
             # What the entries produce carries on the context of the span handling them
             # (or, where nothing records spans, the context they came with).
             entries = [
