@@ -652,6 +652,7 @@ async def serve(worker: Worker, broker: RedisBroker) -> int:
                 code = await _recover_subscribers(worker, broker)
                 if code:
                     break
+            await _measure_readiness(worker)
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError, ResponseError):
                 lag, pending = await worker.group_stats()
                 worker.metrics.lag.labels(worker.stream, worker.group).set(lag)
@@ -667,6 +668,16 @@ async def serve(worker: Worker, broker: RedisBroker) -> int:
         if health is not None:
             await health.stop()
     return code
+
+
+async def _measure_readiness(worker: Worker) -> None:
+    """``newsflow_worker_ready``: what /readyz would answer, for an alert. A check that
+    hangs (MongoDB unreachable, say) counts as not ready, and holds the loop 2 s at most."""
+    try:
+        failing = await asyncio.wait_for(worker.readiness(), timeout=2.0)
+    except TimeoutError:
+        failing = {"readiness": "checks did not answer within 2 s"}
+    worker.metrics.ready.labels(worker.service).set(0 if failing else 1)
 
 
 async def _wait_for_redis(worker: Worker) -> None:
