@@ -6,16 +6,28 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint audit typecheck bench soak clean
+.PHONY: install lock run test test-fast lint audit typecheck bench soak clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml tools/pyproject.toml
+# Exactly the locked versions, each checked against its hash; then our two packages
+# from the working tree, without dependencies (the lock has them all).
+$(STAMP): pyproject.toml tools/pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./tools
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . -e ./tools
 	@touch $@
+
+## Resolve requirements.in (every pyproject dependency) into the lock files, with
+## hashes, for every platform: run it after editing a pyproject.toml. Pins still
+## allowed are kept; `make lock LOCK_FLAGS=--upgrade` moves all to the newest allowed.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--no-emit-package newsflow --no-emit-package newsflow-tools $(LOCK_FLAGS)
+lock: install
+	$(UV_COMPILE) requirements.in -o requirements.lock
+	$(UV_COMPILE) pyproject.toml -c requirements.lock -o requirements-runtime.lock
 
 ## Start the whole stack on embedded Redis and SecantusDB, load the sample newsroom.
 run: install
