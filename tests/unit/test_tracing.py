@@ -6,15 +6,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 
+import orjson
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import ValidationError
 
+from newsflow import streams
+from newsflow.events import ItemRejected
 from newsflow.runtime import tracing
-from newsflow.settings import ServiceSettings
+from newsflow.runtime.worker import Entry, Outcome, build_worker
+from newsflow.settings import ServiceSettings, WorkerSettings
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -100,3 +105,25 @@ def test_the_traceparent_sent_on_is_what_the_w3c_propagator_writes() -> None:
             carrier, context=trace.set_span_in_context(provider_span)
         )
         assert tracing.traceparent_of(provider_span) == carrier["traceparent"]
+
+
+def test_a_worker_reads_the_events_own_traceparent_not_one_quoted_inside_it() -> None:
+    """A rejection echoes the entry it rejected, traceparent field included, as a JSON
+    string: only the event's own top-level field counts."""
+    worker, _ = build_worker("enrichment", WorkerSettings(), streams.INGESTED, _never)
+    quoted = orjson.dumps({"item": "{}", "traceparent": TRACEPARENT}).decode()
+    own = "00-11111111111111111111111111111111-2222222222222222-01"
+    for traceparent, expected in ((None, None), (own, own)):
+        event = ItemRejected(
+            correlation_id="1-0",
+            reason="r",
+            payload=quoted,
+            ingest_entry_id="1-0",
+            traceparent=traceparent,
+        )
+        entry = worker.read("1-0", {b"event": event.to_fields()["event"]})
+        assert entry.traceparent == expected
+
+
+async def _never(entries: Sequence[Entry]) -> Sequence[Outcome]:
+    raise AssertionError("not called")

@@ -46,6 +46,7 @@ from redis.exceptions import ResponseError
 from newsflow import streams
 from newsflow.events import ItemStored, parse_event
 from newsflow.runtime.codec import text
+from newsflow.runtime.logs import item_context
 from newsflow.runtime.tracing import STORY_ID, consumer_spans, label
 from newsflow.store import LEGACY_FIELDS, StoryField
 from newsflow_gateway.index.index import (
@@ -97,7 +98,8 @@ def stored_event(entry_id: str, fields: dict[bytes, bytes]) -> ItemStored | None
     try:
         return parse_event(ItemStored, fields[streams.EVENT_FIELD.encode()])
     except (KeyError, ValidationError):
-        log.warning("search index: skipping malformed entry %s on news:stored", entry_id)
+        with item_context(entry_id=entry_id):
+            log.warning("search index: skipping malformed entry %s on news:stored", entry_id)
         return None
 
 

@@ -544,11 +544,11 @@ def _traceparent(fields: Mapping[str, str], body: Any) -> str | None:
     """The trace context an entry carries: a ``traceparent`` field beside a publisher's
     item, or the ``traceparent`` of an event.
 
-    An event is found in its text rather than parsed: the handler parses it anyway,
-    and a second full parse of every event at every stage (a stored story is
-    kilobytes) was most of what tracing cost. The first match is the top-level field,
-    as every event writes its envelope fields before any nested object, and a
-    string inside JSON cannot hold an unescaped quote.
+    An event is searched in its text rather than parsed: the handler parses it
+    anyway, and a second full parse of every event at every stage (a stored story is
+    kilobytes) would cost every pipeline, traced or not. The first match is the
+    top-level field, as every event writes its envelope fields before any nested
+    object, and a string inside JSON cannot hold an unescaped quote.
     """
     found = fields.get(tracing.TRACEPARENT_FIELD)
     event = fields.get(streams.EVENT_FIELD)
@@ -573,8 +573,9 @@ def _story_of(entry: Entry, outcome: Outcome) -> str | None:
         item = getattr(event, "item", None)
         if item is not None:
             return str(item.id)
-        if isinstance(getattr(event, "item_id", None), str):
-            return str(event.item_id)  # type: ignore[attr-defined]
+        item_id = getattr(event, "item_id", None)
+        if isinstance(item_id, str):
+            return item_id
     return entry.story_id
 
 
