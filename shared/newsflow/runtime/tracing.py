@@ -59,15 +59,11 @@ def use_provider(provider: TracerProvider | None) -> None:
     _tracer = (provider or trace.get_tracer_provider()).get_tracer("newsflow")
 
 
-def tracer() -> Tracer:
-    return _tracer
-
-
 def configure_tracing(service: str, endpoint: str | None) -> SdkTracerProvider | None:
     """Export spans over OTLP/HTTP to ``endpoint`` (the collector's base URL), or do nothing.
 
     Returns the provider, to be shut down (which flushes it) when the process ends.
-    The SDK is imported here only, so a process that does not trace never loads it.
+    The trace SDK is imported here only, so a process that does not trace never loads it.
     """
     if not endpoint:
         return None
