@@ -6,15 +6,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser axe run test test-fast lint audit typecheck bench soak clean
+.PHONY: install browser axe lock run test test-fast lint audit typecheck bench soak clean
 
 install: $(STAMP) browser axe
 
-$(STAMP): pyproject.toml tools/pyproject.toml
+# Exactly the locked versions, each checked against its hash; then our two packages
+# from the working tree, without dependencies (the lock has them all).
+$(STAMP): pyproject.toml tools/pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./tools
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . -e ./tools
 	@touch $@
 
 ## Debian's Chromium for the browser tests (tests/e2e/browser). Installed with apt-get
@@ -42,6 +45,14 @@ axe: $(STAMP)
 	  echo "NOTE: npm is missing; the accessibility tests will fail until you run"; \
 	  echo "      sudo apt-get install npm && make axe"; \
 	fi
+## Resolve requirements.in (every pyproject dependency) into the lock files, with
+## hashes, for every platform: run it after editing a pyproject.toml. Pins still
+## allowed are kept; `make lock LOCK_FLAGS=--upgrade` moves all to the newest allowed.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--no-emit-package newsflow --no-emit-package newsflow-tools $(LOCK_FLAGS)
+lock: install
+	$(UV_COMPILE) requirements.in -o requirements.lock
+	$(UV_COMPILE) pyproject.toml -c requirements.lock -o requirements-runtime.lock
 
 ## Start the whole stack on embedded Redis and SecantusDB, load the sample newsroom.
 run: install
@@ -79,11 +90,13 @@ soak: install
 	$(BIN)/python -m pytest -m soak
 
 ## Figures quoted in the README: the pipeline against its ceilings (bench-results/),
-## then the tagger alone. Both always run; the target fails if either misses a target.
+## then the tagger alone, then what tracing costs the workers (on against off).
+## All always run; the target fails if one misses a target or fails.
 bench: install
 	@$(BIN)/newsflow bench; pipeline=$$?; \
 	$(BIN)/python tests/benchmarks/bench_tagger.py; tagger=$$?; \
-	exit $$(( pipeline || tagger ))
+	$(BIN)/python tests/benchmarks/bench_tracing.py; tracing=$$?; \
+	exit $$(( pipeline || tagger || tracing ))
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache .mypy_cache

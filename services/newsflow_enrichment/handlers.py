@@ -37,6 +37,7 @@ def enrich_batch(entries: Sequence[Entry], tagger: Tagger) -> list[tuple[Outcome
         try:
             results.append(enrich_one(entry, tagger))
         except Exception as exc:
-            log.exception("enrichment failed for entry %s", entry.id)
+            with entry.log_context():
+                log.exception("enrichment failed for entry %s", entry.id)
             results.append((Failed(f"{type(exc).__name__}: {exc}"), None))
     return results

@@ -2,20 +2,33 @@
 
 import uvicorn
 
-from newsflow.runtime.service import configure_logging, load_settings
+from newsflow.runtime.logs import configure_logging
+from newsflow.runtime.service import load_settings
+from newsflow.runtime.tracing import configure_tracing
 from newsflow_gateway.app import create_app
 from newsflow_gateway.settings import GatewaySettings
 
 
 def main() -> None:
     settings = load_settings(GatewaySettings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, "gateway")
+    provider = configure_tracing("gateway", settings.otlp_endpoint)
+    try:
+        serve(settings)
+    finally:
+        if provider is not None:
+            provider.shutdown()  # sends what is still buffered
+
+
+def serve(settings: GatewaySettings) -> None:
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # uvicorn's loggers go through the root handler, in NEWSFLOW_LOG_FORMAT.
+        log_config=None,
         timeout_graceful_shutdown=10,
     )
 

@@ -116,6 +116,7 @@ async def store_batch(entries: Sequence[Entry], repo: StoryRepository) -> list[O
             except TransientError:
                 raise
             except Exception as exc:
-                log.exception("storage failed for entry %s", entry.id)
+                with entry.log_context():
+                    log.exception("storage failed for entry %s", entry.id)
                 outcomes.append(Failed(f"{type(exc).__name__}: {exc}"))
     return outcomes

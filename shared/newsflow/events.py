@@ -52,6 +52,14 @@ class Event(BaseModel):
         max_length=200,
         description="Follows one item through the pipeline; the ingest stream entry id by default.",
     )
+    traceparent: str | None = Field(
+        default=None,
+        description=(
+            "W3C trace context (https://www.w3.org/TR/trace-context/) of the handling that "
+            "produced this event; a consumer continues the trace from it. Absent when "
+            "nothing traced the item; a malformed value is ignored, never an error."
+        ),
+    )
 
     def to_fields(self) -> dict[str, bytes]:
         """The stream entry for this event."""

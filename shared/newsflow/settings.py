@@ -78,6 +78,29 @@ class ServiceSettings(BaseSettings):
         pattern=r"^[A-Za-z0-9_-]+$",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = Field(
+        default="text",
+        description=(
+            "json: one JSON object per line, for a log shipper (the image's default); "
+            "text: readable lines for a terminal."
+        ),
+    )
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "NEWSFLOW_OTLP_ENDPOINT"),
+        description=(
+            "Base URL of an OpenTelemetry collector (OTLP over HTTP, e.g. "
+            "http://otel-collector:4318); spans go to <url>/v1/traces. Unset: no tracing."
+        ),
+    )
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _otlp_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("OTEL_EXPORTER_OTLP_ENDPOINT must start with http:// or https://")
+        return value or None
 
     @field_validator("redis_url")
     @classmethod

@@ -647,7 +647,7 @@ def test_build_context_holds_what_pip_install_needs() -> None:
 # ------------------------------------------------------------------------ Dockerfile
 
 
-def test_dockerfile_base_image_is_python_311_slim() -> None:
+def test_dockerfile_base_image_is_a_pinned_python_311_slim() -> None:
     instructions = _dockerfile_instructions()
     args = {}
     for keyword, rest in instructions:
@@ -661,7 +661,9 @@ def test_dockerfile_base_image_is_python_311_slim() -> None:
     assert froms, "Dockerfile has no FROM"
     for words in froms:
         image = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m[1] or m[2], ""), words[0])
-        assert image in stages or image == "python:3.11-slim", f"base image {image!r}"
+        # Pinned: an exact Python 3.11 release, and the digest of that image.
+        pinned = re.fullmatch(r"python:3\.11\.\d+-slim(-bookworm)?@sha256:[0-9a-f]{64}", image)
+        assert image in stages or pinned, f"base image {image!r}"
         if len(words) == 3 and words[1].upper() == "AS":
             stages.add(words[2])
 

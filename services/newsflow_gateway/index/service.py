@@ -46,6 +46,8 @@ from redis.exceptions import ResponseError
 from newsflow import streams
 from newsflow.events import ItemStored, parse_event
 from newsflow.runtime.codec import text
+from newsflow.runtime.logs import item_context
+from newsflow.runtime.tracing import STORY_ID, consumer_spans, label
 from newsflow.store import LEGACY_FIELDS, StoryField
 from newsflow_gateway.index.index import (
     DamagedIndexError,
@@ -96,7 +98,8 @@ def stored_event(entry_id: str, fields: dict[bytes, bytes]) -> ItemStored | None
     try:
         return parse_event(ItemStored, fields[streams.EVENT_FIELD.encode()])
     except (KeyError, ValidationError):
-        log.warning("search index: skipping malformed entry %s on news:stored", entry_id)
+        with item_context(entry_id=entry_id):
+            log.warning("search index: skipping malformed entry %s on news:stored", entry_id)
         return None
 
 
@@ -361,26 +364,30 @@ class IndexService:
         applied: list[tuple[str, str]] = []
         docs: list[dict[str, Any]] = []
         missing: list[str] = []
-        for entry_id, fields in entries:
-            event = stored_event(entry_id, fields)
-            if event is None:
-                continue
-            applied.append((entry_id, event.item_id))
-            if event.story is not None:
-                docs.append(event.story)
-            else:
-                missing.append(event.item_id)
-        if missing:  # announced by an older storage: read the story from the record
-            docs.extend(
-                await self._items.find({"_id": {"$in": list(set(missing))}}, _PROJECTION).to_list()
-            )
-        position = entries[-1][0]
+        events = [(i, e) for i, fields in entries if (e := stored_event(i, fields)) is not None]
+        # Each story's trace ends here: a span per announcement, until the commit.
+        traced = [(entry_id, event.traceparent) for entry_id, event in events]
+        with consumer_spans(streams.STORED, traced) as spans:
+            for span, (entry_id, event) in zip(spans, events, strict=True):
+                label(span, {STORY_ID: event.item_id})
+                applied.append((entry_id, event.item_id))
+                if event.story is not None:
+                    docs.append(event.story)
+                else:
+                    missing.append(event.item_id)
+            if missing:  # announced by an older storage: read the story from the record
+                docs.extend(
+                    await self._items.find(
+                        {"_id": {"$in": list(set(missing))}}, _PROJECTION
+                    ).to_list()
+                )
+            position = entries[-1][0]
 
-        def step() -> None:
-            index.apply_newest(docs)
-            index.commit(position)
+            def step() -> None:
+                index.apply_newest(docs)
+                index.commit(position)
 
-        await self._write(step)
+            await self._write(step)
         if self._on_commit is not None and applied:
             self._on_commit(applied, position)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -42,12 +43,16 @@ from newsflow.domain.contract import PublisherItem
 from newsflow.domain.formats import MEDIA_TYPES, Format, NotText, media_format, parse_body
 from newsflow.domain.taxonomy import Taxonomy, load_taxonomy
 from newsflow.events import utcnow
+from newsflow.runtime import tracing
 from newsflow.runtime.enqueue import Checked, Rejected, check, enqueue
+from newsflow.runtime.logs import item_context
 from newsflow_gateway.auth import PublisherKey, rate_limit
 from newsflow_gateway.deps import StateDep
 from newsflow_gateway.lag import ingest_lag
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.state import GatewayState
+
+log = logging.getLogger("newsflow.gateway.publish")
 
 #: Processes that parse and check bodies; the event loop only waits for them.
 PARSE_PROCESSES: Final = 1
@@ -320,6 +325,28 @@ async def publish(
     NewsML-G2, NITF, or a newsroom listing as text/plain). All items are checked
     before any is accepted; an invalid one rejects the request with each error
     named. The key's publisher is recorded as each item's ``source``."""
+    # The trace of the request goes on into news:ingest with each item (see enqueue).
+    with tracing.server_span(
+        "POST /v1/items",
+        request.headers.get(tracing.TRACEPARENT_FIELD),
+        {
+            "http.request.method": "POST",
+            "http.route": "/v1/items",
+            "newsflow.publisher": key.publisher,
+        },
+    ) as span:
+        try:
+            response = await _publish(request, key, state, idempotency_key)
+        except ProblemError as problem:
+            span.set_attribute("http.response.status_code", problem.status)
+            raise
+        span.set_attribute("http.response.status_code", response.status_code)
+        return response
+
+
+async def _publish(
+    request: Request, key: PublisherKey, state: GatewayState, idempotency_key: str | None
+) -> JSONResponse:
     settings = state.settings
     await rate_limit(state, key.key_id)
     body = await read_body(request, settings.max_body_bytes)
@@ -397,6 +424,9 @@ async def _accept(
     )
     if report.rejected:
         raise _problem(409, "Conflict", field_errors(report.rejected, items))
+    for accepted in report.accepted:
+        with item_context(story_id=accepted.item_id, entry_id=accepted.entry_id):
+            log.debug("accepted from %s", publisher)
     return {"items": [{"id": a.item_id, "entry_id": a.entry_id} for a in report.accepted]}
 
 

@@ -87,7 +87,13 @@ def _message(model: type[BaseModel], field: str, summary: str) -> dict[str, Any]
         "payload": {"$ref": REF.format(model=model.__name__)},
         "x-newsflow-entry": {
             "field": field,
-            "value": "the payload, JSON-encoded as UTF-8; the entry's only field",
+            "value": "the payload, JSON-encoded as UTF-8",
+            # Events carry their trace context in the payload; a publisher's entry beside it.
+            "optional": (
+                {"traceparent": "W3C trace context of the writer; the consumer continues it"}
+                if not issubclass(model, Event)
+                else {}
+            ),
         },
     }
     if issubclass(model, Event):

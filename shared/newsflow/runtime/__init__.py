@@ -8,10 +8,11 @@ their own paths (``newsflow.runtime.worker`` and so on). The worker's design is 
 
 from newsflow.runtime import deadletters, keys
 from newsflow.runtime.lag import group_state
+from newsflow.runtime.logs import configure_logging
 from newsflow.runtime.metrics import WorkerMetrics
 from newsflow.runtime.mongo import ITEM_INDEXES, ITEMS, create_mongo_client, ensure_indexes
 from newsflow.runtime.redis_factory import create_broker, create_redis
-from newsflow.runtime.service import configure_logging, load_settings, run_worker
+from newsflow.runtime.service import load_settings, run_worker
 from newsflow.runtime.worker import (
     Done,
     Entry,

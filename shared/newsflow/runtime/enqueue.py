@@ -34,7 +34,7 @@ from newsflow.domain.formats.common import ParseResult
 from newsflow.domain.items import NewsItem
 from newsflow.domain.normalise import Rejection, normalise
 from newsflow.events import FieldError, ItemRejected, payload_echo
-from newsflow.runtime import idempotency
+from newsflow.runtime import idempotency, tracing
 from newsflow.runtime.codec import text
 from newsflow.runtime.idempotency import CONFLICT_MESSAGE, Verdict
 from newsflow.runtime.lag import group_state
@@ -210,7 +210,8 @@ async def enqueue(
             await before_batch()
         pipe = redis.pipeline(transaction=atomic)
         for v in batch:
-            pipe.xadd(streams.INGEST, {streams.ITEM_FIELD: v.payload})
+            # The publish request's trace context, when there is one, travels with the item.
+            pipe.xadd(streams.INGEST, {streams.ITEM_FIELD: v.payload, **tracing.entry_fields()})
         ids = await pipe.execute()
         report.accepted.extend(
             Enqueued(v.index, v.line, v.item.id, text(i)) for v, i in zip(batch, ids, strict=True)

@@ -10,7 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 
 class WorkerMetrics:
-    """Items in, out and failed; handler latency; lag and pending per group; dead letters."""
+    """Items in, out and failed; handler latency; lag and pending per group; dead letters;
+    readiness (for an alert: Prometheus scrapes /metrics, not /readyz)."""
 
     def __init__(self, service: str) -> None:
         self.service = service
@@ -81,6 +82,12 @@ class WorkerMetrics:
             "newsflow_group_pending",
             "Entries delivered but not acknowledged.",
             ["stream", "group"],
+            registry=self.registry,
+        )
+        self.ready = Gauge(
+            "newsflow_worker_ready",
+            "1 while the worker is ready (its /readyz answers 200), 0 while not.",
+            labels,
             registry=self.registry,
         )
 

@@ -1,9 +1,8 @@
-"""Process plumbing shared by every service's ``__main__``: logging and exit codes."""
+"""Process plumbing shared by every service's ``__main__``: settings, logging, exit codes."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -11,19 +10,10 @@ from typing import Any, TypeVar
 from faststream.redis import RedisBroker
 from pydantic import ValidationError
 
+from newsflow.runtime.logs import configure_logging
+from newsflow.runtime.tracing import configure_tracing
 from newsflow.runtime.worker import Worker, serve
 from newsflow.settings import ServiceSettings, WorkerSettings
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
-        stream=sys.stderr,
-    )
-    # FastStream logs every message at INFO; that is noise at our volumes.
-    logging.getLogger("faststream").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -52,8 +42,13 @@ def run_worker(
 
     async def main() -> int:
         settings = load_settings(settings_cls)
-        configure_logging(settings.log_level)
         worker, broker = create_worker(settings)
-        return await serve(worker, broker)
+        configure_logging(settings.log_level, settings.log_format, worker.service)
+        provider = configure_tracing(worker.service, settings.otlp_endpoint)
+        try:
+            return await serve(worker, broker)
+        finally:
+            if provider is not None:
+                provider.shutdown()  # sends what is still buffered
 
     run_service(main)

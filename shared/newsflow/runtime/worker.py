@@ -22,6 +22,10 @@ FastStream reads the streams; this module fills the gaps that FastStream 0.7 lea
   the whole batch in place with back-off, without counting as a failed delivery, and
   keeps ownership of the entries with a heartbeat (XCLAIM JUSTID) so no other replica
   steals them meanwhile.
+- **Traces and logs.** Each entry is handled inside a consumer span, a child of the
+  trace context the entry carries (:mod:`newsflow.runtime.tracing`), and the events it
+  produces carry that span's context on. Lines logged about an entry name its story,
+  entry and trace ids (:meth:`Entry.log_context`).
 - **Exit codes.** The process exits 0 only when asked to stop. If FastStream stops a
   subscriber (the group vanished after a Redis restart without persistence), the
   worker recreates the group and resumes; if that fails it exits non-zero so the
@@ -34,16 +38,20 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from faststream import AckPolicy
 from faststream.message import StreamMessage
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
+from opentelemetry.trace import Span
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -51,10 +59,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsflow import streams
 from newsflow.events import DeadLetter, Event, FieldError, ItemRejected, payload_echo
+from newsflow.runtime import tracing
 from newsflow.runtime.codec import text
 from newsflow.runtime.entries import Decoded, Undecodable, decode_entry, raw_fields_base64
 from newsflow.runtime.health import HealthServer
 from newsflow.runtime.lag import group_state
+from newsflow.runtime.logs import item_context
 from newsflow.runtime.metrics import WorkerMetrics
 from newsflow.runtime.redis_factory import create_broker, create_redis
 from newsflow.settings import WorkerSettings
@@ -82,6 +92,29 @@ class Entry:
     unreadable: Undecodable | None = None
     #: The entry's exact bytes (see :func:`raw_fields_base64`), kept for unreadable ones.
     raw_base64: Mapping[str, str] | None = None
+    #: W3C trace context: as the entry carried it, then that of the span handling it.
+    traceparent: str | None = None
+
+    @property
+    def story_id(self) -> str | None:
+        """The story's id where the entry names it (an event); None on news:ingest.
+
+        It parses the event again, so it is for log lines, not for every entry.
+        """
+        body = _event_object(self.body)
+        item = body.get("item")
+        found = item.get("id") if isinstance(item, dict) else body.get("item_id")
+        return found if isinstance(found, str) else None
+
+    @contextmanager
+    def log_context(self, story_id: str | None = None) -> Iterator[None]:
+        """Lines logged inside name this entry, its story and its trace."""
+        with item_context(
+            story_id=story_id or self.story_id,
+            entry_id=self.id,
+            trace_id=tracing.trace_id_of(self.traceparent),
+        ):
+            yield
 
     def event_id(self, kind: str) -> uuid.UUID:
         """A deterministic id for the event of ``kind`` made from this entry.
@@ -206,26 +239,33 @@ class Worker:
         fields: Mapping[Any, Any] = data if isinstance(data, Mapping) else {}
         decoded = decode_entry(fields, self.payload_field)
         if isinstance(decoded, Decoded):
+            body = decoded.body
+            if isinstance(body, dict) and streams.ITEM_FIELD in body:
+                # A publisher's trace context is the worker's, not part of the item.
+                body = {k: v for k, v in body.items() if k != tracing.TRACEPARENT_FIELD}
             return Entry(
                 id=entry_id,
-                body=decoded.body,
+                body=body,
                 fields=decoded.fields,
                 correlation_id=entry_id,
                 redelivered=redelivered,
+                traceparent=_traceparent(decoded.fields, decoded.body),
             )
+        as_text = {
+            (k.decode("utf-8", "backslashreplace") if isinstance(k, bytes) else str(k)): (
+                v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v)
+            )
+            for k, v in fields.items()
+        }
         return Entry(
             id=entry_id,
             body=None,
-            fields={
-                (k.decode("utf-8", "backslashreplace") if isinstance(k, bytes) else str(k)): (
-                    v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v)
-                )
-                for k, v in fields.items()
-            },
+            fields=as_text,
             correlation_id=entry_id,
             redelivered=redelivered,
             unreadable=decoded,
             raw_base64=raw_fields_base64(fields),
+            traceparent=_traceparent(as_text, None),
         )
 
     # -- hooks ------------------------------------------------------------------
@@ -249,6 +289,17 @@ class Worker:
         if not entries:
             return
         self.metrics.items_in.labels(self.service).inc(len(entries))
+        received = [(e.id, e.traceparent) for e in entries]
+        with tracing.consumer_spans(self.stream, received) as spans:
+            # What the entries produce carries on the context of the span handling them
+            # (or, where nothing records spans, the context they came with).
+            entries = [
+                dataclasses.replace(e, traceparent=tracing.traceparent_of(s) or e.traceparent)
+                for e, s in zip(entries, spans, strict=True)
+            ]
+            await self._process(entries, {e.id: s for e, s in zip(entries, spans, strict=True)})
+
+    async def _process(self, entries: Sequence[Entry], spans: Mapping[str, Span]) -> None:
         results: list[tuple[Entry, Outcome]] = [
             (e, self._reject_unreadable(e, e.unreadable))
             for e in entries
@@ -278,10 +329,22 @@ class Worker:
                 results += zip(entries, outcomes, strict=True)
         if results:
             await self._settle(results, counts)
+        for entry, outcome in results:
+            span = spans.get(entry.id)
+            if span is None or not span.is_recording():
+                continue
+            if isinstance(outcome, Failed):
+                tracing.failed(span, outcome.error)
+            story = _story_of(entry, outcome)
+            if story:
+                tracing.label(span, {tracing.STORY_ID: story})
 
     def _reject_unreadable(self, entry: Entry, problem: Undecodable) -> Done:
         """An entry no handler can read goes to news:rejected, its bytes kept exactly."""
-        log.warning("%s: rejected unreadable entry %s: %s", self.service, entry.id, problem.reason)
+        with entry.log_context():
+            log.warning(
+                "%s: rejected unreadable entry %s: %s", self.service, entry.id, problem.reason
+            )
         echo = payload_echo(dict(entry.fields))
         return Done(
             outputs=[
@@ -368,6 +431,7 @@ class Worker:
         for entry, outcome in results:
             if isinstance(outcome, Done):
                 for event in outcome.outputs:
+                    event = _traced(event, entry.traceparent)
                     pipe.xadd(event.stream, event.to_fields())  # type: ignore[arg-type]
                 acks.append(entry.id)
                 continue
@@ -384,26 +448,29 @@ class Worker:
                     delivery_count=delivered,
                     error=outcome.error[:4000],
                     fields=dict(entry.fields),
+                    traceparent=entry.traceparent,
                 )
                 pipe.xadd(streams.DEAD, letter.to_fields())  # type: ignore[arg-type]
                 acks.append(entry.id)
                 dead += 1
-                log.error(
-                    "%s: dead-lettered %s after %d deliveries: %s",
-                    self.service,
-                    entry.id,
-                    delivered,
-                    outcome.error,
-                )
+                with entry.log_context():
+                    log.error(
+                        "%s: dead-lettered %s after %d deliveries: %s",
+                        self.service,
+                        entry.id,
+                        delivered,
+                        outcome.error,
+                    )
             else:
-                log.warning(
-                    "%s: entry %s failed (delivery %d of %d), will retry: %s",
-                    self.service,
-                    entry.id,
-                    delivered,
-                    self.settings.max_deliveries,
-                    outcome.error,
-                )
+                with entry.log_context():
+                    log.warning(
+                        "%s: entry %s failed (delivery %d of %d), will retry: %s",
+                        self.service,
+                        entry.id,
+                        delivered,
+                        self.settings.max_deliveries,
+                        outcome.error,
+                    )
         if acks:
             pipe.xack(self.stream, self.group, *acks)
         if len(pipe):
@@ -459,6 +526,57 @@ class Worker:
 
     def request_stop(self) -> None:
         self._stopping.set()
+
+
+def _event_object(body: Any) -> dict[str, Any]:
+    """The event in a body (``{"event": "<json>"}``, or FastStream's decoded envelope)."""
+    if isinstance(body, dict) and isinstance(body.get(streams.EVENT_FIELD), str):
+        with contextlib.suppress(orjson.JSONDecodeError):
+            body = orjson.loads(body[streams.EVENT_FIELD])
+    return body if isinstance(body, dict) else {}
+
+
+#: An event's top-level ``traceparent`` in its JSON text (see :func:`_traceparent`).
+_EVENT_TRACEPARENT = re.compile(r'"traceparent"\s*:\s*"([^"\\]{1,128})"')
+
+
+def _traceparent(fields: Mapping[str, str], body: Any) -> str | None:
+    """The trace context an entry carries: a ``traceparent`` field beside a publisher's
+    item, or the ``traceparent`` of an event.
+
+    An event is searched in its text rather than parsed: the handler parses it
+    anyway, and a second full parse of every event at every stage (a stored story is
+    kilobytes) would cost every pipeline, traced or not. The first match is the
+    top-level field, as every event writes its envelope fields before any nested
+    object, and a string inside JSON cannot hold an unescaped quote.
+    """
+    found = fields.get(tracing.TRACEPARENT_FIELD)
+    event = fields.get(streams.EVENT_FIELD)
+    if found is None and isinstance(event, str):
+        match = _EVENT_TRACEPARENT.search(event)
+        found = match.group(1) if match else None
+    elif found is None:  # FastStream's envelope: the body is the decoded event
+        found = _event_object(body).get(tracing.TRACEPARENT_FIELD)
+    return found if isinstance(found, str) else None
+
+
+def _traced(event: Event, traceparent: str | None) -> Event:
+    """``event`` carrying ``traceparent`` on, unless its handler set one itself."""
+    if traceparent is None or event.traceparent is not None:
+        return event
+    return event.model_copy(update={"traceparent": traceparent})
+
+
+def _story_of(entry: Entry, outcome: Outcome) -> str | None:
+    """The story an entry was about: named by the event it produced, or by the entry."""
+    for event in outcome.outputs if isinstance(outcome, Done) else ():
+        item = getattr(event, "item", None)
+        if item is not None:
+            return str(item.id)
+        item_id = getattr(event, "item_id", None)
+        if isinstance(item_id, str):
+            return item_id
+    return entry.story_id
 
 
 def build_worker(
@@ -535,6 +653,7 @@ async def serve(worker: Worker, broker: RedisBroker) -> int:
                 code = await _recover_subscribers(worker, broker)
                 if code:
                     break
+            await _measure_readiness(worker)
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError, ResponseError):
                 lag, pending = await worker.group_stats()
                 worker.metrics.lag.labels(worker.stream, worker.group).set(lag)
@@ -550,6 +669,16 @@ async def serve(worker: Worker, broker: RedisBroker) -> int:
         if health is not None:
             await health.stop()
     return code
+
+
+async def _measure_readiness(worker: Worker) -> None:
+    """``newsflow_worker_ready``: what /readyz would answer, for an alert. A check that
+    hangs (MongoDB unreachable, say) counts as not ready, and holds the loop 2 s at most."""
+    try:
+        failing = await asyncio.wait_for(worker.readiness(), timeout=2.0)
+    except TimeoutError:
+        failing = {"readiness": "checks did not answer within 2 s"}
+    worker.metrics.ready.labels(worker.service).set(0 if failing else 1)
 
 
 async def _wait_for_redis(worker: Worker) -> None:
