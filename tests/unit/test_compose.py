@@ -456,6 +456,24 @@ def test_monitoring_is_an_optional_profile(services: dict[str, dict[str, Any]]) 
     )
 
 
+def test_every_file_compose_mounts_is_in_the_repository(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """A bind mount of a missing path makes Docker create an empty folder in its place:
+    Prometheus would start without its rules, Grafana without its dashboard."""
+    mounted = [
+        str(volume).split(":", 1)[0]
+        for service in services.values()
+        for volume in service.get("volumes", [])
+        if str(volume).startswith("./")
+    ]
+    assert mounted, "no bind mounts found"
+    missing = [path for path in mounted if not (ROOT / path).exists()]
+    assert missing == [], f"compose mounts paths the repository does not have: {missing}"
+    prometheus = [str(v) for v in services["prometheus"]["volumes"]]
+    assert "./deploy/monitoring/alerts.yml:/etc/prometheus/alerts.yml:ro" in prometheus
+
+
 # --------------------------------------------------------------------- redis, mongo
 
 

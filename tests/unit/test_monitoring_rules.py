@@ -20,7 +20,7 @@ from newsflow_gateway.metrics import GatewayMetrics
 
 MONITORING = Path(__file__).resolve().parents[2] / "deploy" / "monitoring"
 ALERTS = MONITORING / "alerts.yml"
-DASHBOARD = MONITORING / "grafana-dashboard.json"
+DASHBOARD = MONITORING / "grafana" / "dashboards" / "newsflow.json"
 PROMETHEUS = MONITORING / "prometheus.yml"
 
 #: The series each metric type exposes, after its family name.
