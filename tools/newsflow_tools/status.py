@@ -3,12 +3,15 @@
 Per stream: length; per group: lag (entries not yet delivered), pending (delivered,
 not acknowledged), consumers with their pending count and idle time; and the
 number of dead letters. The lag comes from :mod:`newsflow.runtime.lag`, the scan
-the workers and the gateway use too.
+the workers and the gateway use too. Retention: what the workers' last trim pass of
+each stream did (:mod:`newsflow.runtime.retention`): when, how many entries it
+removed, the floor below which it trimmed, and which group held it back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO, TypeVar
@@ -19,7 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from newsflow import streams
-from newsflow.runtime import lag
+from newsflow.runtime import lag, retention
 from newsflow.runtime.codec import text
 
 T = TypeVar("T")
@@ -45,13 +48,15 @@ class StreamStatus:
     stream: str
     length: int
     groups: list[GroupStatus] = field(default_factory=list)
+    retention: retention.StreamRetention | None = None
 
 
 async def collect(redis: Redis) -> list[StreamStatus]:
     """Length, groups and consumers of every stream of the pipeline."""
     out: list[StreamStatus] = []
+    passes = await retention.last_passes(redis, streams.ALL_STREAMS)
     for stream in streams.ALL_STREAMS:
-        status = StreamStatus(stream, int(await redis.xlen(stream)))
+        status = StreamStatus(stream, int(await redis.xlen(stream)), retention=passes.get(stream))
         try:
             groups = await redis.xinfo_groups(stream)
         except ResponseError:  # no such stream yet
@@ -148,3 +153,34 @@ def print_status(report: list[StreamStatus], out: TextIO) -> None:
                 f"{group.lag:>8} {group.pending:>8}  {consumers}\n"
             )
     out.write(f"dead letters: {dead}   rejected items: {rejected}\n")
+    print_retention(report, out)
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}min"
+    return f"{seconds / 3600:.1f}h" if seconds < 172_800 else f"{seconds / 86_400:.1f}d"
+
+
+def print_retention(report: list[StreamStatus], out: TextIO, *, now: float | None = None) -> None:
+    """One line per stream: its last trim pass, or why it has none."""
+    now = time.time() if now is None else now
+    out.write("retention (trimmed by the workers, XTRIM MINID):\n")
+    for status in report:
+        state = status.retention
+        if status.stream in streams.NEVER_TRIMMED:
+            line = "never trimmed automatically"
+        elif state is None:
+            line = "no trim pass yet"
+        else:
+            floor_s = retention.StreamId.parse(state.floor).ms / 1000
+            floor = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(floor_s))
+            line = (
+                f"last trim {_ago(now - state.at_ms / 1000)} ago: {state.trimmed} removed "
+                f"({state.total} in all); floor {floor}; window {_ago(state.window_s)}"
+            )
+            if state.held_by:
+                line += f"; held back by group {state.held_by}"
+        out.write(f"  {status.stream:<16} {line}\n")

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from faststream.redis import RedisBroker
 from pydantic import ValidationError
 
+from newsflow.runtime.retention import trimmer_for
 from newsflow.runtime.worker import Worker, serve
 from newsflow.settings import ServiceSettings, WorkerSettings
 
@@ -54,6 +55,7 @@ def run_worker(
         settings = load_settings(settings_cls)
         configure_logging(settings.log_level)
         worker, broker = create_worker(settings)
-        return await serve(worker, broker)
+        async with trimmer_for(worker).running():  # bounded streams (ADR 0006)
+            return await serve(worker, broker)
 
     run_service(main)
