@@ -99,7 +99,7 @@ def _redis_url(settings: ToolSettings | None, command: str) -> str | None:
         return None
     url = _announce(settings, "redis_url")
     if settings.origin("redis_url") == "stack":  # found, not given: check before using it
-        client = redis_sync.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client = _redis(url, socket_connect_timeout=2, socket_timeout=2)
         try:
             client.ping()
         except REDIS_DOWN as exc:
@@ -110,8 +110,11 @@ def _redis_url(settings: ToolSettings | None, command: str) -> str | None:
     return url
 
 
-def _redis(url: str) -> redis_sync.Redis:
-    return redis_sync.Redis.from_url(url)
+def _redis(url: str, **options: Any) -> redis_sync.Redis:
+    """A synchronous client, through the factory every service uses (Sentinel too)."""
+    from newsflow.runtime.redis_factory import create_redis_sync
+
+    return create_redis_sync(url, **options)
 
 
 def _with_async_redis(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -138,6 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
 
     from newsflow.domain.formats import NotText
+    from newsflow.runtime.enqueue import ReplicaWait
     from newsflow_tools.push import dry_run, parse_file, print_report, push
 
     path = Path(args.file)
@@ -160,18 +164,20 @@ def cmd_push(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\rpushing: {done}/{of} ({100 * done // max(of, 1)}%)")
             sys.stderr.flush()
 
-    url = _redis_url(_settings(args, "push"), "push")
-    if url is None:
+    settings = _settings(args, "push")
+    url = _redis_url(settings, "push")
+    if settings is None or url is None:
         return 1
+    wait = ReplicaWait.from_settings(settings.redis_wait_replicas, settings.redis_wait_timeout_ms)
     try:
-        report = push(result, url, progress=progress, max_lag=args.max_lag)
+        report = push(result, url, progress=progress, max_lag=args.max_lag, wait=wait)
     except RedisConnectionError as exc:
         sys.stderr.write(f"\nnewsflow push: cannot reach Redis: {exc}\n")
         return 1
     if show:
         sys.stderr.write("\n")
     print_report(report, sys.stdout)
-    return 0 if not report.rejected else 1
+    return 0 if not report.rejected and not report.unconfirmed else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:

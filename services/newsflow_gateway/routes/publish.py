@@ -42,7 +42,7 @@ from newsflow.domain.contract import PublisherItem
 from newsflow.domain.formats import MEDIA_TYPES, Format, NotText, media_format, parse_body
 from newsflow.domain.taxonomy import Taxonomy, load_taxonomy
 from newsflow.events import utcnow
-from newsflow.runtime.enqueue import Checked, Rejected, check, enqueue
+from newsflow.runtime.enqueue import Checked, Rejected, ReplicaWait, check, enqueue
 from newsflow_gateway.auth import PublisherKey, rate_limit
 from newsflow_gateway.deps import StateDep
 from newsflow_gateway.lag import ingest_lag
@@ -304,7 +304,11 @@ async def backpressure(state: GatewayState) -> None:
         415: {"model": Problem, "description": "Unsupported format."},
         422: {"model": Problem, "description": "Invalid items; each error names the field."},
         429: {"model": Problem, "description": "Rate limit; see Retry-After."},
-        503: {"model": Problem, "description": "Pipeline lagging or busy; see Retry-After."},
+        503: {
+            "model": Problem,
+            "description": "Pipeline lagging or busy, or no Redis replica confirmed the "
+            "items in time; see Retry-After.",
+        },
     },
 )
 async def publish(
@@ -394,9 +398,21 @@ async def _accept(
         atomic=True,
         record_rejections=False,
         before_batch=lambda: backpressure(state),
+        wait=ReplicaWait.from_settings(
+            state.settings.redis_wait_replicas, state.settings.redis_wait_timeout_ms
+        ),
     )
     if report.rejected:
         raise _problem(409, "Conflict", field_errors(report.rejected, items))
+    if report.unconfirmed:
+        raise ProblemError(
+            503,
+            "Service Unavailable",
+            f"not confirmed by {state.settings.redis_wait_replicas} Redis replica(s) within "
+            f"{state.settings.redis_wait_timeout_ms} ms ({report.replicas_acked} did); "
+            "not accepted, send the items again later",
+            headers={"Retry-After": "5"},
+        )
     return {"items": [{"id": a.item_id, "entry_id": a.entry_id} for a in report.accepted]}
 
 
