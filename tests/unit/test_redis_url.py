@@ -54,3 +54,23 @@ def test_the_ha_settings_default_to_one_host_and_a_week() -> None:
     settings = ServiceSettings()
     assert settings.redis_wait_replicas == 0
     assert settings.retention_window_s == 7 * 86_400
+
+
+async def test_the_factories_build_sentinel_clients_without_connecting() -> None:
+    from faststream.redis import RedisSentinelBroker
+    from redis.asyncio.sentinel import SentinelConnectionPool
+
+    from newsflow.runtime.redis_factory import create_broker, create_redis, create_redis_sync
+
+    url = "redis+sentinel://svc:secret@127.0.0.1:1,127.0.0.1:2/mymaster/2"
+    client = create_redis(url)
+    pool = client.connection_pool
+    assert isinstance(pool, SentinelConnectionPool)
+    assert pool.service_name == "mymaster"
+    assert pool.connection_kwargs["password"] == "secret"
+    assert pool.connection_kwargs["db"] == 2
+    await client.aclose()
+    assert isinstance(create_broker(url), RedisSentinelBroker)
+    sync = create_redis_sync(url)
+    assert sync.connection_pool.connection_kwargs["username"] == "svc"
+    sync.close()
