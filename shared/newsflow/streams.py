@@ -64,3 +64,10 @@ TRIMMED_BY: Final[dict[str, tuple[str, ...]]] = {
     "enrichment": (INGESTED,),
     "storage": (ENRICHED, STORED),
 }
+
+#: Where each worker service publishes what it made of an entry of its input.
+NEXT: Final[dict[str, str]] = {
+    INGEST: INGESTED,
+    INGESTED: ENRICHED,
+    ENRICHED: STORED,
+}

@@ -11,6 +11,7 @@ Sub-commands::
     newsflow dlq        list or replay dead letters
     newsflow reenrich   re-tag stored stories after a taxonomy change (resumable)
     newsflow keys       create, list and revoke publisher API keys
+    newsflow acl        the Redis users (ACL lines) for publishers and each service
     newsflow bench      pipeline against its ceilings; search latency by corpus size
 
 Servers: a flag (--redis-url, --mongodb-url) wins over the environment (REDIS_URL,
@@ -331,6 +332,18 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_acl(args: argparse.Namespace) -> int:
+    from newsflow_tools.acl import parse_passwords, render
+
+    try:
+        passwords = parse_passwords(args.password)
+    except ValueError as exc:
+        sys.stderr.write(f"newsflow acl: {exc}\n")
+        return 2
+    render(args.format, passwords, sys.stdout, sys.stderr)
+    return 0
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
     from newsflow.domain.tagging import Tagger
     from newsflow.domain.taxonomy import load_taxonomy
@@ -496,6 +509,22 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (create, keys_list, revoke):
         p.add_argument("--mongodb-url", help=SERVER_HELP)
     keys_p.set_defaults(func=cmd_keys)
+
+    acl = sub.add_parser("acl", help="print the Redis ACL users a deployment needs")
+    acl.add_argument(
+        "--format",
+        choices=["file", "commands"],
+        default="file",
+        help="file: users.acl lines (aclfile); commands: ACL SETUSER lines",
+    )
+    acl.add_argument(
+        "--password",
+        action="append",
+        default=[],
+        metavar="USER=SECRET",
+        help="a user's password (repeatable); the others are generated and shown on stderr",
+    )
+    acl.set_defaults(func=cmd_acl)
 
     bench = sub.add_parser(
         "bench",
