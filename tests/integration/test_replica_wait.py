@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from newsflow import streams
@@ -23,6 +24,7 @@ from newsflow.runtime.keys import API_KEYS, new_key
 from newsflow.runtime.redis_factory import create_redis
 from newsflow_gateway.app import create_app
 from newsflow_gateway.settings import GatewaySettings
+from newsflow_tools import cli
 from newsflow_tools.push import print_report
 from tests.redis_ha import Deployment, deployment
 from tests.unit.gateway.fakes import Fakes
@@ -119,3 +121,28 @@ async def test_the_gateway_answers_503_when_no_replica_confirms(
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.headers["retry-after"] == "5"
         assert "not confirmed by 1 Redis replica(s) within 300 ms" in refused.json()["detail"]
+
+
+def test_newsflow_push_fails_when_no_replica_confirms(
+    pair: Deployment,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NEWSFLOW_REDIS_WAIT_REPLICAS", "1")
+    monkeypatch.setenv("NEWSFLOW_REDIS_WAIT_TIMEOUT_MS", "200")
+    path = tmp_path / "items.jsonl"
+    path.write_bytes(
+        b"\n".join(
+            orjson.dumps({"title": f"Pushed story {n}", "published_at": "2021-02-01"})
+            for n in range(20)
+        )
+    )
+    argv = ["push", str(path), "--redis-url", pair.primary.url, "--max-lag", "0"]
+    assert cli.main(argv) == 0
+    assert "pushed 20 items" in capsys.readouterr().out
+    pair.replicas[0].kill()
+    assert cli.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "pushed 0 items" in out
+    assert "not accepted: 20 items, from line 1 on" in out

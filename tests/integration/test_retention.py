@@ -6,19 +6,26 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from newsflow import streams
+from newsflow.events import ItemStored
+from newsflow.runtime.mongo import ITEMS
 from newsflow.runtime.redis_factory import create_redis
 from newsflow.runtime.retention import last_passes, run_pass, trim, trimmer_for
 from newsflow.runtime.worker import serve
+from newsflow_gateway.app import create_app
+from newsflow_gateway.settings import GatewaySettings
 from newsflow_ingest.app import create_worker
 from newsflow_ingest.settings import IngestSettings
 from newsflow_tools.status import collect, print_status
 from tests.helpers import eventually_async
+from tests.unit.gateway.fakes import Fakes
+from tests.unit.gateway.test_index_service import snapshot, story
 
 pytestmark = pytest.mark.integration
 
@@ -190,3 +197,52 @@ async def test_a_running_ingest_worker_trims_its_streams_and_shows_it(redis_url:
         assert "never trimmed" in lines[streams.DEAD]
     finally:
         await redis.aclose()
+
+
+async def test_a_gateway_whose_position_was_trimmed_rebuilds_from_the_record(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """news:stored has no group; the window alone bounds it, and the index copes."""
+    fakes = Fakes()
+    fakes.redis = create_redis(redis_url)  # type: ignore[assignment]
+    settings = GatewaySettings(index_dir=tmp_path / "index")
+
+    async def announce(doc: dict[str, Any]) -> str:
+        event = ItemStored(
+            correlation_id="c", item_id=doc["_id"], copy_key="k", revision=1, created=True,
+            story=snapshot(doc),
+        )  # fmt: skip
+        raw = await fakes.redis.xadd(streams.STORED, event.to_fields())  # type: ignore[arg-type]
+        return str(raw.decode())
+
+    async def stories_after(announced: str | None = None) -> int:
+        app = create_app(settings, clients=fakes.clients)
+        async with app.router.lifespan_context(app):
+            search = app.state.gateway.search
+
+            async def settled() -> bool:
+                status = search.status()
+                at = announced is None or search.position() == announced
+                return bool(at and status["state"] == "ready")
+
+            await eventually_async(settled, within=30)
+            return int(search.status()["stories"])
+
+    first = story(0)
+    await fakes.mongo.db[ITEMS].insert_one(first)
+    assert await stories_after(await announce(first)) == 1
+    # While the gateway is away: two stories are stored and announced, then so many
+    # announcements that trimming past the window removes the two and the position.
+    for n in (1, 2):
+        await fakes.mongo.db[ITEMS].insert_one(story(n))
+        await announce(story(n))
+    for _ in range(300):
+        await announce(first)
+    result = await trim(
+        fakes.redis, streams.STORED, window_s=1, now_ms=int(time.time() * 1000) + 10_000
+    )
+    assert result is not None
+    assert result.trimmed >= 200
+    await fakes.mongo.db[ITEMS].insert_one(story(3))
+    # Following the stream alone would give stories 0 and 3; the rebuild gives all four.
+    assert await stories_after(await announce(story(3))) == 4
