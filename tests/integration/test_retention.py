@@ -108,13 +108,13 @@ async def test_streams_stay_bounded_and_a_stopped_group_loses_nothing(redis_url:
 async def test_nothing_younger_than_the_window_is_trimmed(redis_url: str) -> None:
     redis = create_redis(redis_url)
     try:
-        await redis.xgroup_create(STREAM, "g", id="0", mkstream=True)
+        await redis.xgroup_create(STREAM, "enrichment", id="0", mkstream=True)
         pipe = redis.pipeline(transaction=False)
         for n in range(5_000):
             pipe.xadd(STREAM, {"event": str(n)})
         await pipe.execute()
-        rows: Any = await redis.xreadgroup("g", "c", {STREAM: ">"}, count=10_000)
-        await redis.xack(STREAM, "g", *[i for i, _ in rows[0][1]])
+        rows: Any = await redis.xreadgroup("enrichment", "c", {STREAM: ">"}, count=10_000)
+        await redis.xack(STREAM, "enrichment", *[i for i, _ in rows[0][1]])
         result = await trim(redis, STREAM, window_s=3600)
         assert result is not None
         assert result.trimmed == 0
@@ -246,3 +246,22 @@ async def test_a_gateway_whose_position_was_trimmed_rebuilds_from_the_record(
     await fakes.mongo.db[ITEMS].insert_one(story(3))
     # Following the stream alone would give stories 0 and 3; the rebuild gives all four.
     assert await stories_after(await announce(story(3))) == 4
+
+
+async def test_a_backlog_waits_for_a_service_that_has_not_made_its_group_yet(
+    redis_url: str,
+) -> None:
+    redis = create_redis(redis_url)
+    try:
+        pipe = redis.pipeline(transaction=False)
+        for n in range(2_000):
+            pipe.xadd(streams.INGEST, {"item": str(n)})
+        await pipe.execute()
+        future = int(time.time() * 1000) + 3_600_000
+        result = await trim(redis, streams.INGEST, window_s=1, now_ms=future)
+        assert result is not None
+        assert result.trimmed == 0
+        assert result.held_by == "ingest"  # the group ingest will make at id 0
+        assert await redis.xlen(streams.INGEST) == 2_000
+    finally:
+        await redis.aclose()

@@ -103,9 +103,13 @@ def floor(groups: Iterable[GroupPosition], now_ms: int, window_s: float) -> Stre
 async def positions(redis: Redis, stream: str) -> list[GroupPosition]:
     """Every group of ``stream`` with its last-delivered id and oldest pending entry.
 
+    The pipeline's own group of the stream (:data:`newsflow.streams.GROUPS`) is
+    there even before its service created it, at the start of the stream: entries
+    pushed before a service first runs wait for it (its group is made at id 0).
     Raises redis' ResponseError when the stream does not exist.
     """
     out: list[GroupPosition] = []
+    expected = streams.GROUPS.get(stream)
     for info in await redis.xinfo_groups(stream):
         name = text(info["name"])
         oldest: StreamId | None = None
@@ -114,6 +118,8 @@ async def positions(redis: Redis, stream: str) -> list[GroupPosition]:
             if summary and summary.get("min"):
                 oldest = StreamId.parse(summary["min"])
         out.append(GroupPosition(name, StreamId.parse(info["last-delivered-id"]), oldest))
+    if expected is not None and expected not in {g.name for g in out}:
+        out.append(GroupPosition(expected, StreamId(0, 0), None))
     return out
 
 
