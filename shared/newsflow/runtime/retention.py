@@ -270,6 +270,8 @@ class Trimmer:
                 )
             except (RedisError, OSError) as exc:  # Redis away: the next pass tries again
                 log.warning("retention: trim pass failed: %s", exc)
+            except Exception:  # a bug must not stop the worker; it is logged every pass
+                log.exception("retention: trim pass failed")
             else:
                 for result in results:
                     if result.trimmed:
