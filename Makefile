@@ -57,7 +57,8 @@ soak: install
 bench: install
 	@$(BIN)/newsflow bench; pipeline=$$?; \
 	$(BIN)/python tests/benchmarks/bench_tagger.py; tagger=$$?; \
-	exit $$(( pipeline || tagger ))
+	$(BIN)/python -m tests.benchmarks.bench_wait; wait=$$?; \
+	exit $$(( pipeline || tagger || wait ))
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache .mypy_cache
