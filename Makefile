@@ -96,7 +96,8 @@ bench: install
 	@$(BIN)/newsflow bench; pipeline=$$?; \
 	$(BIN)/python tests/benchmarks/bench_tagger.py; tagger=$$?; \
 	$(BIN)/python tests/benchmarks/bench_tracing.py; tracing=$$?; \
-	exit $$(( pipeline || tagger || tracing ))
+	$(BIN)/python -m tests.benchmarks.bench_wait; wait=$$?; \
+	exit $$(( pipeline || tagger || tracing || wait ))
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache .mypy_cache

@@ -63,7 +63,10 @@ class ServiceSettings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",
         validation_alias=AliasChoices("REDIS_URL", "NEWSFLOW_REDIS_URL"),
-        description="Redis connection URL (redis://, rediss:// or unix://).",
+        description=(
+            "Redis connection URL: redis://, rediss://, unix://, or "
+            "redis+sentinel://[user:pass@]host:26379[,host2:port...]/mastername[/db]."
+        ),
     )
     mongodb_url: str = Field(
         default="mongodb://127.0.0.1:27017/?directConnection=true",
@@ -102,11 +105,49 @@ class ServiceSettings(BaseSettings):
             raise ValueError("OTEL_EXPORTER_OTLP_ENDPOINT must start with http:// or https://")
         return value or None
 
+    # -- Redis high availability and stream retention --------------------------
+    # (README "Redis high availability" and "Retention"; docs/adr/0006.)
+    redis_wait_replicas: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description=(
+            "Replicas that must acknowledge an accepted batch (Redis WAIT) before it is "
+            "answered as accepted; 0 (one host, no replica) does not wait."
+        ),
+    )
+    redis_wait_timeout_ms: int = Field(
+        default=1000,
+        ge=1,
+        le=60_000,
+        description="How long acceptance waits for those replicas before answering 503.",
+    )
+    retention_window_s: float = Field(
+        default=7 * 24 * 3600,
+        gt=0,
+        description=(
+            "Stream entries younger than this are never trimmed. Older ones are trimmed "
+            "once every consumer group is past them (news:dead never)."
+        ),
+    )
+    retention_interval_s: float = Field(
+        default=60.0, gt=0, le=86_400, description="Time between two trim passes."
+    )
+    # -- end of Redis high availability and stream retention -------------------
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str) -> str:
+        if value.startswith("redis+sentinel://"):
+            # Imported here: the runtime package imports this module.
+            from newsflow.runtime.redis_factory import parse_sentinel_url
+
+            parse_sentinel_url(value)
+            return value
         if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+            raise ValueError(
+                "REDIS_URL must start with redis://, rediss://, unix:// or redis+sentinel://"
+            )
         return value
 
     @field_validator("mongodb_url")

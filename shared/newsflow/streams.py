@@ -53,3 +53,21 @@ GROUPS: Final[dict[str, str]] = {
 
 #: Every stream a status report should show, in pipeline order.
 ALL_STREAMS: Final = (INGEST, INGESTED, ENRICHED, STORED, REJECTED, DEAD)
+
+#: Streams only an operator empties (``newsflow dlq``); retention never trims them.
+NEVER_TRIMMED: Final = (DEAD,)
+
+#: Which worker service trims which streams (see :mod:`newsflow.runtime.retention`):
+#: its own input, and the streams no worker reads, which their main writer trims.
+TRIMMED_BY: Final[dict[str, tuple[str, ...]]] = {
+    "ingest": (INGEST, REJECTED),
+    "enrichment": (INGESTED,),
+    "storage": (ENRICHED, STORED),
+}
+
+#: Where each worker service publishes what it made of an entry of its input.
+NEXT: Final[dict[str, str]] = {
+    INGEST: INGESTED,
+    INGESTED: ENRICHED,
+    ENRICHED: STORED,
+}

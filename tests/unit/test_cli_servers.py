@@ -126,5 +126,5 @@ def test_a_bad_setting_is_one_line(
     assert code == 1
     assert err == [
         "newsflow status: REDIS_URL: Value error, REDIS_URL must start with "
-        "redis://, rediss:// or unix://"
+        "redis://, rediss://, unix:// or redis+sentinel://"
     ]

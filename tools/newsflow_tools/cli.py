@@ -11,6 +11,7 @@ Sub-commands::
     newsflow dlq        list or replay dead letters
     newsflow reenrich   re-tag stored stories after a taxonomy change (resumable)
     newsflow keys       create, list and revoke publisher API keys
+    newsflow acl        the Redis users (ACL lines) for publishers and each service
     newsflow bench      pipeline against its ceilings; search latency by corpus size
 
 Servers: a flag (--redis-url, --mongodb-url) wins over the environment (REDIS_URL,
@@ -99,7 +100,7 @@ def _redis_url(settings: ToolSettings | None, command: str) -> str | None:
         return None
     url = _announce(settings, "redis_url")
     if settings.origin("redis_url") == "stack":  # found, not given: check before using it
-        client = redis_sync.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client = _redis(url, socket_connect_timeout=2, socket_timeout=2)
         try:
             client.ping()
         except REDIS_DOWN as exc:
@@ -110,8 +111,11 @@ def _redis_url(settings: ToolSettings | None, command: str) -> str | None:
     return url
 
 
-def _redis(url: str) -> redis_sync.Redis:
-    return redis_sync.Redis.from_url(url)
+def _redis(url: str, **options: Any) -> redis_sync.Redis:
+    """A synchronous client, through the factory every service uses (Sentinel too)."""
+    from newsflow.runtime.redis_factory import create_redis_sync
+
+    return create_redis_sync(url, **options)
 
 
 def _with_async_redis(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -138,6 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
 
     from newsflow.domain.formats import NotText
+    from newsflow.runtime.enqueue import ReplicaWait
     from newsflow_tools.push import dry_run, parse_file, print_report, push
 
     path = Path(args.file)
@@ -160,18 +165,20 @@ def cmd_push(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\rpushing: {done}/{of} ({100 * done // max(of, 1)}%)")
             sys.stderr.flush()
 
-    url = _redis_url(_settings(args, "push"), "push")
-    if url is None:
+    settings = _settings(args, "push")
+    url = _redis_url(settings, "push")
+    if settings is None or url is None:
         return 1
+    wait = ReplicaWait.from_settings(settings.redis_wait_replicas, settings.redis_wait_timeout_ms)
     try:
-        report = push(result, url, progress=progress, max_lag=args.max_lag)
+        report = push(result, url, progress=progress, max_lag=args.max_lag, wait=wait)
     except RedisConnectionError as exc:
         sys.stderr.write(f"\nnewsflow push: cannot reach Redis: {exc}\n")
         return 1
     if show:
         sys.stderr.write("\n")
     print_report(report, sys.stdout)
-    return 0 if not report.rejected else 1
+    return 0 if not report.rejected and not report.unconfirmed else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -322,6 +329,18 @@ def cmd_keys(args: argparse.Namespace) -> int:
         return _mongo_failed(settings, command, exc)
     finally:
         mongo.close()
+    return 0
+
+
+def cmd_acl(args: argparse.Namespace) -> int:
+    from newsflow_tools.acl import parse_passwords, render
+
+    try:
+        passwords = parse_passwords(args.password)
+    except ValueError as exc:
+        sys.stderr.write(f"newsflow acl: {exc}\n")
+        return 2
+    render(args.format, passwords, sys.stdout, sys.stderr)
     return 0
 
 
@@ -490,6 +509,22 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (create, keys_list, revoke):
         p.add_argument("--mongodb-url", help=SERVER_HELP)
     keys_p.set_defaults(func=cmd_keys)
+
+    acl = sub.add_parser("acl", help="print the Redis ACL users a deployment needs")
+    acl.add_argument(
+        "--format",
+        choices=["file", "commands"],
+        default="file",
+        help="file: users.acl lines (aclfile); commands: ACL SETUSER lines",
+    )
+    acl.add_argument(
+        "--password",
+        action="append",
+        default=[],
+        metavar="USER=SECRET",
+        help="a user's password (repeatable); the others are generated and shown on stderr",
+    )
+    acl.set_defaults(func=cmd_acl)
 
     bench = sub.add_parser(
         "bench",

@@ -21,7 +21,14 @@ from typing import Literal, TextIO
 
 from newsflow.domain.formats import FORMATS, Format, ParseResult, parse_body
 from newsflow.events import utcnow
-from newsflow.runtime.enqueue import EnqueueReport, check, conflicts, enqueue, wait_for_ingest
+from newsflow.runtime.enqueue import (
+    EnqueueReport,
+    ReplicaWait,
+    check,
+    conflicts,
+    enqueue,
+    wait_for_ingest,
+)
 from newsflow.runtime.redis_factory import create_redis
 
 Choice = Format | Literal["auto"]
@@ -50,6 +57,7 @@ async def push_async(
     progress: Callable[[int, int], None] | None = None,
     max_lag: int = 10_000,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    wait: ReplicaWait | None = None,
 ) -> EnqueueReport:
     """Validate and push parsed items; slow down while the pipeline lags behind."""
     redis = create_redis(redis_url)
@@ -60,6 +68,7 @@ async def push_async(
             service=SERVICE,
             before_batch=wait_for_ingest(redis, max_lag, sleep=sleep),
             progress=progress,
+            wait=wait,
         )
     finally:
         await redis.aclose()
@@ -71,9 +80,10 @@ def push(
     *,
     progress: Callable[[int, int], None] | None = None,
     max_lag: int = 10_000,
+    wait: ReplicaWait | None = None,
 ) -> EnqueueReport:
     """:func:`push_async` for the command line."""
-    return asyncio.run(push_async(result, redis_url, progress=progress, max_lag=max_lag))
+    return asyncio.run(push_async(result, redis_url, progress=progress, max_lag=max_lag, wait=wait))
 
 
 def print_report(report: EnqueueReport, out: TextIO) -> None:
@@ -84,6 +94,13 @@ def print_report(report: EnqueueReport, out: TextIO) -> None:
         f"pushed {len(report.accepted)} items ({distinct} distinct stories), "
         f"rejected {len(report.rejected)}\n"
     )
+    if report.unconfirmed:
+        missing = report.read - len(report.rejected) - len(report.accepted)
+        out.write(
+            f"not accepted: {missing} items, from line {report.unconfirmed[0].line} on: "
+            f"the Redis replicas did not confirm them in time ({report.replicas_acked} "
+            "confirmed); push them again\n"
+        )
 
 
 def dry_run(result: ParseResult, out: TextIO, err: TextIO) -> tuple[int, int]:

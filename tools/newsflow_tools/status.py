@@ -4,11 +4,15 @@ Per stream: length; per group: lag (entries not yet delivered), pending (deliver
 not acknowledged), consumers with their pending count and idle time; and the
 number of dead letters. The figures come from :mod:`newsflow.runtime.streamstatus`,
 which the gateway's operator console reads too; this module only prints them.
+Retention: what the workers' last trim pass of each stream did
+(:mod:`newsflow.runtime.retention`): when, how many entries it removed, the floor
+below which it trimmed, and which group held it back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO, TypeVar
 
@@ -17,7 +21,7 @@ import redis as redis_sync
 from redis.asyncio import Redis
 
 from newsflow import streams
-from newsflow.runtime import lag
+from newsflow.runtime import lag, retention
 from newsflow.runtime.streamstatus import ConsumerStatus, GroupStatus, StreamStatus, collect
 
 T = TypeVar("T")
@@ -30,6 +34,7 @@ __all__ = [
     "group_lag",
     "index_status",
     "print_index_status",
+    "print_retention",
     "print_status",
     "run_sync",
 ]
@@ -112,3 +117,34 @@ def print_status(report: list[StreamStatus], out: TextIO) -> None:
                 f"{group.lag:>8} {group.pending:>8}  {consumers}\n"
             )
     out.write(f"dead letters: {dead}   rejected items: {rejected}\n")
+    print_retention(report, out)
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}min"
+    return f"{seconds / 3600:.1f}h" if seconds < 172_800 else f"{seconds / 86_400:.1f}d"
+
+
+def print_retention(report: list[StreamStatus], out: TextIO, *, now: float | None = None) -> None:
+    """One line per stream: its last trim pass, or why it has none."""
+    now = time.time() if now is None else now
+    out.write("retention (trimmed by the workers, XTRIM MINID):\n")
+    for status in report:
+        state = status.retention
+        if status.stream in streams.NEVER_TRIMMED:
+            line = "never trimmed automatically"
+        elif state is None:
+            line = "no trim pass yet"
+        else:
+            floor_s = retention.StreamId.parse(state.floor).ms / 1000
+            floor = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(floor_s))
+            line = (
+                f"last trim {_ago(now - state.at_ms / 1000)} ago: {state.trimmed} removed "
+                f"({state.total} in all); floor {floor}; window {_ago(state.window_s)}"
+            )
+            if state.held_by:
+                line += f"; held back by group {state.held_by}"
+        out.write(f"  {status.stream:<16} {line}\n")

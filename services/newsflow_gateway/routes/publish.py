@@ -44,7 +44,7 @@ from newsflow.domain.formats import MEDIA_TYPES, Format, NotText, media_format, 
 from newsflow.domain.taxonomy import Taxonomy, load_taxonomy
 from newsflow.events import utcnow
 from newsflow.runtime import tracing
-from newsflow.runtime.enqueue import Checked, Rejected, check, enqueue
+from newsflow.runtime.enqueue import Checked, Rejected, ReplicaWait, check, enqueue
 from newsflow.runtime.logs import item_context
 from newsflow_gateway.auth import PublisherKey, rate_limit
 from newsflow_gateway.deps import StateDep
@@ -309,7 +309,11 @@ async def backpressure(state: GatewayState) -> None:
         415: {"model": Problem, "description": "Unsupported format."},
         422: {"model": Problem, "description": "Invalid items; each error names the field."},
         429: {"model": Problem, "description": "Rate limit; see Retry-After."},
-        503: {"model": Problem, "description": "Pipeline lagging or busy; see Retry-After."},
+        503: {
+            "model": Problem,
+            "description": "Pipeline lagging or busy, or no Redis replica confirmed the "
+            "items in time; see Retry-After.",
+        },
     },
 )
 async def publish(
@@ -421,9 +425,21 @@ async def _accept(
         atomic=True,
         record_rejections=False,
         before_batch=lambda: backpressure(state),
+        wait=ReplicaWait.from_settings(
+            state.settings.redis_wait_replicas, state.settings.redis_wait_timeout_ms
+        ),
     )
     if report.rejected:
         raise _problem(409, "Conflict", field_errors(report.rejected, items))
+    if report.unconfirmed:
+        raise ProblemError(
+            503,
+            "Service Unavailable",
+            f"not confirmed by {state.settings.redis_wait_replicas} Redis replica(s) within "
+            f"{state.settings.redis_wait_timeout_ms} ms ({report.replicas_acked} did); "
+            "not accepted, send the items again later",
+            headers={"Retry-After": "5"},
+        )
     for accepted in report.accepted:
         with item_context(story_id=accepted.item_id, entry_id=accepted.entry_id):
             log.debug("accepted from %s", publisher)

@@ -14,6 +14,15 @@
 
 With ``atomic`` (the gateway) nothing is sent when anything was rejected, and the
 whole batch goes in one MULTI: all or nothing.
+
+**Waiting for a replica.** Redis replicates asynchronously: an XADD the primary
+answered can still be lost if the primary dies before a replica has it. With a
+:class:`ReplicaWait` (settings ``redis_wait_replicas``/``redis_wait_timeout_ms``)
+each batch is followed, on the same connection, by ``WAIT numreplicas timeout``.
+A batch the replicas did not confirm in time is reported ``unconfirmed`` and
+nothing more is sent: the gateway answers 503, push counts those items as not
+accepted. They may still be on the primary (and flow on); sending them again is
+what a publisher does after a 503 anyway.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import orjson
 from redis.asyncio import Redis
@@ -89,11 +98,28 @@ class Enqueued:
     entry_id: str
 
 
+@dataclass(frozen=True)
+class ReplicaWait:
+    """Wait after each batch until ``replicas`` replicas have it, at most ``timeout_ms``."""
+
+    replicas: int
+    timeout_ms: int
+
+    @classmethod
+    def from_settings(cls, replicas: int, timeout_ms: int) -> ReplicaWait | None:
+        """None (do not wait) when no replica is asked for."""
+        return cls(replicas, timeout_ms) if replicas > 0 else None
+
+
 @dataclass
 class EnqueueReport:
     read: int = 0
     accepted: list[Enqueued] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    #: Written to the primary but not confirmed by enough replicas in time.
+    unconfirmed: list[Enqueued] = field(default_factory=list)
+    #: How many replicas confirmed the last batch (None: no wait was asked for).
+    replicas_acked: int | None = None
 
     @property
     def conflicts(self) -> list[Rejected]:
@@ -179,6 +205,36 @@ async def record(redis: Redis, rejected: Sequence[Rejected], *, service: str) ->
     await pipe.execute()
 
 
+async def send(
+    redis: Redis, payloads: Sequence[bytes], *, atomic: bool, wait: ReplicaWait | None
+) -> tuple[list[str], int | None]:
+    """XADD ``payloads`` to news:ingest in one round trip; their ids, and the replicas
+    that confirmed them when ``wait`` is given.
+
+    WAIT counts the writes of the connection it is sent on, so it has to follow the
+    XADDs on that connection: one plain pipeline holds MULTI, the XADDs, EXEC and
+    WAIT (inside a MULTI, WAIT would not wait).
+    """
+    pipe = redis.pipeline(transaction=False)
+    if atomic:
+        pipe.execute_command("MULTI")
+    # The publish request's trace context, when there is one, travels with the items.
+    traced = tracing.entry_fields()
+    for payload in payloads:
+        pipe.xadd(streams.INGEST, {streams.ITEM_FIELD: payload, **traced})
+    if atomic:
+        pipe.execute_command("EXEC")
+    if wait is not None:
+        pipe.execute_command("WAIT", wait.replicas, wait.timeout_ms)
+    replies: list[Any] = await pipe.execute()
+    acked = int(replies.pop()) if wait is not None else None
+    ids: list[Any] = replies[-1] if atomic else replies
+    for reply in ids:
+        if isinstance(reply, Exception):
+            raise reply
+    return [text(i) for i in ids], acked
+
+
 async def enqueue(
     redis: Redis,
     checked: Checked,
@@ -188,6 +244,7 @@ async def enqueue(
     record_rejections: bool = True,
     before_batch: Callable[[], Awaitable[None]] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    wait: ReplicaWait | None = None,
 ) -> EnqueueReport:
     """Send the valid items of ``checked`` to ``news:ingest``; see the module docstring."""
     held = await idempotency.recall(
@@ -208,14 +265,14 @@ async def enqueue(
         batch = valid[start : start + size]
         if before_batch:
             await before_batch()
-        pipe = redis.pipeline(transaction=atomic)
-        for v in batch:
-            # The publish request's trace context, when there is one, travels with the item.
-            pipe.xadd(streams.INGEST, {streams.ITEM_FIELD: v.payload, **tracing.entry_fields()})
-        ids = await pipe.execute()
-        report.accepted.extend(
-            Enqueued(v.index, v.line, v.item.id, text(i)) for v, i in zip(batch, ids, strict=True)
+        ids, report.replicas_acked = await send(
+            redis, [v.payload for v in batch], atomic=atomic, wait=wait
         )
+        sent = [Enqueued(v.index, v.line, v.item.id, i) for v, i in zip(batch, ids, strict=True)]
+        if wait is not None and (report.replicas_acked or 0) < wait.replicas:
+            report.unconfirmed.extend(sent)
+            break
+        report.accepted.extend(sent)
         if progress:
             progress(len(report.accepted), len(valid))
     return report

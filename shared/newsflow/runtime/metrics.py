@@ -91,6 +91,25 @@ class WorkerMetrics:
             registry=self.registry,
         )
 
+        self.trimmed = Counter(
+            "newsflow_stream_trimmed",
+            "Entries removed by this process's retention trims (newsflow.runtime.retention).",
+            ["stream"],
+            registry=self.registry,
+        )
+        self.retention_floor = Gauge(
+            "newsflow_retention_floor_timestamp_seconds",
+            "Time part of the id below which the last trim removed entries.",
+            ["stream"],
+            registry=self.registry,
+        )
+        self.last_trim = Gauge(
+            "newsflow_retention_last_trim_timestamp_seconds",
+            "When this process last ran a trim pass of the stream.",
+            ["stream"],
+            registry=self.registry,
+        )
+
         # Show every series from the start (at 0), not only after its first event.
         for counter in (
             self.items_in,

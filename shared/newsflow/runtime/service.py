@@ -11,6 +11,7 @@ from faststream.redis import RedisBroker
 from pydantic import ValidationError
 
 from newsflow.runtime.logs import configure_logging
+from newsflow.runtime.retention import trimmer_for
 from newsflow.runtime.tracing import configure_tracing
 from newsflow.runtime.worker import Worker, serve
 from newsflow.settings import ServiceSettings, WorkerSettings
@@ -46,7 +47,8 @@ def run_worker(
         configure_logging(settings.log_level, settings.log_format, worker.service)
         provider = configure_tracing(worker.service, settings.otlp_endpoint)
         try:
-            return await serve(worker, broker)
+            async with trimmer_for(worker).running():  # bounded streams (ADR 0006)
+                return await serve(worker, broker)
         finally:
             if provider is not None:
                 provider.shutdown()  # sends what is still buffered

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from newsflow import streams
-from newsflow.runtime import lag
+from newsflow.runtime import lag, retention
 from newsflow.runtime.codec import text
 
 #: The streams each stage writes, in pipeline order: a stage's rate is its output's.
@@ -56,6 +56,8 @@ class StreamStatus:
     groups: list[GroupStatus] = field(default_factory=list)
     #: Milliseconds (Redis time) at which the oldest entry was added; None when empty.
     oldest_ms: int | None = None
+    #: The workers' last trim pass of this stream (ADR 0006); None before the first.
+    retention: retention.StreamRetention | None = None
 
 
 def entry_ms(entry_id: object) -> int:
@@ -66,12 +68,14 @@ def entry_ms(entry_id: object) -> int:
 async def collect(redis: Redis) -> list[StreamStatus]:
     """Length, oldest entry, groups and consumers of every stream of the pipeline."""
     out: list[StreamStatus] = []
+    passes = await retention.last_passes(redis, streams.ALL_STREAMS)
     for stream in streams.ALL_STREAMS:
         oldest: Any = await redis.xrange(stream, count=1)
         status = StreamStatus(
             stream,
             int(await redis.xlen(stream)),
             oldest_ms=entry_ms(oldest[0][0]) if oldest else None,
+            retention=passes.get(stream),
         )
         try:
             groups = await redis.xinfo_groups(stream)

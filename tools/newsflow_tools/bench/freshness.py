@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 import orjson
-from redis.asyncio import Redis
 
 from newsflow.domain.normalise import normalise
 from newsflow.domain.taxonomy import Taxonomy
+from newsflow.runtime.redis_factory import create_redis
 from newsflow_tools.bench.corpus import generate_items
 from newsflow_tools.bench.pipeline import Latency, offer
 
@@ -100,7 +100,7 @@ async def freshness(
     drain_timeout: float = 30.0,
 ) -> tuple[Latency, dict[str, Any]]:
     """Offer ``items`` at ``rate`` per second; time each until ``/v1/items`` finds it."""
-    redis = Redis.from_url(redis_url)
+    redis = create_redis(redis_url)
     seen: dict[str, float] = {}
     sent: dict[str, float] = {}
     stop = asyncio.Event()

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 
 from newsflow import streams
 from newsflow.runtime.codec import text
+from newsflow.runtime.redis_factory import create_redis
 
 Progress = Callable[[int, int], None]
 
@@ -80,7 +81,7 @@ async def throughput(
 ) -> Throughput:
     """Push every payload (pipelined, like ``newsflow push``) and wait until each
     is stored, rejected or dead-lettered."""
-    redis = Redis.from_url(redis_url)
+    redis = create_redis(redis_url)
     n = len(payloads)
     try:
         first_id: bytes | None = None
@@ -165,7 +166,7 @@ async def latency(
 ) -> Latency:
     """Offer ``items`` (story id, payload) at ``rate`` per second, one XADD each,
     and time each from its XADD to its arrival on the gateway's live feed."""
-    redis = Redis.from_url(redis_url)
+    redis = create_redis(redis_url)
     arrived: dict[str, float] = {}
     sent: dict[str, float] = {}
     ready = asyncio.Event()

@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 import psutil
-import redis as redis_sync
 from pymongo import MongoClient
 
+from newsflow.runtime.redis_factory import create_redis_sync
 from newsflow_tools import embedded
 from newsflow_tools.runner import MODULES, service_env
 
@@ -41,7 +41,7 @@ class Servers:
         return {s.name: s.pid for s in self.owned}
 
     def versions(self) -> dict[str, str]:
-        client = redis_sync.Redis.from_url(self.redis_url)
+        client = create_redis_sync(self.redis_url)
         try:
             info: Any = client.info("server")
         finally:
@@ -61,7 +61,7 @@ class Servers:
         }
 
     def flush_redis(self) -> None:
-        client = redis_sync.Redis.from_url(self.redis_url)
+        client = create_redis_sync(self.redis_url)
         try:
             client.flushdb()
         finally:

@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, WriteConcern
-from redis.asyncio import Redis
 
 from newsflow.domain.tagging import Tagger
 from newsflow.runtime.mongo import ITEM_INDEXES, ITEMS
+from newsflow.runtime.redis_factory import create_redis
 from newsflow.runtime.worker import Done, Entry
 from newsflow_enrichment.handlers import enrich_batch
 from newsflow_ingest.handlers import ingest_batch
@@ -171,7 +171,7 @@ async def redis_ceiling(
     XADD each onward event and XACK the batch in one MULTI/EXEC."""
     inputs, outputs = prepared.stage_io(stage)
     source, sink, group = f"bench:raw:{stage}:in", f"bench:raw:{stage}:out", "raw"
-    redis = Redis.from_url(redis_url)
+    redis = create_redis(redis_url)
     try:
         await redis.delete(source, sink)
         for batch in _batches(inputs, 1000):
