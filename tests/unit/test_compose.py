@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import hashlib
 import importlib.resources
 import json
 import re
@@ -175,6 +176,38 @@ def _granted(service: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _target(service: dict[str, Any], secret: str) -> str:
+    """The file name under /run/secrets where ``service`` finds the secret ``secret``."""
+    names = [target for target, source in _granted(service).items() if source == secret]
+    assert names, f"the service is not granted {secret}"
+    return names[0]
+
+
+class _AclFile:
+    """A users.acl file: each user's hashed password and the rest of its rule."""
+
+    def __init__(self, text: str) -> None:
+        self.hashes: dict[str, str] = {}
+        self.rules: dict[str, list[str]] = {}
+        for line in text.splitlines():
+            word, user, *rule = line.split()
+            assert word == "user", f"not a user line: {line!r}"
+            self.hashes[user] = next((r for r in rule if r.startswith("#")), "")
+            self.rules[user] = rule
+
+    def __getitem__(self, user: str) -> str:
+        assert user in self.hashes, f"no user {user} in the ACL file"
+        return self.hashes[user]
+
+
+def _acl_users(text: str) -> _AclFile:
+    return _AclFile(text)
+
+
+def _hashed(password: str) -> str:
+    return "#" + hashlib.sha256(password.encode()).hexdigest()
+
+
 @pytest.fixture(scope="module")
 def secret_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """What deploy/compose/init-secrets.sh writes: secret file name -> content."""
@@ -281,7 +314,7 @@ def test_the_file_follows_the_compose_specification(
     [
         (("services", "gateway"), "replica", 2),
         (("services", "redis", "healthcheck"), "intervall", "5s"),
-        (("secrets", "redis_url"), "path", "./secrets/redis_url"),
+        (("secrets", "ingest_redis_url"), "path", "./secrets/ingest_redis_url"),
         ((), "service", {}),
     ],
 )
@@ -355,9 +388,6 @@ def test_redis_healthcheck_authenticates(services: dict[str, dict[str, Any]]) ->
     assert "redis-cli" in text
     assert "ping" in text.lower()
     assert "REDISCLI_AUTH" in text or re.search(r"\s-a\s", text), "redis ping must authenticate"
-    # The password comes from the secret file, read inside the container.
-    assert "$$(cat /run/secrets/redis_password)" in text
-    assert "redis_password" in _granted(services["redis"])
 
 
 def test_mongo_healthcheck_pings_as_the_last_created_user(
@@ -477,17 +507,38 @@ def test_every_file_compose_mounts_is_in_the_repository(
 # --------------------------------------------------------------------- redis, mongo
 
 
-def test_redis_uses_aof_and_a_password(services: dict[str, dict[str, Any]]) -> None:
+def test_redis_uses_aof_and_loads_its_users_from_the_acl_secret(
+    services: dict[str, dict[str, Any]],
+) -> None:
     redis = services["redis"]
     command = _as_text(redis.get("command", ""))
     assert re.search(r"--appendonly\s+yes\b", command), "redis must run with appendonly yes"
-    assert '--requirepass "$$(cat /run/secrets/redis_password)"' in command, (
-        "redis must require the password from its secret file"
-    )
-    if command.startswith(("sh ", "/bin/sh ")):
-        # A shell command bypasses the image's entrypoint, which drops root.
-        assert "exec docker-entrypoint.sh redis-server" in command
+    acl_file = f"{SECRETS_DIR}/{_target(redis, 'redis_users_acl')}"
+    assert re.search(rf"--aclfile\s+{re.escape(acl_file)}(?:\s|$)", command), command
+    # One password for all would be the default user's: the ACL file switches it off.
+    assert "requirepass" not in command
+    # The image's entrypoint drops root only when redis-server is the first argument.
+    assert redis["command"][0] == "redis-server", "a shell would bypass the entrypoint"
     assert not _environment(redis), "redis needs no environment"
+
+
+def test_the_redis_healthcheck_logs_in_as_a_user_of_the_acl_file(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]], secret_files: dict[str, str]
+) -> None:
+    """The default user is off: an unauthenticated PING gets NOAUTH, so the check
+    must name a user (and PONG proves the file was loaded)."""
+    redis = services["redis"]
+    check = _healthcheck_text(redis)
+    match = re.search(r"redis-cli --user (\w+) ping", check)
+    assert match, check
+    user = match[1]
+    password_file = f"{SECRETS_DIR}/{_target(redis, f'redis_{user}_password')}"
+    # The password comes from the secret file, read inside the container.
+    assert f'REDISCLI_AUTH="$$(cat {password_file})"' in check, check
+    acl = _acl_users(_secret_content(compose, secret_files, "redis_users_acl"))
+    password = _secret_content(compose, secret_files, f"redis_{user}_password")
+    assert acl[user] == _hashed(password), f"{user}'s password is not the one in the ACL file"
+    assert "+ping" in acl.rules[user] or "+@all" in acl.rules[user], f"{user} may not PING"
 
 
 def test_data_lives_in_named_volumes(
@@ -552,24 +603,45 @@ def test_each_service_has_its_own_mongo_user(
     assert not root_names & set(users), "no service may connect as the root user"
 
 
-def test_the_redis_url_carries_the_password_redis_requires(
+def test_the_acl_file_switches_the_default_user_off(
     compose: dict[str, Any], secret_files: dict[str, str]
 ) -> None:
-    url = _secret_content(compose, secret_files, "redis_url")
-    match = re.fullmatch(r"redis://:(?P<password>[0-9a-f]{64})@redis:6379/\d+", url)
-    assert match, f"redis_url: {url!r}"
-    assert match["password"] == _secret_content(compose, secret_files, "redis_password")
+    text = _secret_content(compose, secret_files, "redis_users_acl")
+    assert text.splitlines()[-1] == "user default off"
+    assert "#@" not in text, "a placeholder of the template was left in the file"
+    # redis-server refuses the whole file for one line that is not a user.
+    assert all(line.startswith("user ") for line in text.splitlines())
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_each_service_connects_as_its_own_redis_user(
+    compose: dict[str, Any],
+    services: dict[str, dict[str, Any]],
+    secret_files: dict[str, str],
+    name: str,
+) -> None:
+    """Service URL file -> a user of the ACL file, whose hash is of the URL's password."""
+    url = _secret_content(compose, secret_files, _granted(services[name])["REDIS_URL"])
+    match = re.fullmatch(r"redis://(?P<user>\w+):(?P<password>[0-9a-f]{64})@redis:6379/0", url)
+    assert match, f"{name}: REDIS_URL {url!r}"
+    assert match["user"] == name
+    acl = _acl_users(_secret_content(compose, secret_files, "redis_users_acl"))
+    assert acl[name] == _hashed(match["password"]), f"{name}: the ACL file has another password"
+    assert acl[name] == _hashed(secret_files[f"redis_{name}_password"])
 
 
 def test_init_secrets_keeps_what_it_wrote(tmp_path: Path) -> None:
     folder = tmp_path / "secrets"
     subprocess.run(["sh", str(INIT_SECRETS), str(folder)], check=True, timeout=30)
     first = {p.name: p.read_text() for p in folder.iterdir()}
-    (folder / "redis_url").unlink()
+    (folder / "ingest_redis_url").unlink()
+    (folder / "redis_users_acl").unlink()
     subprocess.run(["sh", str(INIT_SECRETS), str(folder)], check=True, timeout=30)
     second = {p.name: p.read_text() for p in folder.iterdir()}
-    assert second == first, "a second run must change nothing, and rebuild a lost URL"
-    assert len({first[n] for n in first if n.endswith("_password")}) == 5, "passwords repeat"
+    assert second == first, "a second run must change nothing, and rebuild a lost file"
+    redis_users = set(_acl_users(first["redis_users_acl"]).hashes) - {"default"}
+    passwords = [first[n] for n in first if n.endswith("_password")]
+    assert len(set(passwords)) == len(passwords) == 4 + len(redis_users), "passwords repeat"
     assert folder.stat().st_mode & 0o077 == 0, "the secrets folder is open to other users"
 
 
@@ -580,7 +652,7 @@ def test_app_service_gets_only_its_own_credentials(
     service = services[name]
     assert "env_file" not in service, f"{name}: env_file would hand it every secret"
     granted = _granted(service)
-    expected = {"REDIS_URL": "redis_url"}
+    expected = {"REDIS_URL": f"{name}_redis_url"}
     if name in MONGO_ROLES:
         expected["MONGODB_URL"] = f"{name}_mongodb_url"
         assert _environment(service).get("MONGODB_DATABASE"), f"{name}: MONGODB_DATABASE"

@@ -14,13 +14,17 @@ keys it touches (``-@all`` first, then ``+command`` and ``~key`` one by one):
   read, replay onto the pipeline streams, delete).
 - ``operator``: the ``newsflow`` CLI (status, push, dlq, reenrich): any command
   but the dangerous ones, on the pipeline's keys.
+- ``keda``: KEDA's streams scaler, which sizes the workers from their groups' lag:
+  ``XINFO``, ``XPENDING`` and ``XLEN`` on the three worker input streams, no data.
 - ``replica`` and ``sentinel``: what a replica and Sentinel need on a data node.
 - ``default`` is switched off.
 
 The output is a users.acl file (``--format file``, for ``aclfile``) or ACL SETUSER
 commands (``--format commands``). Passwords are stored as SHA-256 (``#...``); a
 password not given with ``--password USER=SECRET`` is generated and printed once
-on stderr.
+on stderr. ``--format template`` prints the file with ``#@USER@`` where each hash
+goes: ``deploy/compose/init-secrets.sh`` fills it in with ``sha256sum`` on hosts
+that have no Python environment for these tools.
 """
 
 from __future__ import annotations
@@ -65,8 +69,11 @@ class AclUser:
         on when they are refused, and naming a subcommand the server does not know
         would make older servers refuse the whole ACL file.
         """
-        digest = hashlib.sha256(password.encode()).hexdigest()
-        parts = ["on", f"#{digest}", "resetkeys", "resetchannels", "-@all"]
+        return self.rule_for(f"#{hashlib.sha256(password.encode()).hexdigest()}")
+
+    def rule_for(self, hashed: str) -> str:
+        """The rule with ``hashed`` (``#`` and the hex digest) as its password."""
+        parts = ["on", hashed, "resetkeys", "resetchannels", "-@all"]
         parts += [f"+{c}" for c in self.commands]
         parts += list(self.extra)
         parts += [f"~{k}" for k in self.keys]
@@ -126,6 +133,12 @@ def users() -> list[AclUser]:
             ("-@dangerous",),
         ),
         AclUser(
+            "keda",
+            "KEDA's streams scaler: the workers' consumer-group lag, no data",
+            ("ping", "xinfo", "xpending", "xlen"),
+            tuple(streams.GROUPS),
+        ),
+        AclUser(
             "replica", "a replica's link to its primary (masteruser)", ("psync", "replconf", "ping")
         ),
         AclUser(
@@ -143,7 +156,12 @@ def users() -> list[AclUser]:
     ]
 
 
-Format = Literal["file", "commands"]
+Format = Literal["file", "commands", "template"]
+
+
+def template_placeholder(name: str) -> str:
+    """What ``--format template`` writes where ``name``'s hashed password goes."""
+    return f"#@{name}@"
 
 
 def render(
@@ -153,11 +171,15 @@ def render(
 
     No comments in ``out``: Redis refuses an ACL file with any line that is not a user.
 
-    Returns the password of each user (given or generated).
+    Returns the password of each user (given or generated); none for ``template``,
+    whose lines hold :func:`template_placeholder` instead of a hash.
     """
     chosen: dict[str, str] = {}
-    head = "user" if format_ == "file" else "ACL SETUSER"
+    head = "ACL SETUSER" if format_ == "commands" else "user"
     for user in users():
+        if format_ == "template":
+            out.write(f"{head} {user.name} {user.rule_for(template_placeholder(user.name))}\n")
+            continue
         password = passwords.get(user.name) or secrets.token_urlsafe(24)
         if user.name not in passwords:
             err.write(f"{user.name} ({user.why}): {password}\n")

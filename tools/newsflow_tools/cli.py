@@ -513,9 +513,10 @@ def build_parser() -> argparse.ArgumentParser:
     acl = sub.add_parser("acl", help="print the Redis ACL users a deployment needs")
     acl.add_argument(
         "--format",
-        choices=["file", "commands"],
+        choices=["file", "commands", "template"],
         default="file",
-        help="file: users.acl lines (aclfile); commands: ACL SETUSER lines",
+        help="file: users.acl lines (aclfile); commands: ACL SETUSER lines; "
+        "template: the file with #@USER@ for each hash (deploy/compose/init-secrets.sh)",
     )
     acl.add_argument(
         "--password",
