@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,33 @@ def test_the_cli_prints_the_users(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Store the generated passwords now" in err
     assert cli.main(["acl", "--password", "publisher"]) == 2
     assert "USER=SECRET" in capsys.readouterr().err
+
+
+def test_keda_may_read_the_workers_lag_and_nothing_else() -> None:
+    keda = {u.name: u for u in users()}["keda"]
+    assert set(keda.keys) == set(streams.GROUPS), "the streams the ScaledObjects scale on"
+    assert set(keda.commands) == {"ping", "xinfo", "xpending", "xlen"}
+    _, out, _ = lines(keda="k")
+    rule = next(line for line in out.splitlines() if line.startswith("user keda "))
+    assert " -@all " in rule
+    assert "~*" not in rule.split()
+
+
+def test_the_template_is_the_file_with_placeholders_for_the_hashes() -> None:
+    """init-secrets.sh replaces each #@USER@ with the user's SHA-256: the result is
+    the file ``newsflow acl`` writes for those passwords, line for line."""
+    _, template, err = lines("template")
+    assert err == ""
+    passwords = {u.name: f"pw-{u.name}" for u in users()}
+    _, expected, _ = lines(**passwords)
+    filled = template
+    for name, password in passwords.items():
+        filled = filled.replace(f"#@{name}@", f"#{hashlib.sha256(password.encode()).hexdigest()}")
+    assert filled == expected
+
+
+def test_the_compose_template_is_what_newsflow_acl_prints() -> None:
+    """deploy/compose/users.acl.template is generated; regenerate it with
+    `newsflow acl --format template > deploy/compose/users.acl.template`."""
+    committed = Path(__file__).resolve().parents[2] / "deploy" / "compose" / "users.acl.template"
+    assert committed.read_text(encoding="utf-8") == lines("template")[1]
