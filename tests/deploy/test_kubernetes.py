@@ -11,6 +11,8 @@ streams and groups, the settings each service reads, its ports and drain time).
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
 import json
 import re
 import shutil
@@ -404,6 +406,9 @@ def test_production_secret_templates_cover_every_secret_it_mounts(
         if "REDIS_URL" in values:
             assert values["REDIS_URL"].startswith("redis+sentinel://")
             assert values["REDIS_URL"].endswith("/mymaster/0")
+            # Each service as its own Redis user (README, "Redis ACLs").
+            service = name.removeprefix("newsflow-")
+            assert values["REDIS_URL"].startswith(f"redis+sentinel://{service}:"), service
         if "MONGODB_URL" in values:
             url = values["MONGODB_URL"]
             query = dict(part.split("=") for part in url.partition("?")[2].split("&"))
@@ -414,8 +419,99 @@ def test_production_secret_templates_cover_every_secret_it_mounts(
             assert user, url
             assert user[1] == f"newsflow_{name.removeprefix('newsflow-')}"
             assert user[1] in users, f"{user[1]} is not a user create-users.js makes"
+    assert _env_file(templates["newsflow-keda-redis"])["username"] == "keda"
     gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert "deploy/kubernetes/overlays/production/secrets/*.env" in gitignore
+
+
+#: What KEDA's Redis scalers take from a TriggerAuthentication.
+KEDA_REDIS_AUTH = {"username", "password", "sentinelUsername", "sentinelPassword"}
+
+
+@pytest.mark.parametrize("build", ["production", "autoscaling"])
+def test_keda_logs_in_as_its_own_redis_user(
+    rendered: dict[str, list[Manifest]], build: str
+) -> None:
+    objects = rendered[build] if build in rendered else kustomize.build(KUBE / build)
+    (auth,) = _of_kind(objects, "TriggerAuthentication")
+    refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
+    assert set(refs) <= KEDA_REDIS_AUTH
+    # Without a username KEDA would log in as the default user, which is off.
+    assert {"username", "password"} <= set(refs)
+    assert refs["username"]["name"] == refs["password"]["name"] == "newsflow-keda-redis"
+
+
+# ---------------------------------------------------------------------- Redis users
+
+
+def _dev_redis(objects: list[Manifest]) -> tuple[list[str], dict[str, str], str]:
+    """The dev Redis: its command, the files of its Secret by path, its probe."""
+    redis = _one(objects, "StatefulSet", "redis")
+    pod = _pod(redis)
+    container = pod["containers"][0]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    files: dict[str, str] = {}
+    for mount in container["volumeMounts"]:
+        secret = volumes.get(mount["name"], {}).get("secret")
+        if secret:
+            data = _one(objects, "Secret", secret["secretName"])["stringData"]
+            files.update({f"{mount['mountPath']}/{k}": v for k, v in data.items()})
+    probe = " ".join(container["readinessProbe"]["exec"]["command"])
+    return container["command"], files, probe
+
+
+def _acl_hashes(text: str) -> dict[str, str]:
+    """User -> its ``#sha256`` password (empty when it has none) in a users.acl."""
+    out = {}
+    for line in text.splitlines():
+        word, user, *rule = line.split()
+        assert word == "user", f"not a user line: {line!r}"
+        out[user] = next((r for r in rule if r.startswith("#")), "")
+    return out
+
+
+def _sha(password: str) -> str:
+    return "#" + hashlib.sha256(password.encode()).hexdigest()
+
+
+def test_dev_redis_loads_its_users_from_the_acl_file(rendered: dict[str, list[Manifest]]) -> None:
+    command, files, probe = _dev_redis(rendered["dev"])
+    assert command[0] == "redis-server"
+    assert "--requirepass" not in command and "requirepass" not in " ".join(command)
+    acl_path = command[command.index("--aclfile") + 1]
+    acl = files[acl_path]
+    assert acl.splitlines()[-1] == "user default off"
+    users = _acl_hashes(acl)
+    # The readiness probe logs in as a user of the file (the default user is off).
+    match = re.search(r'REDISCLI_AUTH="\$\(cat (\S+)\)" redis-cli --user (\w+) ping', probe)
+    assert match, probe
+    assert users[match[2]] == _sha(files[match[1]])
+
+
+@pytest.mark.parametrize("service", SETTINGS)
+def test_each_dev_service_connects_as_its_own_redis_user(
+    rendered: dict[str, list[Manifest]], service: str
+) -> None:
+    objects = rendered["dev"]
+    command, files, _ = _dev_redis(objects)
+    users = _acl_hashes(files[command[command.index("--aclfile") + 1]])
+    url = _secret_keys(objects, _one(objects, "Deployment", service))["REDIS_URL"]
+    match = re.fullmatch(r"redis://(\w+):([^@]+)@redis:6379/0", url)
+    assert match, url
+    assert match[1] == service
+    assert users[service] == _sha(match[2]), f"{service}: not the password of the ACL file"
+
+
+def test_the_dev_acl_file_is_what_newsflow_acl_prints(
+    rendered: dict[str, list[Manifest]],
+) -> None:
+    """The rules are written once, in newsflow_tools.acl: the dev Secret holds its
+    output for the passwords dev-only-<user>."""
+    acl = pytest.importorskip("newsflow_tools.acl", reason="the tools are not installed")
+    command, files, _ = _dev_redis(rendered["dev"])
+    out, err = io.StringIO(), io.StringIO()
+    acl.render("file", {u.name: f"dev-only-{u.name}" for u in acl.users()}, out, err)
+    assert files[command[command.index("--aclfile") + 1]] == out.getvalue()
 
 
 # ------------------------------------------------------------------------ hardening
