@@ -716,7 +716,7 @@ def test_env_file_is_neither_committed_nor_sent_to_the_build() -> None:
     )
     for path in (
         ".env",
-        "secrets/redis_url",
+        "secrets/ingest_redis_url",
         ".git/config",
         ".venv/bin/python",
         ".data/x",
