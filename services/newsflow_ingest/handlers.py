@@ -6,7 +6,7 @@ Pure apart from the clock passed in, so it is tested without Redis.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from newsflow.domain.normalise import Rejection, normalise
 from newsflow.events import FieldError, ItemIngested, ItemRejected, payload_echo
@@ -28,10 +28,30 @@ def _payload(entry: Entry) -> str:
     return payload_echo(raw)
 
 
+#: Entry ids whose time is older than this were set by hand (``XADD news:ingest 1-1``).
+_EPOCH_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def received_at(entry: Entry, now: datetime) -> datetime:
+    """When Redis accepted the entry: the milliseconds in its id.
+
+    The same entry processed again (a redelivery, or a retry after a Redis failover
+    lost what ingest had written) is the same receipt, so storage can tell it from a
+    publisher's replay, which is a new entry with a new id. An id set by hand, whose
+    time is not plausible, falls back to ``now``.
+    """
+    try:
+        millis = int(entry.id.partition("-")[0])
+    except ValueError:
+        return now
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)
+    return at if _EPOCH_FLOOR <= at <= now + timedelta(days=1) else now
+
+
 def ingest_one(entry: Entry, *, now: datetime) -> Done:
     """One entry in, one event out: ingested, or rejected with field-level reasons."""
     try:
-        item = normalise(entry.body, now=now)
+        item = normalise(entry.body, now=now, received_at=received_at(entry, now))
     except Rejection as rejection:
         return Done(
             outputs=[

@@ -57,10 +57,12 @@ async def store_one(entry: Entry, event: ItemEnriched, repo: StoryRepository) ->
 
 
 def _announce(entry: Entry, event: ItemEnriched, result: StoreResult) -> Outcome:
-    # A replay changes nothing and announces nothing. A redelivery after a crash
-    # between the write and the ack announces again: the first announcement may
-    # never have been published.
-    if not result.changed and not entry.redelivered:
+    # A replay changes nothing and announces nothing. The same receipt processed
+    # again announces again: after a crash between the write and the ack (a
+    # redelivery), or after a Redis failover that lost the announcement and the ack
+    # but not the entry (then delivered as new), the first announcement may never
+    # have been published.
+    if not result.changed and not entry.redelivered and not result.same_receipt:
         return Done()
     return Done(
         outputs=[

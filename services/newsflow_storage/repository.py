@@ -26,7 +26,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from newsflow.domain.items import NewsItem
 from newsflow.domain.tags import Tags
 from newsflow.store import StoryField as F
-from newsflow_storage.merge import merge
+from newsflow_storage.merge import iso_millis, merge
 
 MAX_CONFLICT_RETRIES = 20
 
@@ -111,6 +111,17 @@ class StoreResult:
     #: The story as it now stands in the store: the document this write put there,
     #: or, when nothing changed, the one already there. What the announcement carries.
     doc: dict[str, Any] = field(repr=False)
+    #: Nothing changed because this very receipt of the copy (same item, same
+    #: ``received_at``) is already stored: the entry that wrote it is being processed
+    #: again, and its announcement may be the part that was lost.
+    same_receipt: bool = False
+
+
+def stored_receipt(doc: dict[str, Any], item: NewsItem) -> str | None:
+    """When the stored copy of ``item``'s key was received, as :func:`iso_millis`."""
+    record = (doc.get(F.COPIES) or {}).get(item.copy_key) or {}
+    received = record.get("received_at")
+    return iso_millis(received) if received is not None else None
 
 
 class ConflictError(Exception):
@@ -124,7 +135,12 @@ async def store_copy(repo: StoryRepository, item: NewsItem, tags: Tags) -> Store
         doc = merge(item.id, existing, item, tags)
         if doc is None:  # only when the copy is already there, so ``existing`` is too
             assert existing is not None
-            return StoreResult(changed=False, created=False, doc=existing)
+            return StoreResult(
+                changed=False,
+                created=False,
+                doc=existing,
+                same_receipt=stored_receipt(existing, item) == iso_millis(item.received_at),
+            )
         expected = existing.get(F.VERSION, 0) if existing is not None else None
         if await repo.put(doc, expected):
             return StoreResult(changed=True, created=existing is None, doc=doc)
