@@ -154,6 +154,14 @@ async def test_every_accepted_item_is_stored_once_across_a_failover(
         assert len(docs) == len(accepted) == ITEMS  # ... exactly once: one story each,
         assert all(len(doc["copies"]) == 1 for doc in docs)  # holding one copy
         assert not any(t.done() for t in tasks), "a worker gave up instead of reconnecting"
+
+        # Storage announces a story after writing it: the last batch's announcements
+        # follow its write by a moment. Every story is announced, none lost in the
+        # failover (a lost one would keep the gateway's index from ever seeing it).
+        async def all_announced() -> bool:
+            return int(await redis.xlen(streams.STORED)) >= ITEMS
+
+        await eventually_async(all_announced, within=30, interval=0.2)
         # The CLI reads the same URL and finds the promoted primary.
         capsys.readouterr()
         assert await asyncio.to_thread(cli.main, ["status", "--redis-url", url]) == 0
