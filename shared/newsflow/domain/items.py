@@ -44,6 +44,10 @@ class NewsItem(BaseModel):
     content_type: str | None = None
     offices: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(
+        default_factory=list,
+        description="Countries or places the story is about, as published (NewsML located).",
+    )
     language: str | None = None
     source: str | None = None
     idempotency_key: str | None = None

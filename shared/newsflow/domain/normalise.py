@@ -234,6 +234,7 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
         content_type=clean_line(item.content_type) if item.content_type else None,
         offices=offices,
         topics=_labels(item.topics),
+        countries=_labels(item.countries),
         language=item.language.lower() if item.language else None,
         source=clean_line(item.source) if item.source else None,
         idempotency_key=item.idempotency_key,
