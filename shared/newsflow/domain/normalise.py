@@ -236,6 +236,7 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
         topics=_labels(item.topics),
         countries=_labels(item.countries),
         language=item.language.lower() if item.language else None,
+        language_source="declared" if item.language else None,
         source=clean_line(item.source) if item.source else None,
         idempotency_key=item.idempotency_key,
         received_at=_ms(received_at or now),

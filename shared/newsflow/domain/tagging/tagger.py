@@ -247,7 +247,8 @@ class Tagger:
 
     def _add_references(self, found: Found, texts: tuple[str, str, str]) -> None:
         """'the Secretary General', 'CiO Borg': offices named by their holders (see titles)."""
-        osce_named = " osce " in found.folded
+        folded = found.folded
+        osce_named = " osce " in folded or " обсе " in folded
         weight = MENTION_CONFIDENCE["title"]
         for office_id, label, span in found.references:
             field, start, end, text = span
