@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from newsflow.domain.items import NewsItem
+from newsflow.domain.language import guess_language
 from newsflow.domain.tagging import Tagger
 from newsflow.domain.tags import Tags
 from newsflow.events import ItemEnriched, ItemIngested, parse_event
@@ -15,16 +17,31 @@ from newsflow.runtime.worker import Done, Entry, Failed, Outcome
 log = logging.getLogger("newsflow.enrichment")
 
 
+def with_language(item: NewsItem) -> NewsItem:
+    """The item with its language: as declared, else guessed from its text (inferred).
+
+    Storage and the search index then see one language for the item, and a reader
+    can tell a publisher's word from our guess, as with tags.
+    """
+    if item.language:
+        return item
+    guessed = guess_language(item.title, item.summary, item.body)
+    if guessed is None:
+        return item
+    return item.model_copy(update={"language": guessed, "language_source": "inferred"})
+
+
 def enrich_one(entry: Entry, tagger: Tagger) -> tuple[Outcome, Tags | None]:
     try:
         event = parse_event(ItemIngested, entry.body)
     except ValidationError as exc:
         return Failed(f"not an ItemIngested event: {exc}"), None
-    tags = tagger.tag(event.item)
+    item = with_language(event.item)
+    tags = tagger.tag(item)
     enriched = ItemEnriched(
         event_id=entry.event_id("enriched"),
         correlation_id=event.correlation_id,
-        item=event.item,
+        item=item,
         tags=tags,
     )
     return Done(outputs=[enriched]), tags

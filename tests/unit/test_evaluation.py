@@ -274,3 +274,33 @@ def test_run_evaluate_on_the_development_set(tagger: Tagger) -> None:
     text = out.getvalue()
     assert "== part dev ==" in text
     assert "== part holdout ==" in text
+
+
+OSCE_DEV_RU = EVALUATION.parent / "osce-dev-ru.jsonl"
+
+
+def test_russian_dev_set_shape_and_split_rule(tagger: Tagger) -> None:
+    import hashlib
+
+    lines = [json.loads(line) for line in OSCE_DEV_RU.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) >= 30
+    titles = [line["item"]["title"] for line in lines]
+    assert len(set(titles)) == len(titles)
+    for line in lines:
+        first = hashlib.sha256(line["item"]["title"].encode("utf-8")).digest()[0]
+        assert line["split"] == ("holdout" if first % 3 == 0 else "dev")
+        assert line["item"]["language"] == "ru"
+        assert all(u.startswith("http") for u in line["listings"])
+        assert set(line["offices"]) <= set(tagger.taxonomy.offices)
+        assert set(line["countries"]) <= set(tagger.taxonomy.countries)
+    holdout = sum(1 for line in lines if line["split"] == "holdout")
+    assert 0.25 <= holdout / len(lines) <= 0.4
+
+
+def test_russian_dev_part_keeps_office_and_country_f1_of_0_9(tagger: Tagger) -> None:
+    """A regression guard for the Russian names and titles (README figures come from the CLI)."""
+    lines = [json.loads(line) for line in OSCE_DEV_RU.read_text(encoding="utf-8").splitlines()]
+    report = evaluate([line for line in lines if line["split"] == "dev"], tagger, now=NOW)
+    assert report.errors == []
+    assert report.scores["offices"].f1 >= 0.9
+    assert report.scores["countries"].f1 >= 0.9

@@ -29,7 +29,9 @@ NEWS_ITEM = f"""<?xml version="1.0" encoding="UTF-8"?>
     <link rel="irel:canonical" href="https://www.osce.org/mission-to-serbia/475538"/>
   </itemMeta>
   <contentMeta>
-    <located qcode="geo:belgrade"><name>Belgrade</name></located>
+    <located qcode="geo:belgrade" type="loctype:City"><name>Belgrade</name>
+      <broader qcode="iso3166-1a2:RS" type="loctype:Country"><name>Serbia</name></broader>
+    </located>
     <subject type="cpnat:abstract" qcode="medtop:11000000"><name>politics</name></subject>
     <subject qcode="medtop:01000000"><name>arts, culture and media</name></subject>
     <subject type="cpnat:person" qcode="p:braathu"><name>Jan Braathu</name></subject>
@@ -123,6 +125,9 @@ def test_news_item_maps_every_field() -> None:
             "arts; culture and media (medtop:01000000)",
             "subj:11006000",
         ],
+        # the city by name (an agency's place qcode means nothing here), the
+        # country it is in with its ISO 3166 code
+        "countries": ["Belgrade", "Serbia (iso3166-1a2:RS)"],
     }
 
 

@@ -135,6 +135,8 @@ def test_press_release_maps_every_field() -> None:
         # a subject with only an IPTC uri is kept as its code (politics: not mapped)
         "topics": ["Democratization", "Good governance", "medtop:11000000"],
         "offices": ["OSCE Mission to Serbia"],
+        # located and places: the same city twice is one label
+        "countries": ["Belgrade"],
         "idempotency_key": "https://www.osce.org/mission-to-serbia/475538@3",
     }
 

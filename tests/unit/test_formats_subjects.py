@@ -439,19 +439,136 @@ def test_any_subjects_give_labels_the_contract_and_the_tagger_take(
 # --------------------------------------------------------------------------- located
 
 
-LOCATED = [
-    '<located qcode="geo:belgrade"><name>Belgrade</name></located>',
-    '<located qcode="iso3166-1a2:RS"><name>Serbia</name></located>',
-    "<located/>",
-    f'<located qcode="{"q" * 5000}"><name>{"Belgrade " * 2000}</name></located>',
-    '<located><name xml:lang="sr">Beograd</name><broader qcode="iso3166-1a2:RS"/></located>',
-]
+def country_tags(item: dict[str, Any]) -> list[Tag]:
+    """The country tags enrichment gives the item, through the real normaliser and tagger."""
+    return TAGGER.tag(normalise(item, now=NOW)).countries
 
 
-@pytest.mark.parametrize("located", LOCATED)
-def test_located_never_changes_an_item(located: str) -> None:
-    """``located`` is read by nothing (see the newsml module docstring for why)."""
-    assert newsml_item(located) == newsml_item("")
+def declared_countries(located: str) -> list[tuple[str | None, str, bool]]:
+    """(id, label as published, resolved) of each declared country tag of a NewsML item."""
+    return [
+        (t.id, t.label or "", t.resolved)
+        for t in country_tags(newsml_item(located))
+        if t.source == "declared"
+    ]
+
+
+def test_located_with_an_iso_qcode_resolves_by_the_code() -> None:
+    located = '<located qcode="iso3166-1a2:RS"><name>Serbia</name></located>'
+    assert newsml_item(located)["countries"] == ["Serbia (iso3166-1a2:RS)"]
+    (tag,) = country_tags(newsml_item(located))
+    assert (tag.id, tag.name, tag.source, tag.confidence) == ("rs", "Serbia", "declared", 1.0)
+    assert tag.label == "Serbia (iso3166-1a2:RS)"
+    assert tag.evidence[0].field == "declared"
+
+
+def test_the_code_wins_over_the_name_and_a_bare_code_resolves() -> None:
+    """The code is what the publisher meant; a lower-case code is the same code."""
+    assert declared_countries('<located qcode="iso3166-1a2:RS"><name>Albania</name></located>') == [
+        ("rs", "Albania (iso3166-1a2:RS)", True)
+    ]
+    assert declared_countries('<located qcode="iso3166-1a2:al"/>') == [
+        ("al", "iso3166-1a2:al", True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "country"), [("Serbia", "rs"), ("Сербия", "rs"), ("Czech Republic", "cz")]
+)
+def test_located_by_name_alias_or_former_name(name: str, country: str) -> None:
+    """An agency's own place qcode is dropped: the name is what resolves."""
+    located = f'<located qcode="geo:{country}"><name>{name}</name></located>'
+    assert newsml_item(located)["countries"] == [name]
+    assert declared_countries(located) == [(country, name, True)]
+
+
+def test_a_city_and_its_broader_country() -> None:
+    located = (
+        '<located qcode="geo:belgrade" type="loctype:City"><name>Belgrade</name>'
+        '<broader qcode="iso3166-1a2:RS" type="loctype:Country"><name>Serbia</name></broader>'
+        "</located>"
+    )
+    assert declared_countries(located) == [
+        ("rs", "Serbia (iso3166-1a2:RS)", True),
+        (None, "Belgrade", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "located",
+    [
+        '<located qcode="geo:atlantis"><name>Atlantis</name></located>',
+        # a real code outside the taxonomy: the code decides, the name never rescues it
+        '<located qcode="iso3166-1a2:XK"><name>Serbia</name></located>',
+        '<located qcode="iso3166-1a2:ZZ"/>',
+    ],
+)
+def test_an_unknown_place_stays_an_unresolved_label(located: str) -> None:
+    (tag,) = country_tags(newsml_item(located))
+    assert (tag.id, tag.source, tag.resolved, tag.confidence) == (None, "declared", False, 0.0)
+    assert tag.name == tag.label
+
+
+@pytest.mark.parametrize(
+    "located",
+    [
+        "<located/>",
+        "<located><name>   </name></located>",
+        '<located qcode=""><name/></located>',
+        f'<located qcode="{"q" * 5000}"><name>{"Belgrade " * 2000}</name></located>',
+        '<located qcode="iso3166-1a2:RSX"><name>Serbia, Montenegro</name></located>',
+        '<located qcode="iso3166-1a2:R1"><name>$where</name></located>',
+        "<located><broader><broader/></broader></located>",
+    ],
+)
+def test_hostile_located_values_never_break_an_item(located: str) -> None:
+    """Blank, huge or odd places are dropped or kept as labels; the item always reads."""
+    item = newsml_item(located)
+    countries = item.get("countries", [])
+    assert all(0 < len(c) <= LIMITS["country"] and "," not in c for c in countries)
+    tags = country_tags(item)
+    assert all(not t.resolved for t in tags)
+    assert {k: v for k, v in item.items() if k != "countries"} == newsml_item("")
+
+
+def test_many_places_stop_at_the_contract_limit() -> None:
+    located = "".join(f"<located><name>Place {i}</name></located>" for i in range(5_000))
+    item = newsml_item(located + '<located qcode="iso3166-1a2:RS"/>')
+    assert item["countries"] == [f"Place {i}" for i in range(LIMITS["countries"])]
+    assert len(country_tags(item)) == LIMITS["countries"]
+
+
+def test_a_declared_country_the_text_names_keeps_its_text_evidence() -> None:
+    item = {
+        "title": "OSCE supports elections in Serbia",
+        "countries": ["iso3166-1a2:RS", "Albania"],
+    }
+    tags = {t.id: t for t in country_tags(item)}
+    assert set(tags) == {"rs", "al"}
+    assert tags["rs"].source == tags["al"].source == "declared"
+    assert [e.field for e in tags["rs"].evidence] == ["declared", "title"]
+
+
+def test_ninjs_located_places_and_locations() -> None:
+    item = ninjs_item(
+        located="Belgrade",
+        places=[
+            {"name": "Serbia", "uri": "iso3166-1a2:RS"},
+            {"name": 7},
+            "not an object",
+            {"literal": "iso3166-1a2:AL"},
+        ],
+        locations=[{"name": "Сербия"}],
+    )
+    assert item["countries"] == ["Belgrade", "Serbia (iso3166-1a2:RS)", "iso3166-1a2:AL", "Сербия"]
+    resolved_ids = [t.id for t in country_tags(item) if t.source == "declared"]
+    assert resolved_ids == ["rs", "al", None]
+
+
+@pytest.mark.parametrize("places", [None, "Belgrade", 7, [None], {"name": "x"}])
+def test_malformed_ninjs_places_are_skipped(places: Any) -> None:
+    """Places were ignored before: a malformed entry must not now refuse the story."""
+    assert "countries" not in ninjs_item(places=places, locations=places)
 
 
 # --------------------------------------------------------------------------- URN identity

@@ -168,6 +168,34 @@ def test_enrichment_fails_only_the_bad_entry() -> None:
     assert none is None
 
 
+def enriched_item(fields: dict[str, Any]) -> Any:
+    """The item enrichment puts on its output event, for an ingested publisher item."""
+    item = normalise(fields, now=NOW)
+    ingested = ItemIngested(correlation_id="1-0", item=item, ingest_entry_id="1-0")
+    ((done, _),) = enrich_batch([entry(ingested.to_fields())], TAGGER)
+    assert isinstance(done, Done)
+    (event,) = done.outputs
+    assert isinstance(event, ItemEnriched)
+    return event.item
+
+
+def test_enrichment_records_a_detected_language_as_inferred() -> None:
+    item = enriched_item(
+        {"title": "Миссия ОБСЕ в Сербии", "summary": "Глава миссии встретился с министром."}
+    )
+    assert (item.language, item.language_source) == ("ru", "inferred")
+
+
+def test_a_declared_language_is_kept_as_declared() -> None:
+    item = enriched_item({"title": "Миссия ОБСЕ в Сербии", "language": "EN"})
+    assert (item.language, item.language_source) == ("en", "declared")
+
+
+def test_an_undetectable_language_stays_unknown() -> None:
+    item = enriched_item({"title": "OSCE 2026"})
+    assert (item.language, item.language_source) == (None, None)
+
+
 async def test_storage_replay_is_silent_but_redelivery_announces() -> None:
     repo = InMemoryStoryRepository()
     event = enriched()

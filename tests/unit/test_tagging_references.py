@@ -225,3 +225,90 @@ def test_russian_topic_labels_and_phrases(tagger: Tagger) -> None:
     assert [t.id for t in tags.countries] == ["uz"]
     # 'выбор' alone is a choice, not an election.
     assert tag(tagger, "Сложный выбор для молодых специалистов").topics == []
+
+
+# ------------------------------------------------------------------------------ Russian titles
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "office"),
+    [
+        # a bare title counts in an item that names the OSCE ('ОБСЕ'), in any case form
+        (
+            "Кассис прибыл в Киев",
+            "Он приехал с генеральным секретарём организации. ОБСЕ подтверждает роль.",
+            "secretary-general",
+        ),
+        ("Генсек прибыл в Бишкек", "Визит организован ОБСЕ.", "secretary-general"),
+        ("ОБСЕ: действующий председатель посетил Молдову", None, "chairpersonship"),
+        ("Председателем ОБСЕ стал министр Словении", None, "chairpersonship"),
+        ("Визит верховного комиссара ОБСЕ по делам нацменьшинств", None, "hcnm"),
+        ("Директор БДИПЧ выступил в Варшаве", None, "odihr"),
+        ("Председатель ПА ОБСЕ открыл сессию", None, "osce-pa"),
+        ("Сопредседатели Минской группы прибыли в Баку", None, "minsk-group"),
+        ("Специальный представитель ОБСЕ по борьбе с торговлей людьми в Киеве", None, "osr-cthb"),
+        ("Офис ОБСЕ в Ереване закрылся", None, "office-yerevan"),
+    ],
+)
+def test_russian_titles_of_office_holders(
+    tagger: Tagger, title: str, summary: str | None, office: str
+) -> None:
+    tags = tag(tagger, title, summary)
+    found = next(t for t in tags.offices if t.id == office)
+    assert found.source == "inferred"
+    evidence = found.evidence[0]
+    text = title if evidence.field == "title" else summary or ""
+    assert text[evidence.start : evidence.end] == evidence.text
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Генеральный секретарь ООН выступил в Вене", "Его выслушали послы стран ОБСЕ."),
+        ("Генсек НАТО и ОБСЕ", None),
+        ("Генеральный секретарь Организации Объединённых Наций и ОБСЕ", None),
+        ("Заместитель генерального секретаря приехал", "Делегация ОБСЕ встретила его."),
+        ("Верховный комиссар по правам человека и ОБСЕ", None),
+        ("Верховный комиссар ООН по делам беженцев посетил ОБСЕ", None),
+        ("Генеральный секретарь посетил Вену", None),  # no OSCE in the item: anyone's
+    ],
+)
+def test_russian_titles_of_other_bodies_do_not_count(
+    tagger: Tagger, title: str, summary: str | None
+) -> None:
+    found = offices(tagger, title, summary)
+    assert "secretary-general" not in found
+    assert "hcnm" not in found
+
+
+def test_generic_russian_phrase_needs_its_country_and_date(tagger: Tagger) -> None:
+    """'Центр ОБСЕ' is the Centre in Ashgabat only where Turkmenistan is named."""
+    from datetime import UTC, datetime
+
+    in_2023 = datetime(2023, 6, 1, tzinfo=UTC)
+    named = tagger.tag_fields(
+        title="В Туркменистане открылось здание Центра ОБСЕ", published_at=in_2023
+    )
+    assert "centre-ashgabat" in [t.id for t in named.offices]
+    alone = tagger.tag_fields(title="Открылось новое здание Центра ОБСЕ", published_at=in_2023)
+    assert [t.id for t in alone.offices] == []
+
+
+@pytest.mark.parametrize(
+    ("title", "countries"),
+    [
+        ("Задержаны двое российских журналистов", ["ru"]),
+        ("Французский дипломат избран генсеком", ["fr"]),
+        ("Американскому журналисту запретили въезд", ["us"]),
+        ("Под Краматорском задержали украинскую съёмочную группу", ["ua"]),
+        # the language or a people, not the State
+        ("Газета вышла на украинском языке", []),
+        ("Армянская община отметила праздник", []),
+        ("Доклад издан на русском и украинском", []),
+        ("Этнические узбекские семьи вернулись", []),
+    ],
+)
+def test_russian_demonyms_in_their_case_forms(
+    tagger: Tagger, title: str, countries: list[str]
+) -> None:
+    assert [t.id for t in tag(tagger, title).countries] == countries

@@ -125,7 +125,7 @@ def test_corrected_dates_of_field_operations() -> None:
     assert offices["office-zagreb"].former_names[0].name == "OSCE Mission to Croatia"
     assert offices["pc-baku"].former_names[0].until == "2013-12-31"
     assert offices["pc-baku"].closed == "2015-07-04"
-    dushanbe = [f.name for f in offices["po-dushanbe"].former_names]
+    dushanbe = [f.name for f in offices["po-dushanbe"].former_names if f.name.isascii()]
     assert dushanbe == [
         "OSCE Mission to Tajikistan",
         "OSCE Centre in Dushanbe",

@@ -31,16 +31,17 @@ analyser changes, so that existing indexes are detected as stale and rebuilt.
 
 from __future__ import annotations
 
-import itertools
-import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
 import tantivy
 
-#: Bump on any change to what an analyser produces (filters, their order, the lists).
-ANALYSIS_VERSION: Final = 2
+from newsflow.domain.language import MARKERS, guess_language
+
+#: Bump on any change to what an analyser produces (filters, their order, the lists)
+#: or to which analyser an item gets (3: Cyrillic text is guessed Russian by script).
+ANALYSIS_VERSION: Final = 3
 
 #: Tokens longer than this are junk (URLs, base64, run-together text) and are dropped.
 MAX_TOKEN_BYTES: Final = 40
@@ -80,31 +81,11 @@ def code_for_language(language: str | None) -> str:
     return base if base in _BY_CODE else DEFAULT_CODE
 
 
-#: Frequent function words that mark a language, for items that declare none. The
-#: OSCE newsroom's own listing declares no language, yet is English: without a guess
-#: it would go unstemmed ("election" would not find "elections").
-_MARKERS: Final[dict[str, frozenset[str]]] = {
-    "en": frozenset("the of and to in is for on with that by from as are was".split()),
-    "fr": frozenset("le la les des et du un une pour dans est au aux sur par".split()),
-    "de": frozenset("der die das und den von mit für ist des im auf zu dem nicht".split()),
-    "ru": frozenset("и в на не что по с для от как из к о это".split()),
-}
-_WORD: Final = re.compile(r"[^\W\d_]+")
-#: Words looked at for a guess: the first few hundred say enough.
-_GUESS_WORDS: Final = 400
-
-
 def guess_code(text: str) -> str:
-    """The analyser for undeclared ``text``: the language whose function words it uses
-    most, at least 3 of them and clearly more than any other; else the default."""
-    found = itertools.islice(_WORD.finditer(text), _GUESS_WORDS)
-    words = [m.group().lower() for m in found]
-    counts = sorted(
-        ((sum(w in markers for w in words), code) for code, markers in _MARKERS.items()),
-        reverse=True,
-    )
-    (best, code), (second, _) = counts[0], counts[1]
-    return code if best >= 3 and best >= 2 * second else DEFAULT_CODE
+    """The analyser for undeclared ``text``: its guessed language's (see
+    :func:`newsflow.domain.language.guess_language`, which enrichment records on the
+    item too), else the default."""
+    return code_for_language(guess_language(text))
 
 
 def code_for_item(language: str | None, *texts: str | None) -> str:
@@ -170,6 +151,6 @@ def fingerprint_parts() -> dict[str, object]:
         "analysis_version": ANALYSIS_VERSION,
         "max_token_bytes": MAX_TOKEN_BYTES,
         "analyzers": [[s.code, s.language] for s in ANALYZERS],
-        "markers": {code: sorted(words) for code, words in _MARKERS.items()},
+        "markers": {code: sorted(words) for code, words in MARKERS.items()},
         "tantivy": str(getattr(tantivy, "__version__", "unknown")),
     }

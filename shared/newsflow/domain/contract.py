@@ -43,6 +43,8 @@ LIMITS: Final[dict[str, int]] = {
     "office": 300,
     "topics": 50,
     "topic": 200,
+    "countries": 50,
+    "country": 200,
     "language": 35,
     "source": 200,
     "idempotency_key": 200,
@@ -271,6 +273,20 @@ class PublisherItem(BaseModel):
         BeforeValidator(_split_labels),
         Field(max_length=LIMITS["topics"]),
     ] = Field(default_factory=list, description="Topics ('What we do'), as published.")
+    countries: Annotated[
+        list[Annotated[Text, Field(min_length=1, max_length=LIMITS["country"])]],
+        BeforeValidator(_split_labels),
+        Field(max_length=LIMITS["countries"]),
+    ] = Field(
+        default_factory=list,
+        description=(
+            "Countries or places the story is about, as published: a name ('Serbia'), an "
+            "ISO 3166-1 alpha-2 code ('iso3166-1a2:RS') or both ('Serbia (iso3166-1a2:RS)'). "
+            "Enrichment resolves them to participating States and Partners; the rest stay "
+            "unresolved labels."
+        ),
+        examples=[["Serbia (iso3166-1a2:RS)"]],
+    )
     language: Text | None = Field(
         default=None,
         max_length=LIMITS["language"],
@@ -286,7 +302,11 @@ class PublisherItem(BaseModel):
 
 
 #: What each kind of field is, for "must be ..." messages.
-_KINDS: Final = {"offices": "a list of strings", "topics": "a list of strings"}
+_KINDS: Final = {
+    "offices": "a list of strings",
+    "topics": "a list of strings",
+    "countries": "a list of strings",
+}
 
 
 def describe_errors(error: ValidationError) -> list[dict[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -44,7 +45,21 @@ class NewsItem(BaseModel):
     content_type: str | None = None
     offices: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
-    language: str | None = None
+    countries: list[str] = Field(
+        default_factory=list,
+        description="Countries or places the story is about, as published (NewsML located).",
+    )
+    language: str | None = Field(
+        default=None, description="BCP 47 tag: as declared, else as enrichment detected it."
+    )
+    language_source: Literal["declared", "inferred"] | None = Field(
+        default=None,
+        description=(
+            "Where 'language' came from: the publisher (declared), or enrichment's guess "
+            "from the text (inferred), as tags carry their source. Absent when there is "
+            "no language, and in events from before it existed."
+        ),
+    )
     source: str | None = None
     idempotency_key: str | None = None
     received_at: datetime

@@ -14,13 +14,18 @@ carries one. A code is never mapped by its number's prefix (``20000574`` is unde
 ``11000000`` in IPTC's tree, but politics is not a field of work), and a coded label
 never falls back to its name: the code is what the publisher meant, and IPTC's name
 for it ("environment", "education") may share our wording without our meaning.
+
+Declared countries (NewsML-G2 ``located``) resolve the same way: a label carrying an
+ISO 3166-1 alpha-2 qcode (``Serbia (iso3166-1a2:RS)``) resolves by the code alone,
+since country ids are the lower-case alpha-2 codes (ISO 3166-1); any other label by
+its name, aliases (Russian included) and former names.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,6 +51,8 @@ _IPTC_URI = re.compile(
     r"^https?://cv\.iptc\.org/newscodes/(mediatopic|subjectcode)/([0-9]{8})/?$",
     re.IGNORECASE | re.ASCII,
 )
+#: An ISO 3166-1 alpha-2 country qcode, as IPTC's NewsML-G2 examples write it.
+_ISO_COUNTRY = re.compile(r"^iso3166-1a2:([a-z]{2})$", re.IGNORECASE | re.ASCII)
 _CANONICAL_PREFIX: Final = {
     **{prefix: prefix for prefix in IPTC_SCHEMES},
     **{long: prefix for prefix, long in IPTC_SCHEMES.items()},
@@ -278,7 +285,7 @@ class TaxonomyFile(_Model):
 
 
 #: The kinds of entry a publisher declares by label ("Where we are", "What we do", ...).
-LabelKind = Literal["office", "topic", "content_type"]
+LabelKind = Literal["office", "topic", "content_type", "country"]
 
 
 class _LabelIndex:
@@ -288,15 +295,17 @@ class _LabelIndex:
     publisher sends the same few labels over and over.
     """
 
-    __slots__ = ("codes", "ids", "memo")
+    __slots__ = ("codes", "ids", "memo", "read_code")
 
     def __init__(
         self,
         entries: Iterable[tuple[str, Iterable[str]]],
         codes: Mapping[str, str] | None = None,
+        read_code: Callable[[str], str | None] | None = None,
     ) -> None:
         self.ids = {label_key(label): entry_id for entry_id, labels in entries for label in labels}
         self.codes = codes
+        self.read_code = read_code or iptc_code
         self.memo: dict[str, str | None] = {}
 
     def resolve(self, label: str) -> str | None:
@@ -305,7 +314,7 @@ class _LabelIndex:
             return memo[label]
         if len(memo) > _RESOLVED_LIMIT:
             memo.clear()
-        if self.codes is not None and (code := label_code(label)) is not None:
+        if self.codes is not None and (code := label_code(label, self.read_code)) is not None:
             found = memo[label] = self.codes.get(code)
         else:
             found = memo[label] = self.ids.get(label_key(label))
@@ -349,11 +358,25 @@ class Taxonomy:
         """Canonical content-type id for a 'Content type' label, or None."""
         return self._index("content_type").resolve(label)
 
+    def resolve_country(self, label: str) -> str | None:
+        """Canonical country id for a declared place, or None (a city, Kosovo, a typo).
+
+        A label that carries an ISO 3166-1 alpha-2 qcode (``iso3166-1a2:RS``, alone
+        or as ``Serbia (iso3166-1a2:RS)``) resolves by the code alone.
+        """
+        return self._index("country").resolve(label)
+
     def _index(self, kind: LabelKind) -> _LabelIndex:
         index = self._labels.get(kind)
         if index is None:
             if kind == "office":
                 index = _LabelIndex((o.id, office_labels(o)) for o in self.offices.values())
+            elif kind == "country":
+                index = _LabelIndex(
+                    ((c.id, country_labels(c)) for c in self.countries.values()),
+                    {c: c for c in self.countries},
+                    country_code,
+                )
             elif kind == "topic":
                 index = _LabelIndex(
                     ((t.id, topic_labels(t)) for t in self.topics.values()),
@@ -419,20 +442,27 @@ def iptc_code(value: str) -> str | None:
     return f"{_CANONICAL_PREFIX[match.group(1).lower()]}:{match.group(2)}"
 
 
-def label_code(label: str) -> str | None:
-    """The IPTC code a declared label carries: the label itself, or its last ``(...)``.
+def country_code(value: str) -> str | None:
+    """The country id an ISO 3166-1 alpha-2 qcode names (``iso3166-1a2:RS`` -> ``rs``)."""
+    match = _ISO_COUNTRY.match(value.strip())
+    return match.group(1).lower() if match else None
+
+
+def label_code(label: str, read: Callable[[str], str | None] = iptc_code) -> str | None:
+    """The code a declared label carries: the label itself, or its last ``(...)``.
 
     Formats write a coded subject as ``name (qcode)`` (see
-    :func:`newsflow.domain.formats.common.subject_label`); this reads it back.
+    :func:`newsflow.domain.formats.common.subject_label`); this reads it back, with
+    ``read`` for the vocabulary (IPTC subject codes unless told otherwise).
     """
     text = label.strip()
     if text.endswith(")"):
         start = text.rfind("(")
         if start >= 0:
-            return iptc_code(text[start + 1 : -1])
+            return read(text[start + 1 : -1])
     if ":" not in text:  # the common case, a plain name: no regular expression
         return None
-    return iptc_code(text)
+    return read(text)
 
 
 def _unique_labels(kind: str, entries: Iterable[tuple[str, Iterable[str]]]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
 from newsflow.domain.contract import LIMITS
@@ -61,7 +61,11 @@ def subject_code(code: str | None, scheme: str | None = None) -> str | None:
     return iptc_code(text) or text
 
 
-def subject_label(name: str | None, code: str | None) -> str | None:
+#: The LIMITS key of one entry of each coded-label field.
+_ENTRY: Final = {"topics": "topic", "countries": "country"}
+
+
+def subject_label(name: str | None, code: str | None, entry: str = "topic") -> str | None:
     """A declared subject as a topic label: ``election (medtop:20000574)``.
 
     This is the one form every reader writes and :func:`newsflow.domain.taxonomy.label_code`
@@ -76,22 +80,24 @@ def subject_label(name: str | None, code: str | None) -> str | None:
     if name and code is None and (named := iptc_code(name)):
         name, code = None, named
     text = f"{name} ({code})" if name and code else name or code
-    if text and len(text) > LIMITS["topic"]:
-        text = code if code and len(code) <= LIMITS["topic"] else None
+    if text and len(text) > LIMITS[entry]:
+        text = code if code and len(code) <= LIMITS[entry] else None
     return text.replace(",", ";") if text else None
 
 
-def subject_labels(subjects: Iterable[tuple[str | None, str | None]]) -> list[str]:
-    """Distinct labels of (name, code) pairs, in order, at most as many as the contract takes.
+def subject_labels(
+    subjects: Iterable[tuple[str | None, str | None]], kind: str = "topics"
+) -> list[str]:
+    """Distinct labels of (name, code) pairs, in order, at most as many as ``kind`` takes.
 
     Reading stops once the contract's limit is reached, so a document with a
     million subjects costs no more than one with fifty.
     """
     out: dict[str, None] = {}
     for name, code in subjects:
-        text = subject_label(name, code)
+        text = subject_label(name, code, _ENTRY[kind])
         if text:
             out.setdefault(text, None)
-            if len(out) >= LIMITS["topics"]:
+            if len(out) >= LIMITS[kind]:
                 break
     return list(out)

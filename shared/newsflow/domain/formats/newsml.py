@@ -26,6 +26,7 @@ revision                     ``@version``
 idempotency_key              ``guid@version``: a resent version is a repeat, the same
                              version with other content a conflict
 content_type                 the first ``contentMeta/genre`` name
+countries                    ``contentMeta/located`` and its ``broader`` places
 topics                       ``contentMeta/subject`` of no type or an abstract type, as
                              ``name (qcode)`` labels (an IPTC code from ``sameAs`` when
                              the subject's own qcode is an agency's); enrichment
@@ -37,13 +38,13 @@ source                       ``itemMeta/provider`` (its name, else ``@literal``)
 ``slugline`` names an item in rejection reasons (it is a desk label, never a
 title).
 
-``located`` is not passed on, on purpose. The publisher contract has no place
-and no declared country: countries are always inferred from the text, for every
-format, and an agency's dateline ("BELGRADE, 29 Nov -") names the place there
-anyway. Resolving ``located`` to a participating State would need a declared-country
-field in the contract, the events and the tagger, which is a change to the contract
-for all publishers rather than to this reader; until then a ``located`` element
-never changes, breaks or refuses an item (see the tests).
+``located`` (and each ``broader`` place it names, such as the country of a city)
+becomes the contract's ``countries``: ``Serbia (iso3166-1a2:RS)`` when its qcode is
+an ISO 3166-1 alpha-2 code, else its name alone (an agency's own place qcode means
+nothing outside that agency). Enrichment resolves the code, else the name, to a
+participating State or Partner; a city or a place outside the taxonomy stays an
+unresolved label. Countries are still inferred from the text as well: the
+dateline ("BELGRADE, 29 Nov -") names the place there too.
 
 The ``guid`` is an identity, not an address: a URN guid
 (``urn:newsml:example.com:20261129:abc123``) never becomes the ``url``, which the
@@ -84,7 +85,7 @@ from newsflow.domain.formats.xmldoc import (
     local,
     open_document,
 )
-from newsflow.domain.taxonomy import iptc_code
+from newsflow.domain.taxonomy import country_code, iptc_code
 
 #: The NewsML-G2 items, and how a rejection names each.
 ITEM_KINDS: Final[dict[str, str]] = {
@@ -181,6 +182,9 @@ def _map(element: Element) -> dict[str, Any]:
     topics = _subjects(content)
     if topics:
         item["topics"] = topics
+    countries = _located(content)
+    if countries:
+        item["countries"] = countries
     return item
 
 
@@ -308,3 +312,25 @@ def _code(subject: Element) -> str | None:
         if other is not None and iptc_code(other):
             return other
     return own
+
+
+def _located(content: Element | None) -> list[str]:
+    """Where the story is: each ``located`` and its ``broader`` places, as country labels.
+
+    An ISO 3166-1 alpha-2 qcode travels with the name (it is what resolves); any
+    other scheme's qcode is dropped, leaving the name. Places are read lazily, so
+    reading stops at the contract's limit however many a document holds.
+    """
+    if content is None:
+        return []
+    places = (
+        place
+        for located in kids(content, "located")
+        for place in (located, *kids(located, "broader"))
+    )
+    return subject_labels(((line_text(kid(p, "name")), _iso(p)) for p in places), "countries")
+
+
+def _iso(place: Element) -> str | None:
+    code = _attr(place, "qcode")
+    return code if code is not None and country_code(code) else None

@@ -31,6 +31,9 @@ topics                       ``subjects`` (1.x ``subject``): ``name``, with an I
                              code from ``uri``, ``qcode``, or ``code`` (relative to
                              ``scheme``), as ``name (qcode)`` labels
 offices                      ``organisations[].name``
+countries                    ``located`` (2.x, a name), ``places`` and 3.x
+                             ``locations``: ``name``, with an ISO 3166-1 alpha-2
+                             ``qcode``, ``uri`` or ``literal`` (``iso3166-1a2:RS``)
 language                     ``language``
 ===========================  =======================================================
 
@@ -38,10 +41,13 @@ A ``uri`` that is a URN (``urn:newsml:...``) is an identity, not an address: it
 becomes the contract's ``guid``, which identifies the story when there is no url,
 as a NewsML-G2 URN guid does (see :mod:`.newsml` and ADR 0002).
 
-Everything else (``type``, ``profile``, ``by``, ``copyrightholder``, ``places``,
-renditions, ...) is ignored, so the output never holds a field outside the
-contract. Dates and the language tag are passed through as written: the contract
-validates them and names the field when one is wrong. Items that are
+Places are read leniently: an entry that is not an object, or a name that is not
+a string, is skipped rather than refusing the story, since places were ignored
+before and a feed that was read must stay readable. Everything else (``type``,
+``profile``, ``by``, ``copyrightholder``, renditions, ...) is ignored, so the output
+never holds a field outside the contract. Dates and the language tag are passed
+through as written: the contract validates them and names the field when one is
+wrong. Items that are
 ``withheld`` or ``canceled`` are reported, not imported, and so is a picture,
 video, audio or graphic item with no title anywhere (the reason says which).
 """
@@ -63,7 +69,7 @@ from newsflow.domain.formats.common import (
     subject_labels,
 )
 from newsflow.domain.formats.html import looks_like_html, strip_html
-from newsflow.domain.taxonomy import iptc_code
+from newsflow.domain.taxonomy import country_code, iptc_code
 
 _SUMMARY_ROLES: Final = ("summary", "abstract", "lead", "teaser", "description")
 _UNPUBLISHED: Final = frozenset({"withheld", "canceled", "cancelled"})
@@ -216,6 +222,9 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
         item["topics"] = topics
     if offices:
         item["offices"] = offices
+    countries = _places(obj)
+    if countries:
+        item["countries"] = countries
     return item
 
 
@@ -413,6 +422,27 @@ def _subject(entry: dict[str, Any], where: str) -> tuple[str | None, str | None]
         if code is not None and iptc_code(code):
             return name, code
     return name, None
+
+
+def _places(obj: dict[str, Any]) -> list[str]:
+    """``located``, ``places`` and ``locations`` as country labels; malformed entries skipped."""
+    return subject_labels(_place_pairs(obj), "countries")
+
+
+def _place_pairs(obj: dict[str, Any]) -> Iterator[tuple[str | None, str | None]]:
+    """(name, ISO 3166-1 alpha-2 qcode) of each place, lazily (reading stops at the limit)."""
+    located = obj.get("located")
+    if isinstance(located, str):
+        yield located, None
+    for key in ("places", "locations"):
+        entries = obj.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("name")
+            codes = (entry.get(k) for k in ("qcode", "uri", "literal"))
+            code = next((c for c in codes if isinstance(c, str) and country_code(c)), None)
+            yield (name if isinstance(name, str) else None), code
 
 
 def _names(obj: dict[str, Any], key: str) -> list[str]:

@@ -87,10 +87,43 @@ _LANGUAGE_NEXT: Final = frozenset(
         "translation",
         "version",
         "subtitles",
+        # Russian: 'на украинском языке', 'армянская община', 'узбекского меньшинства'
+        "язык",
+        "языка",
+        "языку",
+        "языком",
+        "языке",
+        "языки",
+        "языков",
+        "языках",
+        "меньшинство",
+        "меньшинства",
+        "меньшинству",
+        "меньшинством",
+        "меньшинстве",
+        "меньшинств",
+        "община",
+        "общины",
+        "общине",
+        "общину",
+        "общиной",
+        "общин",
+        "диаспора",
+        "диаспоры",
+        "диаспоре",
+        "диаспору",
+        "перевод",
+        "переводе",
+        "версия",
+        "версии",
     }
 )
-_ETHNIC_PREV: Final = frozenset({"ethnic", "kosovo"})
-_IN_LANGUAGE_NEXT: Final = frozenset({"", "and", "or"})
+_ETHNIC_PREV: Final = frozenset(
+    {"ethnic", "kosovo", "этнический", "этническая", "этнические", "этнических", "этнического"}
+)
+_IN_LANGUAGE_NEXT: Final = frozenset({"", "and", "or", "и", "или"})
+#: 'in' before a language: 'in Russian', 'на русском'.
+_IN: Final = frozenset({"in", "на"})
 
 # Evidence while an item is tagged: (field index, start, end, text as published).
 Span = tuple[int, int | None, int | None, str]
@@ -217,7 +250,9 @@ def language_sense(text: str, start: int, end: int) -> bool:
     if nxt not in _IN_LANGUAGE_NEXT:
         return False
     # 'in Russian' or the second of two languages: 'in Kyrgyz and Russian'
-    return prev == "in" or (len(words) == 3 and words[0] == "in" and prev in ("and", "or"))
+    return prev in _IN or (
+        len(words) == 3 and words[0] in _IN and prev in ("and", "or", "и", "или")
+    )
 
 
 class Scanner:

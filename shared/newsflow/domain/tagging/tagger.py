@@ -114,6 +114,10 @@ class Tagger:
         """Canonical content-type id for a 'Content type' label, or None."""
         return self.taxonomy.resolve_content_type(label)
 
+    def resolve_country(self, label: str) -> str | None:
+        """Canonical country id for a declared place (see :meth:`Taxonomy.resolve_country`)."""
+        return self.taxonomy.resolve_country(label)
+
     # ------------------------------------------------------------------ tagging
 
     def tag(self, item: NewsItem) -> Tags:
@@ -124,6 +128,7 @@ class Tagger:
             body=item.body,
             offices=item.offices,
             topics=item.topics,
+            countries=item.countries,
             content_type=item.content_type,
             published_at=item.published_at,
         )
@@ -136,6 +141,7 @@ class Tagger:
         body: str | None = None,
         offices: Sequence[str] = (),
         topics: Sequence[str] = (),
+        countries: Sequence[str] = (),
         content_type: str | None = None,
         published_at: datetime | None = None,
     ) -> Tags:
@@ -145,6 +151,9 @@ class Tagger:
         day = published_at.date() if published_at is not None else None
         declared_offices, unknown_offices = self._offices(found, offices, day, texts)
         topic_weights, topic_spans, declared_topics, unknown_topics = self._topics(found, topics)
+        declared_countries, unknown_countries = self._declare(
+            self.taxonomy.resolve_country, countries, found.country_weights, found.country_spans
+        )
 
         made: dict[Span, Evidence] = {}  # one Evidence per span, shared by tags
         topic_names, office_names, country_names = self._names
@@ -173,8 +182,8 @@ class Tagger:
                 found.country_weights,
                 found.country_spans,
                 found.country_labels,
-                {},
-                (),
+                declared_countries,
+                unknown_countries,
                 country_names,
                 made,
             ),
@@ -238,7 +247,8 @@ class Tagger:
 
     def _add_references(self, found: Found, texts: tuple[str, str, str]) -> None:
         """'the Secretary General', 'CiO Borg': offices named by their holders (see titles)."""
-        osce_named = " osce " in found.folded
+        folded = found.folded
+        osce_named = " osce " in folded or " обсе " in folded
         weight = MENTION_CONFIDENCE["title"]
         for office_id, label, span in found.references:
             field, start, end, text = span

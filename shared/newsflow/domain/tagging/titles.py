@@ -16,6 +16,11 @@ it counts depends on its neighbours, so the references live here, with the rules
   context; the longest phrase wins, so 'Secretary General of the OSCE Parliamentary
   Assembly' names the Assembly and not the Secretary General.
 
+Russian titles follow the same rules, in each case form ("Генеральный секретарь",
+"генеральным секретарём"). Russian puts a title's owner after it, in the genitive,
+so 'Генеральный секретарь ООН' or 'верховный комиссар ООН по делам беженцев' does
+not count, and 'ОБСЕ' (like 'OSCE') names the OSCE for a bare title.
+
 A reference found in the text is evidence like a name: its span, with ``source:
 inferred``. Every office id here must exist in the taxonomy (the scanner checks).
 """
@@ -38,6 +43,56 @@ class Reference:
     #: Matched with this exact spelling (short abbreviations such as 'CiO').
     case_sensitive: bool = False
 
+
+def _russian(
+    office: str, heads: tuple[str, ...], tail: str = "", *, bare: bool = False
+) -> tuple[Reference, ...]:
+    """One Russian title in each of its case forms: ``heads`` are the declined words."""
+    return tuple(Reference(office, f"{head} {tail}".strip(), bare=bare) for head in heads)
+
+
+_SECRETARY_GENERAL: Final = (
+    "генеральный секретарь",
+    "генерального секретаря",
+    "генеральному секретарю",
+    "генеральным секретарем",
+    "генеральном секретаре",
+    "генсек",
+    "генсека",
+    "генсеку",
+    "генсеком",
+    "генсеке",
+)
+_CHAIR: Final = ("председатель", "председателя", "председателю", "председателем", "председателе")
+_ACTING_CHAIR: Final = (
+    "действующий председатель",
+    "действующего председателя",
+    "действующему председателю",
+    "действующим председателем",
+    "действующем председателе",
+)
+_HIGH_COMMISSIONER: Final = (
+    "верховный комиссар",
+    "верховного комиссара",
+    "верховному комиссару",
+    "верховным комиссаром",
+    "верховном комиссаре",
+)
+_DIRECTOR: Final = ("директор", "директора", "директору", "директором", "директоре")
+
+#: Russian titles (a Russian item names its office holders like an English one).
+RUSSIAN: Final[tuple[Reference, ...]] = (
+    *_russian("secretary-general", _SECRETARY_GENERAL, bare=True),
+    *_russian("chairpersonship", _CHAIR, "ОБСЕ"),
+    *_russian("chairpersonship", _ACTING_CHAIR, bare=True),
+    *_russian("hcnm", _HIGH_COMMISSIONER, "ОБСЕ"),
+    *_russian("hcnm", _HIGH_COMMISSIONER, bare=True),
+    *_russian("odihr", _DIRECTOR, "БДИПЧ"),
+    *_russian("osce-pa", _CHAIR, "ПА ОБСЕ"),
+    *_russian("osce-pa", _CHAIR, "Парламентской ассамблеи ОБСЕ"),
+    *_russian("osce-pa", _SECRETARY_GENERAL[:5], "ПА ОБСЕ"),
+    *_russian("osce-pa", _SECRETARY_GENERAL[:5], "Парламентской ассамблеи ОБСЕ"),
+)
 
 REFERENCES: Final[tuple[Reference, ...]] = (
     Reference("secretary-general", "Secretary General", bare=True),
@@ -70,6 +125,7 @@ REFERENCES: Final[tuple[Reference, ...]] = (
     Reference("asian-partners", "Asian Partners", bare=True),
     Reference("mediterranean-partners", "Mediterranean Partner", bare=True),
     Reference("mediterranean-partners", "Mediterranean Partners", bare=True),
+    *RUSSIAN,
 )
 
 #: Words that, just before a bare title, make it another body's ('UN Secretary-General').
@@ -90,8 +146,39 @@ OTHER_BODIES: Final = frozenset(
         "deputy",
         "assistant",
         "under",
+        # Russian: deputies and assistants ('заместитель генерального секретаря')
+        "заместитель",
+        "заместителя",
+        "заместителю",
+        "заместителем",
+        "помощник",
+        "помощника",
     }
 )
+#: Russian: the first word after a title that makes it another body's, in the
+#: genitive ('Генеральный секретарь ООН', 'верховный комиссар по правам человека').
+OWNED_BY_RU: Final = frozenset(
+    {
+        "оон",
+        "нато",
+        "ес",
+        "евросоюза",
+        "совета",
+        "снг",
+        "одкб",
+        "шос",
+        "пасе",
+        "оис",
+        "еаэс",
+        "по",
+        "парламентской",
+        "па",
+    }
+)
+#: 'Генеральный секретарь Организации Объединённых Наций': the owner is spelled out.
+_UNITED_NATIONS: Final = ("организации", "объединенных")
+#: The OSCE's own name in each language, as a word.
+OSCE_WORDS: Final = frozenset({"osce", "обсе"})
 #: Words that, just after a title, give it an owner ('Secretary General of NATO').
 OWNED_BY: Final = frozenset({"of", "for", "to", "on"})
 #: How many words before a bare title, in its sentence, are looked at: enough for
@@ -104,13 +191,23 @@ _WORD: Final = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> list[str]:
-    """Lower-case words, possessive 's dropped: "NATO's" -> ['nato'], 'UN-led' -> ['un', 'led']."""
-    return [w for w in _WORD.findall(text.lower()) if w != "s"]
+    """Lower-case words, possessive 's dropped: "NATO's" -> ['nato'], 'UN-led' -> ['un', 'led'].
+
+    Russian 'ё' is 'е', as in matching ('объединённых' = 'объединенных').
+    """
+    return [w for w in _WORD.findall(text.lower().replace("ё", "е")) if w != "s"]
 
 
 def counts(reference_bare: bool, text: str, start: int, end: int, osce_named: bool) -> bool:
     """Whether a reference found at ``text[start:end]`` stands for its office here."""
     after = _words(text[end : end + 60])[:4]
+    if after and (
+        tuple(after[:2]) == _UNITED_NATIONS
+        # 'по' gives a bare title an owner ('верховный комиссар по правам человека');
+        # after 'верховный комиссар ОБСЕ' it only says what the office does.
+        or (after[0] in OWNED_BY_RU and (reference_bare or after[0] != "по"))
+    ):
+        return False
     if after and after[0] in OWNED_BY:
         rest = after[1:]
         if rest[:1] == ["the"]:
@@ -128,7 +225,12 @@ def counts(reference_bare: bool, text: str, start: int, end: int, osce_named: bo
     words = _words(before)[-LOOK_BEHIND:]
     for at in range(len(words) - 1, -1, -1):
         word = words[at]
-        if word == "osce" and words[at + 1 : at + 2] not in (["pa"], ["parliamentary"]):
+        if word in OSCE_WORDS and words[at + 1 : at + 2] not in (
+            ["pa"],
+            ["parliamentary"],
+            ["па"],
+            ["парламентской"],
+        ):
             return True
         if word in OTHER_BODIES:
             return False
