@@ -30,6 +30,10 @@ def serve(settings: GatewaySettings) -> None:
         # uvicorn's loggers go through the root handler, in NEWSFLOW_LOG_FORMAT.
         log_config=None,
         timeout_graceful_shutdown=10,
+        # uvicorn trusts X-Forwarded-For/-Proto from 127.0.0.1 unless told not to:
+        # without a proxy, a client on the host could pick its address (and dodge
+        # the per-address login limit) or make a cookie Secure over plain HTTP.
+        proxy_headers=settings.trust_proxy_headers,
     )
 
 

@@ -64,3 +64,32 @@ def test_rate_limit_backpressure_and_keyed_reading(stack: Stack) -> None:
     assert "access-control-allow-origin" not in other.headers
     keyed = httpx.get(f"{stack.gateway}/v1/items", headers={"Authorization": f"Bearer {reader}"})
     assert keyed.status_code == 200
+
+
+def test_forwarded_headers_are_ignored_unless_trusted(stack: Stack) -> None:
+    """Without NEWSFLOW_TRUST_PROXY_HEADERS, X-Forwarded-For does not change who the
+    client is: the login limit (2 a minute here) holds whatever address is claimed,
+    and X-Forwarded-Proto: https does not make the session cookie Secure."""
+    stack.start("gateway-direct", "gateway", NEWSFLOW_OPS_LOGIN_PER_MINUTE="2")
+    admin = create(stack.items().database[API_KEYS], "Ops desk", ["admin"])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answers = [
+        httpx.post(
+            f"{stack.gateway}/ops/login",
+            content="key=nfk_0000000000000000_" + "x" * 43,
+            headers={**form, "X-Forwarded-For": f"203.0.113.{n}"},
+            timeout=30,
+        ).status_code
+        for n in range(4)
+    ]
+    assert answers == [401, 401, 429, 429]
+    stack.stop("gateway-direct")
+    stack.start("gateway-direct-2", "gateway")
+    login = httpx.post(
+        f"{stack.gateway}/ops/login",
+        content=f"key={admin}",
+        headers={**form, "X-Forwarded-Proto": "https"},
+        timeout=30,
+    )
+    assert login.status_code == 303
+    assert "secure" not in login.headers["set-cookie"].lower()
