@@ -95,7 +95,7 @@ soak: install
 bench: install
 	@$(BIN)/newsflow bench; pipeline=$$?; \
 	$(BIN)/python tests/benchmarks/bench_tagger.py; tagger=$$?; \
-	$(BIN)/python tests/benchmarks/bench_tracing.py; tracing=$$?; \
+	$(BIN)/python -m tests.benchmarks.bench_tracing; tracing=$$?; \
 	$(BIN)/python -m tests.benchmarks.bench_wait; wait=$$?; \
 	exit $$(( pipeline || tagger || tracing || wait ))
 

@@ -1,6 +1,6 @@
 """Benchmark what tracing costs the workers: items per second with it off and on.
 
-Run with ``python tests/benchmarks/bench_tracing.py [N] [--rounds R]`` (``make bench``).
+Run with ``python -m tests.benchmarks.bench_tracing [N] [--rounds R]`` (``make bench``).
 It starts a redis-server of its own (the embedded one), puts N publisher items on
 ``news:ingest``, then drives the real :class:`~newsflow.runtime.worker.Worker` of
 ingest, enrichment and storage (their real handlers; storage on the in-memory
@@ -35,18 +35,12 @@ import orjson
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from redis.asyncio import Redis
+from tests.chain import pipeline_workers
 
 from newsflow import streams
-from newsflow.domain.tagging import Tagger
-from newsflow.domain.taxonomy import load_taxonomy
-from newsflow.events import utcnow
 from newsflow.runtime import tracing
-from newsflow.runtime.worker import Entry, Outcome, Worker, build_worker, ensure_group
+from newsflow.runtime.worker import Worker, ensure_group
 from newsflow.settings import WorkerSettings
-from newsflow_enrichment.handlers import enrich_batch
-from newsflow_ingest.handlers import ingest_batch
-from newsflow_storage.handlers import store_batch
-from newsflow_storage.repository import InMemoryStoryRepository
 from newsflow_tools.embedded import start_redis
 
 BATCH = 100
@@ -80,27 +74,7 @@ def items(n: int) -> list[bytes]:
 
 
 def workers(redis: Redis) -> list[Worker]:
-    tagger = Tagger(load_taxonomy())
-    repo = InMemoryStoryRepository()
-
-    async def ingest(entries: Sequence[Entry]) -> Sequence[Outcome]:
-        return ingest_batch(entries, now=utcnow())
-
-    async def enrich(entries: Sequence[Entry]) -> Sequence[Outcome]:
-        return [outcome for outcome, _ in enrich_batch(entries, tagger)]
-
-    async def store(entries: Sequence[Entry]) -> Sequence[Outcome]:
-        return await store_batch(entries, repo)
-
-    settings = WorkerSettings(batch_size=BATCH)
-    return [
-        build_worker(service, settings, stream, handler, redis=redis)[0]
-        for service, stream, handler in (
-            ("ingest", streams.INGEST, ingest),
-            ("enrichment", streams.INGESTED, enrich),
-            ("storage", streams.ENRICHED, store),
-        )
-    ]
+    return pipeline_workers(redis, WorkerSettings(batch_size=BATCH))
 
 
 async def drain(worker: Worker) -> int:

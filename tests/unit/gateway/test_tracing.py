@@ -20,16 +20,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from newsflow import streams
-from newsflow.domain.tagging import Tagger
-from newsflow.domain.taxonomy import load_taxonomy
-from newsflow.events import ItemStored, parse_event, utcnow
+from newsflow.events import ItemStored, parse_event
 from newsflow.runtime import tracing
-from newsflow.runtime.worker import Entry, Failed, Outcome, Worker, build_worker, ensure_group
-from newsflow.settings import WorkerSettings
-from newsflow_enrichment.handlers import enrich_batch
-from newsflow_ingest.handlers import ingest_batch
-from newsflow_storage.handlers import store_batch
-from newsflow_storage.repository import InMemoryStoryRepository
+from newsflow.runtime.worker import Entry, Failed, Outcome, Worker, ensure_group
+from tests.chain import pipeline_workers
 from tests.unit.gateway.conftest import Gateway, Start
 
 #: The publisher's own trace: its request span is the parent of the gateway's.
@@ -53,28 +47,7 @@ def exporter() -> Iterator[InMemorySpanExporter]:
 
 def pipeline(gw: Gateway) -> list[Worker]:
     """The three workers on the gateway's fake Redis, with the services' handlers."""
-    redis = gw.fakes.redis
-    tagger = Tagger(load_taxonomy())
-    repo = InMemoryStoryRepository()
-
-    async def ingest(entries: Sequence[Entry]) -> Sequence[Outcome]:
-        return ingest_batch(entries, now=utcnow())
-
-    async def enrich(entries: Sequence[Entry]) -> Sequence[Outcome]:
-        return [outcome for outcome, _ in enrich_batch(entries, tagger)]
-
-    async def store(entries: Sequence[Entry]) -> Sequence[Outcome]:
-        return await store_batch(entries, repo)
-
-    settings = WorkerSettings()
-    return [
-        build_worker(service, settings, stream, handler, redis=redis)[0]  # type: ignore[arg-type]
-        for service, stream, handler in (
-            ("ingest", streams.INGEST, ingest),
-            ("enrichment", streams.INGESTED, enrich),
-            ("storage", streams.ENRICHED, store),
-        )
-    ]
+    return pipeline_workers(gw.fakes.redis)
 
 
 async def step(worker: Worker) -> int:
