@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsflow.domain.contract import PublisherItem
+from newsflow.domain.contract import MAX_REVISION, PublisherItem
 from newsflow.domain.formats.common import ParseResult
 from newsflow.domain.formats.newsml import parse_newsml
 from newsflow.domain.formats.xmlguard import REFUSED
@@ -272,7 +272,22 @@ class TestRejections:
         monkeypatch.setattr(xmldoc, "MAX_XML_BYTES", 100)
         assert only_error(NEWS_ITEM) == "the NewsML-G2 document is larger than 100 bytes"
 
-    def test_bad_version_gives_no_revision(self) -> None:
-        item = only_item(DATA_ITEM.replace('version="12"', 'version="1.2"'))
-        assert "revision" not in item
-        assert item["idempotency_key"] == "urn:x:2@1.2"
+    @pytest.mark.parametrize("version", ["1.2", "abc", "-1", "+3", "99999999999999999999"])
+    def test_bad_version_refuses_the_item(self, version: str) -> None:
+        # Dropped, it left an item with no revision that storage ordered by
+        # updated_at, so a stale copy with a nonsense version beat a real one.
+        assert only_error(DATA_ITEM.replace('version="12"', f'version="{version}"')) == (
+            f"a newsItem urn:x:2: version: must be a whole number from 0 to {MAX_REVISION}"
+        )
+
+    def test_version_up_to_the_contract_limit_is_the_revision(self) -> None:
+        top = DATA_ITEM.replace('version="12"', f'version="{MAX_REVISION}"')
+        assert only_item(top)["revision"] == MAX_REVISION
+        over = DATA_ITEM.replace('version="12"', f'version="{MAX_REVISION + 1}"')
+        assert "version: must be a whole number" in only_error(over)
+
+    def test_bad_version_refuses_only_its_item_in_a_message(self) -> None:
+        bad = DATA_ITEM.replace('version="12"', 'version="abc"')
+        result = parse(message(bad, XHTML_ITEM))
+        assert [p.line for p in result.items] == [2]
+        assert [e.line for e in result.errors] == [1]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
-from newsflow.domain.contract import LIMITS
+from newsflow.domain.contract import LIMITS, MAX_REVISION
 from newsflow.domain.taxonomy import iptc_code
 
 
@@ -41,6 +41,38 @@ def http_url(value: object) -> str | None:
     except ValueError:
         return None
     return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+#: Why an item with an unusable ``version`` is refused.
+BAD_VERSION: Final = f"version: must be a whole number from 0 to {MAX_REVISION}"
+#: Digits in :data:`MAX_REVISION`: a longer string of digits is out of range unread.
+_REVISION_DIGITS: Final = len(str(MAX_REVISION))
+
+
+def version_revision(value: object) -> int | None:
+    """A NewsML-G2 or ninjs ``version`` as the contract's ``revision``; None when absent or blank.
+
+    Raises ValueError (:data:`BAD_VERSION`) for anything else: a version that is not
+    a whole number from 0 to MAX_REVISION must refuse the item, not be dropped.
+    Dropped, the item would carry no revision, storage would order its copies by
+    ``updated_at`` (microseconds, far above any real revision), and a stale copy
+    with a nonsense version would overwrite a newer one. A whole number is an
+    integer or a string of ASCII digits; floats and booleans are not.
+    """
+    if value is None:
+        return None
+    number = -1
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if text.isascii() and text.isdigit() and len(text) <= _REVISION_DIGITS:
+            number = int(text)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    if 0 <= number <= MAX_REVISION:
+        return number
+    raise ValueError(BAD_VERSION)
 
 
 def subject_code(code: str | None, scheme: str | None = None) -> str | None:

@@ -22,7 +22,9 @@ url                          ``guid`` when it is an http(s) URL, else an ``itemM
 guid                         ``guid`` when it is not an http(s) URL (a URN, a tag URI)
 published_at / updated_at    ``itemMeta/firstCreated`` (else ``contentMeta/contentCreated``,
                              else ``versionCreated``) / ``itemMeta/versionCreated``
-revision                     ``@version``
+revision                     ``@version``; an item whose version is not a whole number
+                             from 0 to the contract's MAX_REVISION is refused, naming
+                             ``version``
 idempotency_key              ``guid@version``: a resent version is a repeat, the same
                              version with other content a conflict
 content_type                 the first ``contentMeta/genre`` name
@@ -71,6 +73,7 @@ from newsflow.domain.formats.common import (
     http_url,
     subject_code,
     subject_labels,
+    version_revision,
 )
 from newsflow.domain.formats.nitf import nitf_text
 from newsflow.domain.formats.xmldoc import (
@@ -100,8 +103,6 @@ ROOTS: Final = frozenset({"newsMessage", *ITEM_KINDS})
 _UNPUBLISHED: Final = ("withheld", "canceled", "cancelled")
 _SUMMARY_ROLES: Final = ("summary", "abstract", "lead", "teaser")
 _ABSTRACT_TYPES: Final = ("", "cpnat:abstract", "http://cv.iptc.org/newscodes/cpnature/abstract")
-#: Longest ``version`` read as a revision (the contract caps revisions at 2**53).
-_MAX_REVISION_DIGITS: Final = 15
 
 
 class _Refused(ValueError):  # noqa: N818 (reads as the condition it reports)
@@ -164,6 +165,10 @@ def _map(element: Element) -> dict[str, Any]:
     first = line_text(kid(meta, "firstCreated")) or line_text(kid(content, "contentCreated"))
     updated = line_text(kid(meta, "versionCreated"))
     version = _attr(element, "version")
+    try:
+        revision = version_revision(version)
+    except ValueError as exc:
+        raise _Refused(f"{what}: {exc}") from None
     for key, value in (
         ("summary", summary),
         ("body", inline.get("body")),
@@ -171,7 +176,7 @@ def _map(element: Element) -> dict[str, Any]:
         ("guid", None if http_url(guid) else guid),
         ("published_at", iso_date(first or updated)),
         ("updated_at", iso_date(updated)),
-        ("revision", _revision(version)),
+        ("revision", revision),
         ("idempotency_key", _identity(guid, version)),
         ("content_type", line_text(kid(content, "genre", "name"))),
         ("language", _language(element, content)),
@@ -261,12 +266,6 @@ def _canonical(meta: Element | None) -> str | None:
             url = http_url(link.get("href"))
             if url:
                 return url
-    return None
-
-
-def _revision(version: str | None) -> int | None:
-    if version and version.isascii() and version.isdigit():
-        return int(version) if len(version) <= _MAX_REVISION_DIGITS else None
     return None
 
 

@@ -25,7 +25,9 @@ idempotency_key              ``uri@version``, when both are given (a resent vers
                              a repeat; the same version with other content a conflict)
 published_at / updated_at    ``firstcreated`` (else ``contentcreated``, else
                              ``versioncreated``) / ``versioncreated``
-revision                     ``version`` when it is a string of digits
+revision                     ``version``: an integer or a string of digits, from 0 to
+                             the contract's MAX_REVISION; any other version refuses
+                             the item, naming ``version``
 content_type                 ``genres[0].name``: the journalistic form ("Press release")
 topics                       ``subjects`` (1.x ``subject``): ``name``, with an IPTC
                              code from ``uri``, ``qcode``, or ``code`` (relative to
@@ -67,6 +69,7 @@ from newsflow.domain.formats.common import (
     http_url,
     subject_code,
     subject_labels,
+    version_revision,
 )
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.taxonomy import country_code, iptc_code
@@ -94,9 +97,6 @@ _PATTERNS: Final = ("headline_", "description_", "body_")
 _MEDIA_TYPES: Final = frozenset({"picture", "video", "audio", "graphic"})
 #: Item types that ninjs 3.x titles with ``title`` rather than a headline.
 _TITLED_TYPES: Final = frozenset({"event", "planning"})
-#: Longest ``version`` read as a revision: the contract caps revisions at 2**53,
-#: and Python refuses to convert very long digit strings at all.
-_MAX_REVISION_DIGITS: Final = 16
 
 
 class _ShapeError(ValueError):
@@ -200,7 +200,10 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
         or _string(obj, "versioncreated")
     )
     updated = _string(obj, "versioncreated")
-    revision = _revision(obj.get("version"))
+    try:
+        revision = version_revision(obj.get("version"))
+    except ValueError as exc:
+        raise _ShapeError(str(exc)) from None
     genres = _names(obj, "genres")
     language = _string(obj, "language")
     for key, value in (
@@ -382,18 +385,6 @@ def _url(obj: dict[str, Any]) -> str | None:
         url = http_url(candidate)
         if url:
             return url
-    return None
-
-
-def _revision(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str):
-        digits = value.strip()
-        if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_REVISION_DIGITS:
-            return int(digits)
     return None
 
 
