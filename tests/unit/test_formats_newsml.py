@@ -131,6 +131,20 @@ def test_news_item_maps_every_field() -> None:
     }
 
 
+@pytest.mark.parametrize("bad", ["Bel\u202egrade", "Bel\x9fgrade", "B" * 300])
+def test_a_place_the_contract_refuses_is_skipped_not_the_item(bad: str) -> None:
+    # one bidi control in one place name rejected the whole story ("countries.0: ...")
+    text = NEWS_ITEM.replace("<name>Belgrade</name>", f"<name>{bad}</name>")
+    item = only_item(text)
+    assert item["countries"] == ["Serbia (iso3166-1a2:RS)"]
+    assert normalise(item, now=NOW).title.startswith("Jan Braathu")
+
+
+def test_a_refused_place_name_keeps_its_iso_code() -> None:
+    text = NEWS_ITEM.replace("<name>Serbia</name>", "<name>Ser\u202ebia</name>")
+    assert only_item(text)["countries"] == ["Belgrade", "iso3166-1a2:RS"]
+
+
 def test_item_passes_the_normaliser() -> None:
     item = only_item(NEWS_ITEM)
     assert set(item) <= set(PublisherItem.model_fields)

@@ -301,6 +301,11 @@ class TestFields:
             f"version: must be a whole number from 0 to {MAX_REVISION}"
         )
 
+    def test_a_place_the_contract_refuses_is_skipped(self) -> None:
+        places = [{"name": "Bel\u202egrade"}, {"name": "Serbia", "qcode": "iso3166-1a2:RS"}]
+        item = only_item(ninjs(located=None, places=places))
+        assert item["countries"] == ["Serbia (iso3166-1a2:RS)"]
+
     def test_published_falls_back_to_versioncreated(self) -> None:
         item = only_item(ninjs(firstcreated=None))
         assert item["published_at"] == item["updated_at"] == "2021-01-06T14:05:00+01:00"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
-from newsflow.domain.contract import LIMITS, MAX_REVISION
+from newsflow.domain.contract import LIMITS, MAX_REVISION, check_text
 from newsflow.domain.taxonomy import iptc_code
 
 
@@ -103,18 +103,31 @@ def subject_label(name: str | None, code: str | None, entry: str = "topic") -> s
     This is the one form every reader writes and :func:`newsflow.domain.taxonomy.label_code`
     reads back, so a code resolves the same whichever format carried it. A name that is
     itself an IPTC code becomes the code. Commas become semicolons, since the contract
-    splits labels on commas. A label longer than the contract allows keeps only its
-    code (which is what resolves); with no code it is left out rather than refusing
-    the item.
+    splits labels on commas. A label the contract would refuse (longer than it
+    allows, or holding a control or bidirectional control character) keeps only its
+    code (which is what resolves); with no acceptable code it is left out rather than
+    refusing the item: a declared subject or place is a hint, and one bad entry must
+    not cost the story.
     """
     name = " ".join(name.split()) if name else None
     code = subject_code(code)
     if name and code is None and (named := iptc_code(name)):
         name, code = None, named
     text = f"{name} ({code})" if name and code else name or code
-    if text and len(text) > LIMITS[entry]:
-        text = code if code and len(code) <= LIMITS[entry] else None
+    if text and not _acceptable(text, entry):
+        text = code if code and _acceptable(code, entry) else None
     return text.replace(",", ";") if text else None
+
+
+def _acceptable(label: str, entry: str) -> bool:
+    """Whether the contract takes ``label`` as one entry of the field ``entry`` belongs to."""
+    if len(label) > LIMITS[entry]:
+        return False
+    try:
+        check_text(label)
+    except ValueError:
+        return False
+    return True
 
 
 def subject_labels(

@@ -46,7 +46,10 @@ an ISO 3166-1 alpha-2 code, else its name alone (an agency's own place qcode mea
 nothing outside that agency). Enrichment resolves the code, else the name, to a
 participating State or Partner; a city or a place outside the taxonomy stays an
 unresolved label. Countries are still inferred from the text as well: the
-dateline ("BELGRADE, 29 Nov -") names the place there too.
+dateline ("BELGRADE, 29 Nov -") names the place there too. A place the contract
+would refuse (a name holding a control or bidirectional control character, or
+too long) is skipped, keeping its ISO code if it has one, as ninjs skips a
+malformed place: places are a hint, and one bad entry must not refuse the story.
 
 The ``guid`` is an identity, not an address: a URN guid
 (``urn:newsml:example.com:20261129:abc123``) never becomes the ``url``, which the
