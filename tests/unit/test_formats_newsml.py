@@ -10,7 +10,7 @@ from newsflow.domain.contract import MAX_REVISION, PublisherItem
 from newsflow.domain.formats.common import ParseResult
 from newsflow.domain.formats.newsml import parse_newsml
 from newsflow.domain.formats.xmlguard import REFUSED
-from newsflow.domain.normalise import normalise
+from newsflow.domain.normalise import Rejection, normalise
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 NS = "http://iptc.org/std/nar/2006-10-01/"
@@ -143,6 +143,21 @@ def test_a_place_the_contract_refuses_is_skipped_not_the_item(bad: str) -> None:
 def test_a_refused_place_name_keeps_its_iso_code() -> None:
     text = NEWS_ITEM.replace("<name>Serbia</name>", "<name>Ser\u202ebia</name>")
     assert only_item(text)["countries"] == ["Belgrade", "iso3166-1a2:RS"]
+
+
+@pytest.mark.parametrize("guid", ["http://example.com/a b", "https://example.com/a\tb"])
+def test_a_url_guid_with_whitespace_is_no_url_and_the_contract_refuses_it(guid: str) -> None:
+    # it became the url, which the normaliser percent-encoded into another address
+    item = only_item(DATA_ITEM.replace('guid="urn:x:2"', f'guid="{guid}"'))
+    assert "url" not in item
+    with pytest.raises(Rejection, match="guid: must not contain whitespace"):
+        normalise(item, now=NOW)
+
+
+def test_a_url_guid_is_the_url() -> None:
+    item = only_item(DATA_ITEM.replace('guid="urn:x:2"', 'guid=" https://example.com/a "'))
+    assert item["url"] == "https://example.com/a"
+    assert "guid" not in item
 
 
 def test_item_passes_the_normaliser() -> None:

@@ -301,6 +301,12 @@ class TestFields:
             f"version: must be a whole number from 0 to {MAX_REVISION}"
         )
 
+    def test_a_url_uri_with_whitespace_is_no_url_and_the_contract_refuses_it(self) -> None:
+        item = only_item(ninjs(uri="http://example.com/a b", links=None))
+        assert "url" not in item
+        with pytest.raises(Rejection, match="guid: must not contain whitespace"):
+            normalise(item, now=NOW)
+
     def test_a_place_the_contract_refuses_is_skipped(self) -> None:
         places = [{"name": "Bel\u202egrade"}, {"name": "Serbia", "qcode": "iso3166-1a2:RS"}]
         item = only_item(ninjs(located=None, places=places))

@@ -43,6 +43,16 @@ def http_url(value: object) -> str | None:
     return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+def identity_url(value: str | None) -> str | None:
+    """An identifier (a NewsML-G2 ``guid``, a ninjs ``uri``) as the url, if it is one.
+
+    Only an http(s) URL of one token: an identifier holding whitespace is neither a
+    URL nor a valid guid, so it stays the ``guid``, which the contract refuses
+    naming it, rather than becoming a url the normaliser would percent-encode.
+    """
+    return http_url(value) if value is not None and len(value.split()) == 1 else None
+
+
 #: Why an item with an unusable ``version`` is refused.
 BAD_VERSION: Final = f"version: must be a whole number from 0 to {MAX_REVISION}"
 #: Digits in :data:`MAX_REVISION`: a longer string of digits is out of range unread.

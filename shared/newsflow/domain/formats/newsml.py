@@ -19,7 +19,9 @@ body                         ``contentSet``: the first ``inlineXML`` (NITF
                              (text; HTML stripped) that has text
 url                          ``guid`` when it is an http(s) URL, else an ``itemMeta/link``
                              whose rel is canonical
-guid                         ``guid`` when it is not an http(s) URL (a URN, a tag URI)
+guid                         ``guid`` when it is not an http(s) URL (a URN, a tag URI);
+                             a guid holding whitespace is never the url, and the
+                             contract refuses it ("guid: must not contain whitespace")
 published_at / updated_at    ``itemMeta/firstCreated`` (else ``contentMeta/contentCreated``,
                              else ``versionCreated``) / ``itemMeta/versionCreated``
 revision                     ``@version``; an item whose version is not a whole number
@@ -74,6 +76,7 @@ from newsflow.domain.formats.common import (
     ParseError,
     ParseResult,
     http_url,
+    identity_url,
     subject_code,
     subject_labels,
     version_revision,
@@ -175,8 +178,8 @@ def _map(element: Element) -> dict[str, Any]:
     for key, value in (
         ("summary", summary),
         ("body", inline.get("body")),
-        ("url", http_url(guid) or _canonical(meta)),
-        ("guid", None if http_url(guid) else guid),
+        ("url", identity_url(guid) or _canonical(meta)),
+        ("guid", None if identity_url(guid) else guid),
         ("published_at", iso_date(first or updated)),
         ("updated_at", iso_date(updated)),
         ("revision", revision),

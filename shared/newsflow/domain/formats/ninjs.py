@@ -20,7 +20,9 @@ summary                      ``descriptions`` (role "summary"/"abstract"/... fir
                              ``description_*``
 body                         ``bodies`` (text/plain first, else HTML stripped), ``body_*``
 url                          ``links`` rel=canonical, ``uri``, first http(s) link
-guid                         ``uri`` when it is not an http(s) URL (a URN, a tag URI)
+guid                         ``uri`` when it is not an http(s) URL (a URN, a tag URI);
+                             a uri holding whitespace is never the url, and the
+                             contract refuses it as a guid
 idempotency_key              ``uri@version``, when both are given (a resent version is
                              a repeat; the same version with other content a conflict)
 published_at / updated_at    ``firstcreated`` (else ``contentcreated``, else
@@ -67,6 +69,7 @@ from newsflow.domain.formats.common import (
     ParseError,
     ParseResult,
     http_url,
+    identity_url,
     subject_code,
     subject_labels,
     version_revision,
@@ -210,7 +213,7 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
         ("summary", summary),
         ("body", body),
         ("url", url),
-        ("guid", None if uri is None or http_url(uri) else uri.strip()),
+        ("guid", None if uri is None or identity_url(uri) else uri.strip()),
         ("published_at", published and published.strip()),
         ("updated_at", updated and updated.strip()),
         ("revision", revision),
@@ -381,7 +384,7 @@ def _url(obj: dict[str, Any]) -> str | None:
     links = [(_string(link, "rel") or "", _string(link, "href")) for link in _objects(obj, "links")]
     canonical = (href for rel, href in links if rel.strip().lower() == "canonical")
     fallback = (href for _rel, href in links)
-    for candidate in (*canonical, _string(obj, "uri"), *fallback):
+    for candidate in (*canonical, identity_url(_string(obj, "uri")), *fallback):
         url = http_url(candidate)
         if url:
             return url
