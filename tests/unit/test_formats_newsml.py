@@ -154,6 +154,14 @@ def test_a_url_guid_with_whitespace_is_no_url_and_the_contract_refuses_it(guid: 
         normalise(item, now=NOW)
 
 
+@pytest.mark.parametrize(("guid", "version"), [("", "12"), ("  ", "12"), ("urn:x:2", " ")])
+def test_a_blank_guid_or_version_counts_as_none(guid: str, version: str) -> None:
+    text = DATA_ITEM.replace('guid="urn:x:2" version="12"', f'guid="{guid}" version="{version}"')
+    item = only_item(text)
+    assert "idempotency_key" not in item
+    assert ("guid" in item) == bool(guid.strip())
+
+
 def test_a_url_guid_is_the_url() -> None:
     item = only_item(DATA_ITEM.replace('guid="urn:x:2"', 'guid=" https://example.com/a "'))
     assert item["url"] == "https://example.com/a"

@@ -58,7 +58,10 @@ The ``guid`` is an identity, not an address: a URN guid
 contract requires to be http(s). It becomes the contract's ``guid``, which
 identifies the story when there is no url (ADR 0002): every version of one item
 is one story, even when a later version corrects the headline, and a resent
-version is a repeat by its idempotency key (``guid@version``).
+version is a repeat by its idempotency key (``guid@version``). An empty or blank
+``guid`` (``guid=""``) counts as none, as does a blank ``version``: the item then
+has no guid and no idempotency key, and is identified as any item without a url
+or guid is (ADR 0002), rather than refused for a field it did not really send.
 
 Items whose ``pubStatus`` is withheld or canceled are reported, not imported;
 so are package, concept, knowledge and planning items that carry no headline,

@@ -43,7 +43,8 @@ language                     ``language``
 
 A ``uri`` that is a URN (``urn:newsml:...``) is an identity, not an address: it
 becomes the contract's ``guid``, which identifies the story when there is no url,
-as a NewsML-G2 URN guid does (see :mod:`.newsml` and ADR 0002).
+as a NewsML-G2 URN guid does (see :mod:`.newsml` and ADR 0002). A blank ``uri`` or
+``version`` counts as none, as in NewsML-G2.
 
 Places are read leniently: an entry that is not an object, or a name that is not
 a string, is skipped rather than refusing the story, since places were ignored
