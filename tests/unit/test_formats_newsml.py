@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsflow.domain.contract import PublisherItem
+from newsflow.domain.contract import MAX_REVISION, PublisherItem
 from newsflow.domain.formats.common import ParseResult
 from newsflow.domain.formats.newsml import parse_newsml
 from newsflow.domain.formats.xmlguard import REFUSED
-from newsflow.domain.normalise import normalise
+from newsflow.domain.normalise import Rejection, normalise
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 NS = "http://iptc.org/std/nar/2006-10-01/"
@@ -129,6 +129,43 @@ def test_news_item_maps_every_field() -> None:
         # country it is in with its ISO 3166 code
         "countries": ["Belgrade", "Serbia (iso3166-1a2:RS)"],
     }
+
+
+@pytest.mark.parametrize("bad", ["Bel\u202egrade", "Bel\x9fgrade", "B" * 300])
+def test_a_place_the_contract_refuses_is_skipped_not_the_item(bad: str) -> None:
+    # one bidi control in one place name rejected the whole story ("countries.0: ...")
+    text = NEWS_ITEM.replace("<name>Belgrade</name>", f"<name>{bad}</name>")
+    item = only_item(text)
+    assert item["countries"] == ["Serbia (iso3166-1a2:RS)"]
+    assert normalise(item, now=NOW).title.startswith("Jan Braathu")
+
+
+def test_a_refused_place_name_keeps_its_iso_code() -> None:
+    text = NEWS_ITEM.replace("<name>Serbia</name>", "<name>Ser\u202ebia</name>")
+    assert only_item(text)["countries"] == ["Belgrade", "iso3166-1a2:RS"]
+
+
+@pytest.mark.parametrize("guid", ["http://example.com/a b", "https://example.com/a\tb"])
+def test_a_url_guid_with_whitespace_is_no_url_and_the_contract_refuses_it(guid: str) -> None:
+    # it became the url, which the normaliser percent-encoded into another address
+    item = only_item(DATA_ITEM.replace('guid="urn:x:2"', f'guid="{guid}"'))
+    assert "url" not in item
+    with pytest.raises(Rejection, match="guid: must not contain whitespace"):
+        normalise(item, now=NOW)
+
+
+@pytest.mark.parametrize(("guid", "version"), [("", "12"), ("  ", "12"), ("urn:x:2", " ")])
+def test_a_blank_guid_or_version_counts_as_none(guid: str, version: str) -> None:
+    text = DATA_ITEM.replace('guid="urn:x:2" version="12"', f'guid="{guid}" version="{version}"')
+    item = only_item(text)
+    assert "idempotency_key" not in item
+    assert ("guid" in item) == bool(guid.strip())
+
+
+def test_a_url_guid_is_the_url() -> None:
+    item = only_item(DATA_ITEM.replace('guid="urn:x:2"', 'guid=" https://example.com/a "'))
+    assert item["url"] == "https://example.com/a"
+    assert "guid" not in item
 
 
 def test_item_passes_the_normaliser() -> None:
@@ -272,7 +309,22 @@ class TestRejections:
         monkeypatch.setattr(xmldoc, "MAX_XML_BYTES", 100)
         assert only_error(NEWS_ITEM) == "the NewsML-G2 document is larger than 100 bytes"
 
-    def test_bad_version_gives_no_revision(self) -> None:
-        item = only_item(DATA_ITEM.replace('version="12"', 'version="1.2"'))
-        assert "revision" not in item
-        assert item["idempotency_key"] == "urn:x:2@1.2"
+    @pytest.mark.parametrize("version", ["1.2", "abc", "-1", "+3", "99999999999999999999"])
+    def test_bad_version_refuses_the_item(self, version: str) -> None:
+        # Dropped, it left an item with no revision that storage ordered by
+        # updated_at, so a stale copy with a nonsense version beat a real one.
+        assert only_error(DATA_ITEM.replace('version="12"', f'version="{version}"')) == (
+            f"a newsItem urn:x:2: version: must be a whole number from 0 to {MAX_REVISION}"
+        )
+
+    def test_version_up_to_the_contract_limit_is_the_revision(self) -> None:
+        top = DATA_ITEM.replace('version="12"', f'version="{MAX_REVISION}"')
+        assert only_item(top)["revision"] == MAX_REVISION
+        over = DATA_ITEM.replace('version="12"', f'version="{MAX_REVISION + 1}"')
+        assert "version: must be a whole number" in only_error(over)
+
+    def test_bad_version_refuses_only_its_item_in_a_message(self) -> None:
+        bad = DATA_ITEM.replace('version="12"', 'version="abc"')
+        result = parse(message(bad, XHTML_ITEM))
+        assert [p.line for p in result.items] == [2]
+        assert [e.line for e in result.errors] == [1]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
-from newsflow.domain.contract import LIMITS
+from newsflow.domain.contract import LIMITS, MAX_REVISION, check_text
 from newsflow.domain.taxonomy import iptc_code
 
 
@@ -43,6 +43,48 @@ def http_url(value: object) -> str | None:
     return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+def identity_url(value: str | None) -> str | None:
+    """An identifier (a NewsML-G2 ``guid``, a ninjs ``uri``) as the url, if it is one.
+
+    Only an http(s) URL of one token: an identifier holding whitespace is neither a
+    URL nor a valid guid, so it stays the ``guid``, which the contract refuses
+    naming it, rather than becoming a url the normaliser would percent-encode.
+    """
+    return http_url(value) if value is not None and len(value.split()) == 1 else None
+
+
+#: Why an item with an unusable ``version`` is refused.
+BAD_VERSION: Final = f"version: must be a whole number from 0 to {MAX_REVISION}"
+#: Digits in :data:`MAX_REVISION`: a longer string of digits is out of range unread.
+_REVISION_DIGITS: Final = len(str(MAX_REVISION))
+
+
+def version_revision(value: object) -> int | None:
+    """A NewsML-G2 or ninjs ``version`` as the contract's ``revision``; None when absent or blank.
+
+    Raises ValueError (:data:`BAD_VERSION`) for anything else: a version that is not
+    a whole number from 0 to MAX_REVISION must refuse the item, not be dropped.
+    Dropped, the item would carry no revision, storage would order its copies by
+    ``updated_at`` (microseconds, far above any real revision), and a stale copy
+    with a nonsense version would overwrite a newer one. A whole number is an
+    integer or a string of ASCII digits; floats and booleans are not.
+    """
+    if value is None:
+        return None
+    number = -1
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if text.isascii() and text.isdigit() and len(text) <= _REVISION_DIGITS:
+            number = int(text)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    if 0 <= number <= MAX_REVISION:
+        return number
+    raise ValueError(BAD_VERSION)
+
+
 def subject_code(code: str | None, scheme: str | None = None) -> str | None:
     """A subject's code as a label carries it: IPTC codes in their canonical qcode form.
 
@@ -71,18 +113,31 @@ def subject_label(name: str | None, code: str | None, entry: str = "topic") -> s
     This is the one form every reader writes and :func:`newsflow.domain.taxonomy.label_code`
     reads back, so a code resolves the same whichever format carried it. A name that is
     itself an IPTC code becomes the code. Commas become semicolons, since the contract
-    splits labels on commas. A label longer than the contract allows keeps only its
-    code (which is what resolves); with no code it is left out rather than refusing
-    the item.
+    splits labels on commas. A label the contract would refuse (longer than it
+    allows, or holding a control or bidirectional control character) keeps only its
+    code (which is what resolves); with no acceptable code it is left out rather than
+    refusing the item: a declared subject or place is a hint, and one bad entry must
+    not cost the story.
     """
     name = " ".join(name.split()) if name else None
     code = subject_code(code)
     if name and code is None and (named := iptc_code(name)):
         name, code = None, named
     text = f"{name} ({code})" if name and code else name or code
-    if text and len(text) > LIMITS[entry]:
-        text = code if code and len(code) <= LIMITS[entry] else None
+    if text and not _acceptable(text, entry):
+        text = code if code and _acceptable(code, entry) else None
     return text.replace(",", ";") if text else None
+
+
+def _acceptable(label: str, entry: str) -> bool:
+    """Whether the contract takes ``label`` as one entry of the field ``entry`` belongs to."""
+    if len(label) > LIMITS[entry]:
+        return False
+    try:
+        check_text(label)
+    except ValueError:
+        return False
+    return True
 
 
 def subject_labels(

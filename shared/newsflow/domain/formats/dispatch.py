@@ -144,7 +144,8 @@ def parse_body(
 
     ``known_topic`` says whether a feed category is a taxonomy topic (only those
     become topics). XML formats are read from the bytes, so the XML declaration's
-    encoding is honoured; every other format must be UTF-8.
+    encoding is honoured; JSON Lines are decoded line by line, so a line that is
+    not UTF-8 is one rejected line; every other format must be UTF-8 as a whole.
     """
     chosen = sniff(data, name) if fmt == "auto" else fmt
     if chosen == "xml":
@@ -155,6 +156,8 @@ def parse_body(
         return parse_newsml(data)
     if chosen == "nitf":
         return parse_nitf(data)
+    if chosen == "jsonl":
+        return parse_jsonl(data)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -163,6 +166,4 @@ def parse_body(
         return parse_ninjs(text)
     if chosen == "json":
         return parse_json(text)
-    if chosen == "jsonl":
-        return parse_jsonl(text)
     return parse_newsroom(text, source=newsroom_source)

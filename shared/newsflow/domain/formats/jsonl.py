@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -9,10 +10,19 @@ import orjson
 from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
 
 
-def parse_jsonl(text: str) -> ParseResult:
+def parse_jsonl(data: bytes | str) -> ParseResult:
+    """One item per line; a bad line is an error of its own and never stops the rest.
+
+    Given bytes, each line is decoded alone, so one line that is not UTF-8 is
+    rejected as such and the others are read (a JSON or XML document is one
+    whole, and :func:`~newsflow.domain.formats.parse_body` refuses it whole).
+    Splitting the bytes on ``\\n`` is safe: no multi-byte UTF-8 character holds that byte.
+    """
     result = ParseResult()
-    # Split on newlines only: U+2028 and friends may legally sit inside JSON strings.
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(_lines(data), start=1):
+        if line is None:
+            result.errors.append(ParseError(number, "not UTF-8 text"))
+            continue
         if not line.strip():
             continue
         try:
@@ -25,6 +35,19 @@ def parse_jsonl(text: str) -> ParseResult:
             continue
         result.items.append(ParsedItem(line=number, item=value))
     return result
+
+
+def _lines(data: bytes | str) -> Iterator[str | None]:
+    """Each line's text, None for a line of bytes that is not UTF-8."""
+    # Split on newlines only: U+2028 and friends may legally sit inside JSON strings.
+    if isinstance(data, str):
+        yield from data.split("\n")
+        return
+    for raw in data.split(b"\n"):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield None
 
 
 def parse_json(text: str) -> ParseResult:

@@ -19,10 +19,14 @@ body                         ``contentSet``: the first ``inlineXML`` (NITF
                              (text; HTML stripped) that has text
 url                          ``guid`` when it is an http(s) URL, else an ``itemMeta/link``
                              whose rel is canonical
-guid                         ``guid`` when it is not an http(s) URL (a URN, a tag URI)
+guid                         ``guid`` when it is not an http(s) URL (a URN, a tag URI);
+                             a guid holding whitespace is never the url, and the
+                             contract refuses it ("guid: must not contain whitespace")
 published_at / updated_at    ``itemMeta/firstCreated`` (else ``contentMeta/contentCreated``,
                              else ``versionCreated``) / ``itemMeta/versionCreated``
-revision                     ``@version``
+revision                     ``@version``; an item whose version is not a whole number
+                             from 0 to the contract's MAX_REVISION is refused, naming
+                             ``version``
 idempotency_key              ``guid@version``: a resent version is a repeat, the same
                              version with other content a conflict
 content_type                 the first ``contentMeta/genre`` name
@@ -44,14 +48,20 @@ an ISO 3166-1 alpha-2 code, else its name alone (an agency's own place qcode mea
 nothing outside that agency). Enrichment resolves the code, else the name, to a
 participating State or Partner; a city or a place outside the taxonomy stays an
 unresolved label. Countries are still inferred from the text as well: the
-dateline ("BELGRADE, 29 Nov -") names the place there too.
+dateline ("BELGRADE, 29 Nov -") names the place there too. A place the contract
+would refuse (a name holding a control or bidirectional control character, or
+too long) is skipped, keeping its ISO code if it has one, as ninjs skips a
+malformed place: places are a hint, and one bad entry must not refuse the story.
 
 The ``guid`` is an identity, not an address: a URN guid
 (``urn:newsml:example.com:20261129:abc123``) never becomes the ``url``, which the
 contract requires to be http(s). It becomes the contract's ``guid``, which
 identifies the story when there is no url (ADR 0002): every version of one item
 is one story, even when a later version corrects the headline, and a resent
-version is a repeat by its idempotency key (``guid@version``).
+version is a repeat by its idempotency key (``guid@version``). An empty or blank
+``guid`` (``guid=""``) counts as none, as does a blank ``version``: the item then
+has no guid and no idempotency key, and is identified as any item without a url
+or guid is (ADR 0002), rather than refused for a field it did not really send.
 
 Items whose ``pubStatus`` is withheld or canceled are reported, not imported;
 so are package, concept, knowledge and planning items that carry no headline,
@@ -69,8 +79,10 @@ from newsflow.domain.formats.common import (
     ParseError,
     ParseResult,
     http_url,
+    identity_url,
     subject_code,
     subject_labels,
+    version_revision,
 )
 from newsflow.domain.formats.nitf import nitf_text
 from newsflow.domain.formats.xmldoc import (
@@ -100,8 +112,6 @@ ROOTS: Final = frozenset({"newsMessage", *ITEM_KINDS})
 _UNPUBLISHED: Final = ("withheld", "canceled", "cancelled")
 _SUMMARY_ROLES: Final = ("summary", "abstract", "lead", "teaser")
 _ABSTRACT_TYPES: Final = ("", "cpnat:abstract", "http://cv.iptc.org/newscodes/cpnature/abstract")
-#: Longest ``version`` read as a revision (the contract caps revisions at 2**53).
-_MAX_REVISION_DIGITS: Final = 15
 
 
 class _Refused(ValueError):  # noqa: N818 (reads as the condition it reports)
@@ -164,14 +174,18 @@ def _map(element: Element) -> dict[str, Any]:
     first = line_text(kid(meta, "firstCreated")) or line_text(kid(content, "contentCreated"))
     updated = line_text(kid(meta, "versionCreated"))
     version = _attr(element, "version")
+    try:
+        revision = version_revision(version)
+    except ValueError as exc:
+        raise _Refused(f"{what}: {exc}") from None
     for key, value in (
         ("summary", summary),
         ("body", inline.get("body")),
-        ("url", http_url(guid) or _canonical(meta)),
-        ("guid", None if http_url(guid) else guid),
+        ("url", identity_url(guid) or _canonical(meta)),
+        ("guid", None if identity_url(guid) else guid),
         ("published_at", iso_date(first or updated)),
         ("updated_at", iso_date(updated)),
-        ("revision", _revision(version)),
+        ("revision", revision),
         ("idempotency_key", _identity(guid, version)),
         ("content_type", line_text(kid(content, "genre", "name"))),
         ("language", _language(element, content)),
@@ -261,12 +275,6 @@ def _canonical(meta: Element | None) -> str | None:
             url = http_url(link.get("href"))
             if url:
                 return url
-    return None
-
-
-def _revision(version: str | None) -> int | None:
-    if version and version.isascii() and version.isdigit():
-        return int(version) if len(version) <= _MAX_REVISION_DIGITS else None
     return None
 
 

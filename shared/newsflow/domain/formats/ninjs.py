@@ -20,12 +20,16 @@ summary                      ``descriptions`` (role "summary"/"abstract"/... fir
                              ``description_*``
 body                         ``bodies`` (text/plain first, else HTML stripped), ``body_*``
 url                          ``links`` rel=canonical, ``uri``, first http(s) link
-guid                         ``uri`` when it is not an http(s) URL (a URN, a tag URI)
+guid                         ``uri`` when it is not an http(s) URL (a URN, a tag URI);
+                             a uri holding whitespace is never the url, and the
+                             contract refuses it as a guid
 idempotency_key              ``uri@version``, when both are given (a resent version is
                              a repeat; the same version with other content a conflict)
 published_at / updated_at    ``firstcreated`` (else ``contentcreated``, else
                              ``versioncreated``) / ``versioncreated``
-revision                     ``version`` when it is a string of digits
+revision                     ``version``: an integer or a string of digits, from 0 to
+                             the contract's MAX_REVISION; any other version refuses
+                             the item, naming ``version``
 content_type                 ``genres[0].name``: the journalistic form ("Press release")
 topics                       ``subjects`` (1.x ``subject``): ``name``, with an IPTC
                              code from ``uri``, ``qcode``, or ``code`` (relative to
@@ -39,7 +43,8 @@ language                     ``language``
 
 A ``uri`` that is a URN (``urn:newsml:...``) is an identity, not an address: it
 becomes the contract's ``guid``, which identifies the story when there is no url,
-as a NewsML-G2 URN guid does (see :mod:`.newsml` and ADR 0002).
+as a NewsML-G2 URN guid does (see :mod:`.newsml` and ADR 0002). A blank ``uri`` or
+``version`` counts as none, as in NewsML-G2.
 
 Places are read leniently: an entry that is not an object, or a name that is not
 a string, is skipped rather than refusing the story, since places were ignored
@@ -65,8 +70,10 @@ from newsflow.domain.formats.common import (
     ParseError,
     ParseResult,
     http_url,
+    identity_url,
     subject_code,
     subject_labels,
+    version_revision,
 )
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.taxonomy import country_code, iptc_code
@@ -94,9 +101,6 @@ _PATTERNS: Final = ("headline_", "description_", "body_")
 _MEDIA_TYPES: Final = frozenset({"picture", "video", "audio", "graphic"})
 #: Item types that ninjs 3.x titles with ``title`` rather than a headline.
 _TITLED_TYPES: Final = frozenset({"event", "planning"})
-#: Longest ``version`` read as a revision: the contract caps revisions at 2**53,
-#: and Python refuses to convert very long digit strings at all.
-_MAX_REVISION_DIGITS: Final = 16
 
 
 class _ShapeError(ValueError):
@@ -200,14 +204,17 @@ def _map(obj: dict[str, Any]) -> dict[str, Any]:
         or _string(obj, "versioncreated")
     )
     updated = _string(obj, "versioncreated")
-    revision = _revision(obj.get("version"))
+    try:
+        revision = version_revision(obj.get("version"))
+    except ValueError as exc:
+        raise _ShapeError(str(exc)) from None
     genres = _names(obj, "genres")
     language = _string(obj, "language")
     for key, value in (
         ("summary", summary),
         ("body", body),
         ("url", url),
-        ("guid", None if uri is None or http_url(uri) else uri.strip()),
+        ("guid", None if uri is None or identity_url(uri) else uri.strip()),
         ("published_at", published and published.strip()),
         ("updated_at", updated and updated.strip()),
         ("revision", revision),
@@ -378,22 +385,10 @@ def _url(obj: dict[str, Any]) -> str | None:
     links = [(_string(link, "rel") or "", _string(link, "href")) for link in _objects(obj, "links")]
     canonical = (href for rel, href in links if rel.strip().lower() == "canonical")
     fallback = (href for _rel, href in links)
-    for candidate in (*canonical, _string(obj, "uri"), *fallback):
+    for candidate in (*canonical, identity_url(_string(obj, "uri")), *fallback):
         url = http_url(candidate)
         if url:
             return url
-    return None
-
-
-def _revision(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str):
-        digits = value.strip()
-        if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_REVISION_DIGITS:
-            return int(digits)
     return None
 
 
