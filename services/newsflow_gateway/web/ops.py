@@ -7,7 +7,8 @@ Replay and delete are POST forms carrying the session's CSRF token, and call
 :mod:`newsflow.runtime.deadletters` as the admin API and ``newsflow dlq`` do.
 
 Every refusal is an HTML page with a 4xx status saying why: no session (401), a
-missing or wrong CSRF token (403), an unknown dead letter (404), a body that is
+missing or wrong CSRF token (403), an unknown dead letter (404), an entry
+that cannot be replayed (409: not a dead letter, or aimed outside the pipeline), a body that is
 too large (413), not a form (415) or not UTF-8 (400), too many logins (429).
 """
 
@@ -220,6 +221,8 @@ async def replay(request: Request, state: StateDep, entry_id: str) -> Response:
         await _checked(state, request)
         if await deadletters.replay_one(state.redis, _letter_id(entry_id)) is None:
             raise _gone()
+    except deadletters.UnreplayableError as exc:
+        return _refused(request, RefusedError(409, "Cannot replay", str(exc)))
     except RefusedError as exc:
         return _refused(request, exc)
     return RedirectResponse("/ops?notice=replayed#dead-letters", status_code=303)

@@ -289,3 +289,70 @@ async def test_revoking_the_key_ends_its_sessions(start: Start) -> None:
         assert (await gw.client.get("/ops/panel")).status_code == 401
         assert 'action="/ops/login"' in (await gw.client.get("/ops")).text
         assert await gw.fakes.redis.keys("newsflow:ops:session:*") == []
+
+
+JUNK = {"event": "{junk"}
+
+
+async def test_an_entry_that_is_no_dead_letter_is_listed_raw_and_can_only_be_deleted(
+    start: Start,
+) -> None:
+    async with start() as gw:
+        junk_id = (await gw.fakes.redis.xadd(streams.DEAD, JUNK)).decode()
+        null_id = (
+            await gw.fakes.redis.xadd(
+                streams.DEAD, {"event": letter().model_dump_json().replace('"c-1"', "null")}
+            )
+        ).decode()
+        good_id = await dead_letter(gw, error="<b>real</b>")
+        csrf = await log_in(gw)
+        page = (await gw.client.get("/ops")).text
+        assert f"letter-{good_id}" in page
+        assert "&lt;b&gt;real&lt;/b&gt;" in page
+        for bad_id in (junk_id, null_id):
+            assert f'action="/ops/dead-letters/{bad_id}/delete"' in page
+            assert f'action="/ops/dead-letters/{bad_id}/replay"' not in page
+            replayed = await gw.client.post(
+                f"/ops/dead-letters/{bad_id}/replay", data={"csrf": csrf}
+            )
+            assert replayed.status_code == 409, replayed.text
+            assert replayed.headers["content-type"].startswith("text/html")
+            assert "not a dead letter" in replayed.text
+        assert "{junk" in page
+        deleted = await gw.client.post(f"/ops/dead-letters/{junk_id}/delete", data={"csrf": csrf})
+        assert deleted.status_code == 303
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 2
+
+
+async def test_a_letter_aimed_outside_the_pipeline_is_not_replayed(start: Start) -> None:
+    async with start() as gw:
+        await gw.fakes.redis.hset("newsflow:ops:session:x", mapping={"a": "1"})
+        aimed = letter().model_copy(update={"source_stream": "newsflow:ops:session:x"})
+        dead_id = (await gw.fakes.redis.xadd(streams.DEAD, aimed.to_fields())).decode()
+        csrf = await log_in(gw)
+        response = await gw.client.post(f"/ops/dead-letters/{dead_id}/replay", data={"csrf": csrf})
+        assert response.status_code == 409
+        assert "cannot replay to" in response.text
+        assert await gw.fakes.redis.hgetall("newsflow:ops:session:x") == {b"a": b"1"}
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 1
+
+
+async def test_the_admin_api_lists_unreadable_entries_and_refuses_to_replay_them(
+    start: Start,
+) -> None:
+    async with start() as gw:
+        junk_id = (await gw.fakes.redis.xadd(streams.DEAD, JUNK)).decode()
+        good_id = await dead_letter(gw)
+        admin = {"Authorization": f"Bearer {await gw.key('admin')}"}
+        listed = await gw.client.get("/v1/admin/dead-letters", headers=admin)
+        assert listed.status_code == 200, listed.text
+        body = listed.json()
+        assert [i["dead_letter_id"] for i in body["items"]] == [good_id]
+        assert [u["dead_letter_id"] for u in body["unreadable"]] == [junk_id]
+        assert "not a dead letter" in body["unreadable"][0]["reason"]
+        retried = await gw.client.post(
+            "/v1/admin/dead-letters/retry", json={"ids": [junk_id]}, headers=admin
+        )
+        assert retried.status_code == 409
+        assert retried.headers["content-type"] == "application/problem+json"
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 2
