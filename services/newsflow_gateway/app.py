@@ -36,18 +36,10 @@ from newsflow_gateway.routes import admin, contracts, facets, feeds, health, ite
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 from newsflow_gateway.web import docs, ops, pages
-from newsflow_gateway.web.security import content_security_policy
+from newsflow_gateway.web.security import secure
 from newsflow_gateway.web.templating import create_static
 
 log = logging.getLogger("newsflow.gateway")
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Resource-Policy": "same-site",
-    "Permissions-Policy": "interest-cohort=()",
-}
 
 
 @dataclass
@@ -187,12 +179,7 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            content_security_policy(response.headers.get("content-type", "")),
-        )
+        secure(response.headers)
         return response
 
     app.include_router(health.router)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from newsflow_gateway.index.index import CursorError
 from newsflow_gateway.index.query import QuerySyntaxError
 from newsflow_gateway.search.backend import SearchUnavailableError
+from newsflow_gateway.web.security import secure
 
 PROBLEM_JSON = "application/problem+json"
 #: Field errors listed in one problem, and characters of a field name echoed back:
@@ -180,12 +181,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(
+        # Starlette answers this from ServerErrorMiddleware, outside every middleware
+        # of the app: the security headers must be set here or not at all.
+        response = problem_response(
             request,
             500,
             "Internal Server Error",
             "an unexpected error occurred; it has been logged",
         )
+        secure(response.headers)
+        return response
 
 
 #: The security scheme's name in the OpenAPI document.
