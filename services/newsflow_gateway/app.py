@@ -19,6 +19,7 @@ from prometheus_client import start_http_server
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -118,6 +119,8 @@ def create_app(
     )
     problems.install(app)
     problems.document(app)
+    # After install: no route for a page path is a page for a browser (web.pages).
+    app.add_exception_handler(StarletteHTTPException, pages.http_error)  # type: ignore[arg-type]
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -99,6 +99,20 @@ _TITLES = {
 }
 
 
+def http_title(status: int) -> str:
+    return _TITLES.get(status, "Error")
+
+
+async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """The problem for an HTTPException: no route for the path (404), not for the
+    method (405), and the like."""
+    title = http_title(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    return problem_response(
+        request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+    )
+
+
 def install(app: FastAPI) -> None:
     """Route every error through problem details."""
 
@@ -126,13 +140,7 @@ def install(app: FastAPI) -> None:
             detail += f"; and {len(found) - MAX_FIELD_ERRORS} more"
         return problem_response(request, 422, "Unprocessable Content", detail, errors)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = _TITLES.get(exc.status_code, "Error")
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-        return problem_response(
-            request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
-        )
+    app.add_exception_handler(StarletteHTTPException, http_problem)  # type: ignore[arg-type]
 
     async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
         detail = (

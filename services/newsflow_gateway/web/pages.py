@@ -24,13 +24,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from newsflow.domain.taxonomy import Taxonomy
 from newsflow_gateway.deps import ItemsDep, SearchDep, SettingsDep, StateDep, TaxonomyDep
-from newsflow_gateway.problems import ProblemError
+from newsflow_gateway.problems import PROBLEM_JSON, ProblemError, http_problem, http_title
 from newsflow_gateway.routes.facets import entry_counts, entry_names
-from newsflow_gateway.routes.items import find_story
+from newsflow_gateway.routes.items import accept_quality, find_story
 from newsflow_gateway.schemas import ItemSummary, detail_from_doc, summary_from_hit
 from newsflow_gateway.search.backend import (
     CursorError,
@@ -88,6 +89,37 @@ def _as_page_error(exc: Exception) -> PageError | None:
     if isinstance(exc, ConnectionFailure | ExecutionTimeout):
         return PageError(503, "The store did not answer", "retry shortly", {"Retry-After": "5"})
     return None
+
+
+#: Paths that are the API's, whoever asks: their errors are always problem JSON.
+API_PREFIX = "/v1/"
+API_PATHS = frozenset({"/v1", "/openapi.json", "/asyncapi.json", "/healthz", "/readyz", "/metrics"})
+#: What a 404 or 405 page says, by status.
+_HTTP_DETAILS = {
+    404: "There is no page at this address.",
+    405: "This address does not answer that kind of request.",
+}
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a path outside the API: its Accept prefers HTML to JSON."""
+    path = request.url.path
+    if path in API_PATHS or path.startswith(API_PREFIX):
+        return False
+    accept = request.headers.get("accept", "")
+    html = accept_quality(accept, "text/html")
+    json = max(accept_quality(accept, "application/json"), accept_quality(accept, PROBLEM_JSON))
+    return html > 0 and html >= json
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """A 404 or 405 the router answers (no route matched): a page for a browser off
+    the API, the problem JSON otherwise. The Allow header of a 405 is kept."""
+    if not wants_page(request):
+        return await http_problem(request, exc)
+    status = exc.status_code
+    detail = _HTTP_DETAILS.get(status, exc.detail if isinstance(exc.detail, str) else "")
+    return error_page(request, PageError(status, http_title(status), detail, exc.headers))
 
 
 def error_page(request: Request, error: PageError) -> Response:
