@@ -41,7 +41,7 @@ from newsflow_gateway.search.backend import (
     StorySearch,
 )
 from newsflow_gateway.search.params import ListQuery
-from newsflow_gateway.web.links import FILTERS, SearchLink, list_query
+from newsflow_gateway.web.links import FILTERS, SearchLink, check_reads, list_query
 from newsflow_gateway.web.marks import Piece, highlighted, with_evidence
 from newsflow_gateway.web.templating import create_templates
 
@@ -297,6 +297,7 @@ async def story_page(
     request: Request, item_id: str, items: ItemsDep, settings: SettingsDep
 ) -> Response:
     """One story: its text with the inferred tags' evidence marked, and every copy."""
+    check_reads(SearchLink.of(request.query_params))
     stored = (
         await find_story(items, item_id, settings.query_timeout_ms)
         if STORY_ID.match(item_id)
@@ -339,6 +340,7 @@ KINDS: dict[str, Kind] = {
 
 def _listing(kind: Kind) -> None:
     async def listing(request: Request, search: SearchDep, taxonomy: TaxonomyDep) -> Response:
+        check_reads(SearchLink.of(request.query_params))
         counts = await entry_counts(search, kind.kind)
         entries = list(getattr(taxonomy, kind.kind).values())
         return templates.TemplateResponse(
@@ -363,9 +365,8 @@ def _listing(kind: Kind) -> None:
                 f"No such {kind.one.lower()}",
                 f"The taxonomy has no {kind.one.lower()} with this id.",
             )
-        paging = SearchLink(
-            tuple((k, v) for k, v in SearchLink.of(request.query_params).pairs if k == "cursor")
-        )
+        paging = SearchLink.of(request.query_params)
+        check_reads(paging, ("cursor",))
         link = SearchLink(((kind.param, entry_id),))
         params = list_query(SearchLink((*link.pairs, *paging.pairs)))
         results, total, next_cursor = await story_list(search, params.to_query(taxonomy), params)
