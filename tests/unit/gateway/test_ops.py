@@ -225,6 +225,7 @@ async def test_an_id_that_is_no_stream_id_is_a_404_page(start: Start, bad_id: st
         (b"csrf=%ff%fe", FORM, 400),  # percent-encoded bytes that are not UTF-8
         (b"csrf=\xff\xfe", FORM, 400),  # raw bytes that are not ASCII
         (b"a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9", FORM, 400),  # too many fields
+        (b"&" * 8, FORM, 400),  # too many empty fields
         (b"csrf=" + b"x" * 5000, FORM, 413),
         (b'{"csrf": "x"}', {"Content-Type": "application/json"}, 415),
         (b"csrf=x", {}, 415),
@@ -356,3 +357,61 @@ async def test_the_admin_api_lists_unreadable_entries_and_refuses_to_replay_them
         assert retried.status_code == 409
         assert retried.headers["content-type"] == "application/problem+json"
         assert await gw.fakes.redis.xlen(streams.DEAD) == 2
+
+
+async def test_a_form_with_too_many_fields_is_told_so(start: Start) -> None:
+    async with start() as gw:
+        csrf = await log_in(gw)
+        body = f"csrf={csrf}&" + "&".join(f"f{n}=1" for n in range(8))
+        response = await gw.client.post("/ops/logout", content=body, headers=FORM)
+        assert response.status_code == 400
+        assert "at most 8 fields" in response.text
+        assert "not valid UTF-8" not in response.text
+
+
+CROSS_SITE = [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://testserver.evil.example"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Origin": "http://testserver", "Sec-Fetch-Site": "cross-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+async def test_a_cross_site_login_is_refused(start: Start, headers: dict[str, str]) -> None:
+    async with start() as gw:
+        key = await gw.key("admin")
+        response = await gw.client.post("/ops/login", data={"key": key}, headers=headers)
+        assert response.status_code == 403
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Cross-site request refused" in response.text
+        assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+async def test_cross_site_console_posts_are_refused(start: Start, headers: dict[str, str]) -> None:
+    async with start() as gw:
+        dead_id = await dead_letter(gw)
+        csrf = await log_in(gw)
+        for url in (f"/ops/dead-letters/{dead_id}/replay", f"/ops/dead-letters/{dead_id}/delete"):
+            response = await gw.client.post(url, data={"csrf": csrf}, headers=headers)
+            assert response.status_code == 403, url
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},
+    ],
+)
+async def test_same_origin_and_headerless_logins_work(
+    start: Start, headers: dict[str, str]
+) -> None:
+    async with start() as gw:
+        key = await gw.key("admin")
+        response = await gw.client.post("/ops/login", data={"key": key}, headers=headers)
+        assert response.status_code == 303, response.text
