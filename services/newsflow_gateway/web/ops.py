@@ -52,6 +52,9 @@ MAX_FORM_FIELDS: Final = 8
 REFRESH_S: Final = 5
 #: What the console's answers say to caches: they hold tokens and live figures.
 NO_STORE: Final = {"Cache-Control": "no-store"}
+#: The console's own pages: browsers then send its forms' real Origin (with the
+#: default no-referrer they send "null"); other sites still get no referrer.
+REFERRER: Final = {"Referrer-Policy": "same-origin"}
 NOTICES: Final = {
     "replayed": "The dead letter was put back on its source stream.",
     "deleted": "The dead letter was deleted.",
@@ -71,7 +74,11 @@ class RefusedError(Exception):
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     return templates.TemplateResponse(
-        request, name, {"refresh_s": REFRESH_S, **context}, status_code=status, headers=NO_STORE
+        request,
+        name,
+        {"refresh_s": REFRESH_S, **context},
+        status_code=status,
+        headers={**NO_STORE, **REFERRER},
     )
 
 
@@ -131,8 +138,15 @@ def check_same_origin(request: Request, state: GatewayState) -> None:
     an ``Origin`` that is not ours, or ``Sec-Fetch-Site: cross-site``. Clients that
     send neither header (curl, scripts) are let through to the other checks."""
     origin = request.headers.get("origin")
-    cross_site = request.headers.get("sec-fetch-site", "").lower() == "cross-site"
-    if cross_site or (origin is not None and origin.lower() not in own_origins(request, state)):
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    # A browser sends "Origin: null" for its own page's form when the page's referrer
+    # policy is no-referrer (the gateway's default): Sec-Fetch-Site, which no page can
+    # set, then says whether it was our own page.
+    if origin is not None and origin.lower() == "null" and fetch_site == "same-origin":
+        origin = None
+    if fetch_site == "cross-site" or (
+        origin is not None and origin.lower() not in own_origins(request, state)
+    ):
         raise RefusedError(
             403, "Cross-site request refused", "Use the console's own forms, at /ops."
         )

@@ -58,6 +58,7 @@ async def test_the_console_asks_for_a_key_and_sets_no_cookie(start: Start) -> No
         assert "set-cookie" not in page.headers
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["cache-control"] == "no-store"
+        assert page.headers["referrer-policy"] == "same-origin"  # forms send their Origin
 
 
 @pytest.mark.parametrize(
@@ -372,6 +373,7 @@ async def test_a_form_with_too_many_fields_is_told_so(start: Start) -> None:
 CROSS_SITE = [
     {"Origin": "https://evil.example"},
     {"Origin": "null"},
+    {"Origin": "null", "Sec-Fetch-Site": "same-site"},
     {"Origin": "http://testserver.evil.example"},
     {"Sec-Fetch-Site": "cross-site"},
     {"Origin": "http://testserver", "Sec-Fetch-Site": "cross-site"},
@@ -406,6 +408,7 @@ async def test_cross_site_console_posts_are_refused(start: Start, headers: dict[
         {},
         {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
         {"Sec-Fetch-Site": "none"},
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
     ],
 )
 async def test_same_origin_and_headerless_logins_work(
