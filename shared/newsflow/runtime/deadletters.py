@@ -63,23 +63,26 @@ def _lenient(value: object) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
+def _clip(shown: str) -> str:
+    return shown if len(shown) <= PREVIEW_CHARS else shown[:PREVIEW_CHARS] + "…"
+
+
 def _preview(fields: Any) -> str:
     """The entry's fields as one line, clipped; bytes that are not UTF-8 replaced."""
-    shown = " ".join(f"{_lenient(k)}={_lenient(v)}" for k, v in dict(fields or {}).items())
-    return shown if len(shown) <= PREVIEW_CHARS else shown[:PREVIEW_CHARS] + "…"
+    return _clip(" ".join(f"{_lenient(k)}={_lenient(v)}" for k, v in dict(fields or {}).items()))
 
 
 def _letter(entry_id: Any, fields: Any) -> Letter | Unreadable:
     raw = dict(fields or {}).get(streams.EVENT_FIELD.encode())
     if raw is None:
-        return Unreadable(text(entry_id), _preview(fields), "no 'event' field")
+        return Unreadable(text(entry_id), _preview(fields), "not a dead letter (no 'event' field)")
     try:
         event = parse_event(DeadLetter, {streams.EVENT_FIELD: text(raw)})
     except (ValidationError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         first = exc.errors()[0] if isinstance(exc, ValidationError) else None
         where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else ""
         reason = f"{where}: {first['msg']}" if first else str(exc)
-        return Unreadable(text(entry_id), _preview(fields), f"not a dead letter ({reason})")
+        return Unreadable(text(entry_id), _preview(fields), _clip(f"not a dead letter ({reason})"))
     return Letter(text(entry_id), event)
 
 
@@ -91,7 +94,7 @@ def _replayable(entry: Letter | Unreadable) -> Letter:
     if target not in REPLAY_TARGETS:
         allowed = ", ".join(sorted(REPLAY_TARGETS))
         raise UnreplayableError(
-            f"cannot replay to {target!r}: only the pipeline's streams ({allowed})"
+            f"cannot replay to {_clip(target)!r}: only the pipeline's streams ({allowed})"
         )
     if not entry.event.fields:
         raise UnreplayableError(f"{entry.entry_id} holds no fields to replay")

@@ -418,3 +418,31 @@ async def test_same_origin_and_headerless_logins_work(
         key = await gw.key("admin")
         response = await gw.client.post("/ops/login", data={"key": key}, headers=headers)
         assert response.status_code == 303, response.text
+
+
+async def test_odd_entries_on_news_dead_are_shown_clipped_and_never_break_the_page(
+    start: Start,
+) -> None:
+    async with start() as gw:
+        odd = [
+            {"x": b"\xff\xfe" * 500},  # no event field, bytes that are not UTF-8
+            {"event": b"\xff"},
+            {"event": "<script>" + "y" * 5000},
+            {"event": '{"fields": {"' + "k" * 3000 + '": 1}}'},
+        ]
+        ids = [(await gw.fakes.redis.xadd(streams.DEAD, fields)).decode() for fields in odd]
+        csrf = await log_in(gw)
+        page = await gw.client.get("/ops")
+        assert page.status_code == 200
+        assert "<script>y" not in page.text
+        assert "y" * 201 not in page.text
+        assert "k" * 201 not in page.text
+        for entry_id in ids:
+            assert f'action="/ops/dead-letters/{entry_id}/delete"' in page.text
+            replay = await gw.client.post(
+                f"/ops/dead-letters/{entry_id}/replay", data={"csrf": csrf}
+            )
+            assert replay.status_code == 409
+        admin = {"Authorization": f"Bearer {await gw.key('admin')}"}
+        listed = await gw.client.get("/v1/admin/dead-letters", headers=admin)
+        assert [u["dead_letter_id"] for u in listed.json()["unreadable"]] == ids
