@@ -19,6 +19,7 @@ from prometheus_client import start_http_server
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -36,18 +37,10 @@ from newsflow_gateway.routes import admin, contracts, facets, feeds, health, ite
 from newsflow_gateway.settings import GatewaySettings
 from newsflow_gateway.state import GatewayState
 from newsflow_gateway.web import docs, ops, pages
-from newsflow_gateway.web.security import content_security_policy
+from newsflow_gateway.web.security import secure
 from newsflow_gateway.web.templating import create_static
 
 log = logging.getLogger("newsflow.gateway")
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Resource-Policy": "same-site",
-    "Permissions-Policy": "interest-cohort=()",
-}
 
 
 @dataclass
@@ -126,6 +119,8 @@ def create_app(
     )
     problems.install(app)
     problems.document(app)
+    # After install: no route for a page path is a page for a browser (web.pages).
+    app.add_exception_handler(StarletteHTTPException, pages.http_error)  # type: ignore[arg-type]
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -187,12 +182,7 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            content_security_policy(response.headers.get("content-type", "")),
-        )
+        secure(response.headers)
         return response
 
     app.include_router(health.router)

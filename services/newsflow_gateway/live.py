@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -80,10 +80,24 @@ class Subscription:
         self.queue.put_nowait(None)
 
 
+class Slot:
+    """One live client's place under the gateway's limit, held from the request until
+    its stream ends; released once, however many exit paths call :meth:`release`."""
+
+    def __init__(self, free: Callable[[], None]) -> None:
+        self._free: Callable[[], None] | None = free
+
+    def release(self) -> None:
+        if self._free is not None:
+            free, self._free = self._free, None
+            free()
+
+
 class LiveHub:
     def __init__(self, redis: Redis, search: Matcher) -> None:
         self._redis, self._search = redis, search
         self._subs: set[Subscription] = set()
+        self._slots = 0
         self._commits: asyncio.Queue[list[tuple[str, str]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -98,7 +112,21 @@ class LiveHub:
 
     @property
     def clients(self) -> int:
-        return len(self._subs)
+        """Live clients: those holding a slot, from their request on."""
+        return self._slots
+
+    def reserve(self, limit: int) -> Slot | None:
+        """A slot if fewer than ``limit`` are held, else None. Checking and taking
+        happen with no await between, so concurrent requests cannot all pass the
+        check before any of them counts (the slot is taken before the subscription
+        exists, which is only after the response has started)."""
+        if self._slots >= limit:
+            return None
+        self._slots += 1
+        return Slot(self._free_slot)
+
+    def _free_slot(self) -> None:
+        self._slots -= 1
 
     def position(self) -> str:
         """Where a client without ``Last-Event-ID`` starts: what the index holds now."""

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from newsflow_gateway.index.index import CursorError
 from newsflow_gateway.index.query import QuerySyntaxError
 from newsflow_gateway.search.backend import SearchUnavailableError
+from newsflow_gateway.web.security import secure
 
 PROBLEM_JSON = "application/problem+json"
 #: Field errors listed in one problem, and characters of a field name echoed back:
@@ -98,6 +99,20 @@ _TITLES = {
 }
 
 
+def http_title(status: int) -> str:
+    return _TITLES.get(status, "Error")
+
+
+async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """The problem for an HTTPException: no route for the path (404), not for the
+    method (405), and the like."""
+    title = http_title(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    return problem_response(
+        request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+    )
+
+
 def install(app: FastAPI) -> None:
     """Route every error through problem details."""
 
@@ -125,13 +140,7 @@ def install(app: FastAPI) -> None:
             detail += f"; and {len(found) - MAX_FIELD_ERRORS} more"
         return problem_response(request, 422, "Unprocessable Content", detail, errors)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = _TITLES.get(exc.status_code, "Error")
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-        return problem_response(
-            request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
-        )
+    app.add_exception_handler(StarletteHTTPException, http_problem)  # type: ignore[arg-type]
 
     async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
         detail = (
@@ -180,12 +189,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(
+        # Starlette answers this from ServerErrorMiddleware, outside every middleware
+        # of the app: the security headers must be set here or not at all.
+        response = problem_response(
             request,
             500,
             "Internal Server Error",
             "an unexpected error occurred; it has been logged",
         )
+        secure(response.headers)
+        return response
 
 
 #: The security scheme's name in the OpenAPI document.

@@ -4,6 +4,7 @@ reports no lag of its own, so the scan is what is measured)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from newsflow.events import DeadLetter
 from newsflow.runtime import deadletters, lag
 from newsflow.runtime.redis_factory import create_redis
 from newsflow_tools import cli, embedded, status
+from newsflow_tools.dlq import print_letters
 
 pytestmark = pytest.mark.integration
 
@@ -142,3 +144,31 @@ def test_reenrich_answers_in_one_line_when_mongodb_is_down(
     ]
     assert len(err) == 3, err
     assert err[2].startswith(f"newsflow reenrich: cannot reach MongoDB at {mongo}: ")
+
+
+async def test_replay_all_leaves_what_cannot_be_replayed_and_lists_it_raw(
+    redis: Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A junk entry, and a letter aimed at a hash, stay on news:dead: replaying all
+    passes over them (no WRONGTYPE, nothing written), replaying one names why."""
+    good = await bury(redis, "story")
+    junk = (await redis.xadd(streams.DEAD, {"event": "{junk"})).decode()  # type: ignore[arg-type]
+    await redis.hset("newsflow:ops:session:x", mapping={"a": "1"})
+    aimed = await bury(redis, "elsewhere", source=streams.INGEST)
+    raw = await redis.xrange(streams.DEAD, min=aimed, max=aimed)
+    await redis.xdel(streams.DEAD, aimed)
+    fields = raw[0][1][b"event"].decode().replace(streams.INGEST, "newsflow:ops:session:x")
+    aimed = (await redis.xadd(streams.DEAD, {"event": fields})).decode()  # type: ignore[arg-type]
+    listed = await deadletters.list_letters(redis)
+    assert [type(e).__name__ for e in listed] == ["Letter", "Unreadable", "Letter"]
+    assert len(await deadletters.replay(redis)) == 1
+    assert [e.entry_id for e in await deadletters.list_letters(redis)] == [junk, aimed]
+    assert await redis.hgetall("newsflow:ops:session:x") == {b"a": b"1"}
+    for entry_id, reason in ((junk, "not a dead letter"), (aimed, "cannot replay to")):
+        with pytest.raises(deadletters.UnreplayableError, match=reason):
+            await deadletters.replay_one(redis, entry_id)
+    assert good not in [e.entry_id for e in await deadletters.list_letters(redis)]
+    print_letters(await deadletters.list_letters(redis), sys.stdout)
+    out = capsys.readouterr().out
+    assert f"{junk}  NOT A DEAD LETTER" in out
+    assert "newsflow:ops:session:x" in out

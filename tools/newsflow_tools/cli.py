@@ -241,7 +241,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
         if ids is not None:
             deadletters.check_ids(ids)
         replayed = _with_async_redis(url, lambda redis: deadletters.replay(redis, ids))
-    except ValueError as exc:
+    except (ValueError, deadletters.UnreplayableError) as exc:
         sys.stderr.write(f"newsflow {command}: {exc}\n")
         return 2
     except REDIS_DOWN as exc:

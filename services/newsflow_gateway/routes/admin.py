@@ -14,12 +14,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from newsflow.runtime import deadletters
 from newsflow_gateway.auth import AdminKey
 from newsflow_gateway.deps import StateDep
-from newsflow_gateway.problems import Problem
+from newsflow_gateway.problems import Problem, ProblemError
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing or bad key."},
     403: {"model": Problem, "description": "The key lacks the admin scope."},
+}
+RETRY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {
+        "model": Problem,
+        "description": "A given id is not a dead letter, or cannot be "
+        "replayed (its source stream is not one of the pipeline's).",
+    },
 }
 #: Up to 19 digits a side: every such id is one Redis accepts (both halves < 2⁶⁴),
 #: so the schema and the server agree on what is valid.
@@ -50,9 +58,20 @@ class DeadLetterOut(BaseModel):
     fields: dict[str, str]
 
 
+class UnreadableOut(BaseModel):
+    dead_letter_id: str
+    preview: str = Field(description="The entry's fields, clipped.")
+    reason: str = Field(description="Why it is not a dead letter.")
+
+
 class DeadLetterList(BaseModel):
     items: list[DeadLetterOut] = Field(
-        description="Oldest first. For the next page, pass the last `dead_letter_id` as `after`."
+        description="Oldest first. For the next page, pass the last id of `items` or "
+        "`unreadable`, whichever is later, as `after`."
+    )
+    unreadable: list[UnreadableOut] = Field(
+        default_factory=list,
+        description="Entries of news:dead that are not dead letters: never replayed.",
     )
 
 
@@ -82,6 +101,11 @@ async def dead_letters(
     """Entries that failed too often, oldest first, with their last error."""
     letters = await deadletters.list_letters(state.redis, count=params.limit, after=params.after)
     return DeadLetterList(
+        unreadable=[
+            UnreadableOut(dead_letter_id=bad.entry_id, preview=bad.preview, reason=bad.reason)
+            for bad in letters
+            if isinstance(bad, deadletters.Unreadable)
+        ],
         items=[
             DeadLetterOut(
                 dead_letter_id=letter.entry_id,
@@ -93,7 +117,8 @@ async def dead_letters(
                 fields=letter.event.fields,
             )
             for letter in letters
-        ]
+            if isinstance(letter, deadletters.Letter)
+        ],
     )
 
 
@@ -101,9 +126,13 @@ async def dead_letters(
     "/dead-letters/retry",
     response_model=RetryResult,
     summary="Replay dead letters",
-    responses=ERRORS,
+    responses=RETRY_ERRORS,
 )
 async def retry(key: AdminKey, state: StateDep, body: RetryRequest) -> RetryResult:
     """Put the given dead letters back on their source streams (after a fix).
-    Ids that are not (or no longer) dead letters are skipped."""
-    return RetryResult(replayed=len(await deadletters.replay(state.redis, body.ids)))
+    Ids that are not (or no longer) on news:dead are skipped; an entry that cannot be
+    replayed is a 409 (the letters before it in ``ids`` are replayed)."""
+    try:
+        return RetryResult(replayed=len(await deadletters.replay(state.redis, body.ids)))
+    except deadletters.UnreplayableError as exc:
+        raise ProblemError(409, "Cannot replay", str(exc)) from None

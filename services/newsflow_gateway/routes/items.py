@@ -27,7 +27,7 @@ NINJS_CONTENT = {NINJS_MEDIA_TYPE: {"schema": {"type": "object"}}}
 VARY = {"Vary": "Accept"}
 
 
-def _quality(accept: str, media_type: str) -> float:
+def accept_quality(accept: str, media_type: str) -> float:
     """The q of ``media_type`` in an Accept header (0 when absent or unparsable)."""
     best = 0.0
     for part in accept.split(","):
@@ -51,8 +51,8 @@ def wants_ninjs(request: Request, fmt: str) -> bool:
     if fmt == "ninjs":
         return True
     accept = request.headers.get("accept", "")
-    ninjs = _quality(accept, NINJS_MEDIA_TYPE)
-    return ninjs > 0 and ninjs >= _quality(accept, "application/json")
+    ninjs = accept_quality(accept, NINJS_MEDIA_TYPE)
+    return ninjs > 0 and ninjs >= accept_quality(accept, "application/json")
 
 
 @router.get(

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from newsflow_gateway.deps import SettingsDep, StateDep, TaxonomyDep
-from newsflow_gateway.live import Subscription, valid_entry_id
+from newsflow_gateway.live import Slot, Subscription, valid_entry_id
 from newsflow_gateway.problems import Problem, ProblemError
 from newsflow_gateway.schemas import summary_from_hit
 from newsflow_gateway.search.params import ItemQuery, single_valued
@@ -60,22 +61,27 @@ async def stream(
             "Last-Event-ID: not an event id from this stream",
             [{"field": "Last-Event-ID", "message": "malformed"}],
         )
-    # A query that the index refuses (a prefix matching too many words) is a 422 now,
-    # not a stream that stays silent.
-    await state.search.search(query, limit=1, highlights=False)
     hub = state.live
-    if hub.clients >= settings.max_live_clients:
+    slot = hub.reserve(settings.max_live_clients)  # before any await: see LiveHub.reserve
+    if slot is None:
         raise ProblemError(
             503,
             "Service Unavailable",
             f"this gateway follows {hub.clients} live clients, its limit; retry shortly",
             headers={"Retry-After": "10"},
         )
+    try:
+        # A query that the index refuses (a prefix matching too many words) is a 422
+        # now, not a stream that stays silent.
+        await state.search.search(query, limit=1, highlights=False)
+        # Without Last-Event-ID the client follows from what the index holds now; so
+        # does one whose id lies beyond this stream's end (a Redis that was reset, or
+        # an id that never was): waiting for the stream to reach it would keep it silent.
+        after = await hub.resume_point(last_event_id)
+    except BaseException:
+        slot.release()
+        raise
     sub = Subscription(query=query)
-    # Without Last-Event-ID the client follows from what the index holds now; so does
-    # one whose id lies beyond this stream's end (a Redis that was reset, or an id
-    # that never was): waiting for the stream to reach it would keep it silent.
-    after = await hub.resume_point(last_event_id)
 
     async def events() -> AsyncIterator[bytes]:
         yield b": connected\nretry: 2000\n\n"
@@ -104,9 +110,26 @@ async def stream(
                     await pending
             with contextlib.suppress(Exception):
                 await source.aclose()  # type: ignore[attr-defined]
+            slot.release()
 
-    return StreamingResponse(
+    return LiveResponse(
         events(),
+        slot,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class LiveResponse(StreamingResponse):
+    """A stream that gives its client's slot back when it ends, also when its body
+    never starts (the client left before the headers went out)."""
+
+    def __init__(self, content: AsyncIterator[bytes], slot: Slot, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slot.release()

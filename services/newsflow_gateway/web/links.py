@@ -11,7 +11,7 @@ the API-only ``format`` is never kept.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +34,8 @@ REPEATED = (*FILTERS, "language")
 MAX_NAME = 100
 #: What the live stream and the feeds take: the search without order or paging.
 MATCH_ONLY = (*REPEATED, "q", "from", "to")
+#: What a page says of a parameter it does not read (pydantic's words for the search page).
+EXTRA = "Extra inputs are not permitted"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,18 @@ class SearchLink:
         """The same search on an API endpoint (feeds, ``/v1/items``, the live stream)."""
         kept = [(k, v) for k, v in self.pairs if k in keep]
         return self.href(path, [*kept, *extra.items()])
+
+
+def check_reads(link: SearchLink, reads: Collection[str] = ()) -> None:
+    """A 422 :class:`ProblemError` naming each parameter a page does not read, as the
+    search page refuses one ``ListQuery`` does not know: a page never ignores one."""
+    unread = list(dict.fromkeys(name for name, _ in link.pairs if name not in reads))
+    if unread:
+        raise ProblemError(
+            422,
+            "Unprocessable Content",
+            "; ".join(f"{name[:MAX_NAME]}: {EXTRA}" for name in unread[:10]),
+        )
 
 
 def list_query(link: SearchLink) -> ListQuery:

@@ -7,8 +7,10 @@ Replay and delete are POST forms carrying the session's CSRF token, and call
 :mod:`newsflow.runtime.deadletters` as the admin API and ``newsflow dlq`` do.
 
 Every refusal is an HTML page with a 4xx status saying why: no session (401), a
-missing or wrong CSRF token (403), an unknown dead letter (404), a body that is
-too large (413), not a form (415) or not UTF-8 (400), too many logins (429).
+missing or wrong CSRF token, or a POST from another site, login included (403), an
+unknown dead letter (404), an entry that cannot be replayed (409: not a dead
+letter, or aimed outside the pipeline), a body that is too large (413), not a form
+(415), not UTF-8 or with too many fields (400), too many logins (429).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from newsflow.runtime import deadletters
 from newsflow.runtime.codec import is_stream_id
 from newsflow.runtime.keys import parse_key
 from newsflow_gateway.auth import key_for, rate_limit
-from newsflow_gateway.deps import StateDep
+from newsflow_gateway.deps import StateDep, public_base
 from newsflow_gateway.problems import ProblemError
 from newsflow_gateway.state import GatewayState
 from newsflow_gateway.web.ops_session import (
@@ -31,6 +33,7 @@ from newsflow_gateway.web.ops_session import (
     close_session,
     csrf_ok,
     current_session,
+    is_https,
     open_session,
 )
 from newsflow_gateway.web.ops_view import BUCKET_S, age, read_console, sparkline
@@ -49,6 +52,9 @@ MAX_FORM_FIELDS: Final = 8
 REFRESH_S: Final = 5
 #: What the console's answers say to caches: they hold tokens and live figures.
 NO_STORE: Final = {"Cache-Control": "no-store"}
+#: The console's own pages: browsers then send its forms' real Origin (with the
+#: default no-referrer they send "null"); other sites still get no referrer.
+REFERRER: Final = {"Referrer-Policy": "same-origin"}
 NOTICES: Final = {
     "replayed": "The dead letter was put back on its source stream.",
     "deleted": "The dead letter was deleted.",
@@ -68,7 +74,11 @@ class RefusedError(Exception):
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     return templates.TemplateResponse(
-        request, name, {"refresh_s": REFRESH_S, **context}, status_code=status, headers=NO_STORE
+        request,
+        name,
+        {"refresh_s": REFRESH_S, **context},
+        status_code=status,
+        headers={**NO_STORE, **REFERRER},
     )
 
 
@@ -93,6 +103,10 @@ async def read_form(request: Request) -> dict[str, str]:
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             raise RefusedError(413, "Form too large", f"A form is at most {MAX_FORM_BYTES} bytes.")
+    if body.count(b"&") >= MAX_FORM_FIELDS:
+        raise RefusedError(
+            400, "Too many fields", f"A console form has at most {MAX_FORM_FIELDS} fields."
+        )
     try:
         pairs = parse_qsl(
             body.decode("ascii"),
@@ -108,6 +122,36 @@ async def read_form(request: Request) -> dict[str, str]:
     return dict(pairs)
 
 
+def own_origins(request: Request, state: GatewayState) -> set[str]:
+    """The origins the console's own pages have: the gateway's public base, and the
+    host the browser addressed (which a cross-site page cannot choose for it)."""
+    origins = {public_base(request, state.settings).lower()}
+    host = request.headers.get("host")
+    if host:
+        scheme = "https" if is_https(request, state) else "http"
+        origins.add(f"{scheme}://{host}".lower())
+    return origins
+
+
+def check_same_origin(request: Request, state: GatewayState) -> None:
+    """Refuse a POST another site's page made the browser send (login CSRF included):
+    an ``Origin`` that is not ours, or ``Sec-Fetch-Site: cross-site``. Clients that
+    send neither header (curl, scripts) are let through to the other checks."""
+    origin = request.headers.get("origin")
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    # A browser sends "Origin: null" for its own page's form when the page's referrer
+    # policy is no-referrer (the gateway's default): Sec-Fetch-Site, which no page can
+    # set, then says whether it was our own page.
+    if origin is not None and origin.lower() == "null" and fetch_site == "same-origin":
+        origin = None
+    if fetch_site == "cross-site" or (
+        origin is not None and origin.lower() not in own_origins(request, state)
+    ):
+        raise RefusedError(
+            403, "Cross-site request refused", "Use the console's own forms, at /ops."
+        )
+
+
 async def _session(state: GatewayState, request: Request) -> Session:
     session = await current_session(state, request)
     if session is None:
@@ -116,7 +160,8 @@ async def _session(state: GatewayState, request: Request) -> Session:
 
 
 async def _checked(state: GatewayState, request: Request) -> Session:
-    """The session of a POST whose form carries the session's CSRF token."""
+    """The session of a same-origin POST whose form carries the session's CSRF token."""
+    check_same_origin(request, state)
     session = await _session(state, request)
     form = await read_form(request)
     if not csrf_ok(session, form.get("csrf")):
@@ -176,6 +221,10 @@ async def login(request: Request, state: StateDep) -> Response:
     """Check an admin key from the form; on success start a session and show the console."""
     client = request.client.host if request.client else "unknown"
     try:
+        check_same_origin(request, state)
+    except RefusedError as exc:
+        return _refused(request, exc)
+    try:
         await rate_limit(state, f"ops-login:{client}", limit=state.settings.ops_login_per_minute)
     except ProblemError as exc:
         return _refused(
@@ -220,6 +269,8 @@ async def replay(request: Request, state: StateDep, entry_id: str) -> Response:
         await _checked(state, request)
         if await deadletters.replay_one(state.redis, _letter_id(entry_id)) is None:
             raise _gone()
+    except deadletters.UnreplayableError as exc:
+        return _refused(request, RefusedError(409, "Cannot replay", str(exc)))
     except RefusedError as exc:
         return _refused(request, exc)
     return RedirectResponse("/ops?notice=replayed#dead-letters", status_code=303)

@@ -47,9 +47,8 @@ class Rejection:
 class Console:
     now_ms: int
     streams: list[StreamStatus]
-    dead: list[deadletters.Letter]
+    dead: list[deadletters.Letter | deadletters.Unreadable]
     dead_total: int
-    dead_error: str | None
     rejections: list[Rejection]
     rejected_total: int
     rates: list[Rate]
@@ -78,18 +77,13 @@ def _rejection(entry_id: Any, fields: Any) -> Rejection:
 async def read_console(redis: Redis) -> Console:
     """Everything the console shows, as of the Redis server's clock."""
     now = await server_ms(redis)
-    dead_error = None
-    try:
-        dead = await deadletters.list_letters(redis, count=SHOWN)
-    except (ValidationError, ValueError, KeyError):
-        dead, dead_error = [], "news:dead holds an entry that is not a dead letter"
+    dead = await deadletters.list_letters(redis, count=SHOWN)
     rejected: Any = await redis.xrevrange(streams.REJECTED, count=SHOWN) or []
     return Console(
         now_ms=now,
         streams=await collect(redis),
         dead=dead,
         dead_total=int(await redis.xlen(streams.DEAD)),
-        dead_error=dead_error,
         rejections=[_rejection(entry_id, fields) for entry_id, fields in rejected],
         rejected_total=int(await redis.xlen(streams.REJECTED)),
         rates=await throughput(redis, now_ms=now, bucket_s=BUCKET_S, buckets=BUCKETS),

@@ -24,13 +24,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from newsflow.domain.taxonomy import Taxonomy
 from newsflow_gateway.deps import ItemsDep, SearchDep, SettingsDep, StateDep, TaxonomyDep
-from newsflow_gateway.problems import ProblemError
+from newsflow_gateway.problems import PROBLEM_JSON, ProblemError, http_problem, http_title
 from newsflow_gateway.routes.facets import entry_counts, entry_names
-from newsflow_gateway.routes.items import find_story
+from newsflow_gateway.routes.items import accept_quality, find_story
 from newsflow_gateway.schemas import ItemSummary, detail_from_doc, summary_from_hit
 from newsflow_gateway.search.backend import (
     CursorError,
@@ -40,7 +41,7 @@ from newsflow_gateway.search.backend import (
     StorySearch,
 )
 from newsflow_gateway.search.params import ListQuery
-from newsflow_gateway.web.links import FILTERS, SearchLink, list_query
+from newsflow_gateway.web.links import FILTERS, SearchLink, check_reads, list_query
 from newsflow_gateway.web.marks import Piece, highlighted, with_evidence
 from newsflow_gateway.web.templating import create_templates
 
@@ -88,6 +89,37 @@ def _as_page_error(exc: Exception) -> PageError | None:
     if isinstance(exc, ConnectionFailure | ExecutionTimeout):
         return PageError(503, "The store did not answer", "retry shortly", {"Retry-After": "5"})
     return None
+
+
+#: Paths that are the API's, whoever asks: their errors are always problem JSON.
+API_PREFIX = "/v1/"
+API_PATHS = frozenset({"/v1", "/openapi.json", "/asyncapi.json", "/healthz", "/readyz", "/metrics"})
+#: What a 404 or 405 page says, by status.
+_HTTP_DETAILS = {
+    404: "There is no page at this address.",
+    405: "This address does not answer that kind of request.",
+}
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a path outside the API: its Accept prefers HTML to JSON."""
+    path = request.url.path
+    if path in API_PATHS or path.startswith(API_PREFIX):
+        return False
+    accept = request.headers.get("accept", "")
+    html = accept_quality(accept, "text/html")
+    json = max(accept_quality(accept, "application/json"), accept_quality(accept, PROBLEM_JSON))
+    return html > 0 and html >= json
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """A 404 or 405 the router answers (no route matched): a page for a browser off
+    the API, the problem JSON otherwise. The Allow header of a 405 is kept."""
+    if not wants_page(request):
+        return await http_problem(request, exc)
+    status = exc.status_code
+    detail = _HTTP_DETAILS.get(status, exc.detail if isinstance(exc.detail, str) else "")
+    return error_page(request, PageError(status, http_title(status), detail, exc.headers))
 
 
 def error_page(request: Request, error: PageError) -> Response:
@@ -265,6 +297,7 @@ async def story_page(
     request: Request, item_id: str, items: ItemsDep, settings: SettingsDep
 ) -> Response:
     """One story: its text with the inferred tags' evidence marked, and every copy."""
+    check_reads(SearchLink.of(request.query_params))
     stored = (
         await find_story(items, item_id, settings.query_timeout_ms)
         if STORY_ID.match(item_id)
@@ -307,6 +340,7 @@ KINDS: dict[str, Kind] = {
 
 def _listing(kind: Kind) -> None:
     async def listing(request: Request, search: SearchDep, taxonomy: TaxonomyDep) -> Response:
+        check_reads(SearchLink.of(request.query_params))
         counts = await entry_counts(search, kind.kind)
         entries = list(getattr(taxonomy, kind.kind).values())
         return templates.TemplateResponse(
@@ -331,9 +365,8 @@ def _listing(kind: Kind) -> None:
                 f"No such {kind.one.lower()}",
                 f"The taxonomy has no {kind.one.lower()} with this id.",
             )
-        paging = SearchLink(
-            tuple((k, v) for k, v in SearchLink.of(request.query_params).pairs if k == "cursor")
-        )
+        paging = SearchLink.of(request.query_params)
+        check_reads(paging, ("cursor",))
         link = SearchLink(((kind.param, entry_id),))
         params = list_query(SearchLink((*link.pairs, *paging.pairs)))
         results, total, next_cursor = await story_list(search, params.to_query(taxonomy), params)

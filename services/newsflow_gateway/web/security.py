@@ -8,6 +8,17 @@ become code even if an escape were missed.
 
 from __future__ import annotations
 
+from starlette.datastructures import MutableHeaders
+
+#: Headers on every answer, whatever it is.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-site",
+    "Permissions-Policy": "interest-cohort=()",
+}
+
 #: The JSON API, feeds and anything that is not a page: nothing may load or frame it.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -24,3 +35,14 @@ def content_security_policy(content_type: str) -> str:
     if content_type.startswith("text/html"):
         return PAGE_CSP
     return API_CSP
+
+
+def secure(headers: MutableHeaders) -> None:
+    """Add the security headers and the CSP to an answer's headers (those it already
+    has are kept). Called by the app's middleware, and by the 500 handler, whose
+    answer Starlette sends from outside every middleware."""
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    headers.setdefault(
+        "Content-Security-Policy", content_security_policy(headers.get("content-type", ""))
+    )

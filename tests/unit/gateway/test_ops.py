@@ -58,6 +58,7 @@ async def test_the_console_asks_for_a_key_and_sets_no_cookie(start: Start) -> No
         assert "set-cookie" not in page.headers
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["cache-control"] == "no-store"
+        assert page.headers["referrer-policy"] == "same-origin"  # forms send their Origin
 
 
 @pytest.mark.parametrize(
@@ -225,6 +226,7 @@ async def test_an_id_that_is_no_stream_id_is_a_404_page(start: Start, bad_id: st
         (b"csrf=%ff%fe", FORM, 400),  # percent-encoded bytes that are not UTF-8
         (b"csrf=\xff\xfe", FORM, 400),  # raw bytes that are not ASCII
         (b"a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9", FORM, 400),  # too many fields
+        (b"&" * 8, FORM, 400),  # too many empty fields
         (b"csrf=" + b"x" * 5000, FORM, 413),
         (b'{"csrf": "x"}', {"Content-Type": "application/json"}, 415),
         (b"csrf=x", {}, 415),
@@ -289,3 +291,158 @@ async def test_revoking_the_key_ends_its_sessions(start: Start) -> None:
         assert (await gw.client.get("/ops/panel")).status_code == 401
         assert 'action="/ops/login"' in (await gw.client.get("/ops")).text
         assert await gw.fakes.redis.keys("newsflow:ops:session:*") == []
+
+
+JUNK = {"event": "{junk"}
+
+
+async def test_an_entry_that_is_no_dead_letter_is_listed_raw_and_can_only_be_deleted(
+    start: Start,
+) -> None:
+    async with start() as gw:
+        junk_id = (await gw.fakes.redis.xadd(streams.DEAD, JUNK)).decode()
+        null_id = (
+            await gw.fakes.redis.xadd(
+                streams.DEAD, {"event": letter().model_dump_json().replace('"c-1"', "null")}
+            )
+        ).decode()
+        good_id = await dead_letter(gw, error="<b>real</b>")
+        csrf = await log_in(gw)
+        page = (await gw.client.get("/ops")).text
+        assert f"letter-{good_id}" in page
+        assert "&lt;b&gt;real&lt;/b&gt;" in page
+        for bad_id in (junk_id, null_id):
+            assert f'action="/ops/dead-letters/{bad_id}/delete"' in page
+            assert f'action="/ops/dead-letters/{bad_id}/replay"' not in page
+            replayed = await gw.client.post(
+                f"/ops/dead-letters/{bad_id}/replay", data={"csrf": csrf}
+            )
+            assert replayed.status_code == 409, replayed.text
+            assert replayed.headers["content-type"].startswith("text/html")
+            assert "not a dead letter" in replayed.text
+        assert "{junk" in page
+        deleted = await gw.client.post(f"/ops/dead-letters/{junk_id}/delete", data={"csrf": csrf})
+        assert deleted.status_code == 303
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 2
+
+
+async def test_a_letter_aimed_outside_the_pipeline_is_not_replayed(start: Start) -> None:
+    async with start() as gw:
+        await gw.fakes.redis.hset("newsflow:ops:session:x", mapping={"a": "1"})
+        aimed = letter().model_copy(update={"source_stream": "newsflow:ops:session:x"})
+        dead_id = (await gw.fakes.redis.xadd(streams.DEAD, aimed.to_fields())).decode()
+        csrf = await log_in(gw)
+        response = await gw.client.post(f"/ops/dead-letters/{dead_id}/replay", data={"csrf": csrf})
+        assert response.status_code == 409
+        assert "cannot replay to" in response.text
+        assert await gw.fakes.redis.hgetall("newsflow:ops:session:x") == {b"a": b"1"}
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 1
+
+
+async def test_the_admin_api_lists_unreadable_entries_and_refuses_to_replay_them(
+    start: Start,
+) -> None:
+    async with start() as gw:
+        junk_id = (await gw.fakes.redis.xadd(streams.DEAD, JUNK)).decode()
+        good_id = await dead_letter(gw)
+        admin = {"Authorization": f"Bearer {await gw.key('admin')}"}
+        listed = await gw.client.get("/v1/admin/dead-letters", headers=admin)
+        assert listed.status_code == 200, listed.text
+        body = listed.json()
+        assert [i["dead_letter_id"] for i in body["items"]] == [good_id]
+        assert [u["dead_letter_id"] for u in body["unreadable"]] == [junk_id]
+        assert "not a dead letter" in body["unreadable"][0]["reason"]
+        retried = await gw.client.post(
+            "/v1/admin/dead-letters/retry", json={"ids": [junk_id]}, headers=admin
+        )
+        assert retried.status_code == 409
+        assert retried.headers["content-type"] == "application/problem+json"
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 2
+
+
+async def test_a_form_with_too_many_fields_is_told_so(start: Start) -> None:
+    async with start() as gw:
+        csrf = await log_in(gw)
+        body = f"csrf={csrf}&" + "&".join(f"f{n}=1" for n in range(8))
+        response = await gw.client.post("/ops/logout", content=body, headers=FORM)
+        assert response.status_code == 400
+        assert "at most 8 fields" in response.text
+        assert "not valid UTF-8" not in response.text
+
+
+CROSS_SITE = [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "null", "Sec-Fetch-Site": "same-site"},
+    {"Origin": "http://testserver.evil.example"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Origin": "http://testserver", "Sec-Fetch-Site": "cross-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+async def test_a_cross_site_login_is_refused(start: Start, headers: dict[str, str]) -> None:
+    async with start() as gw:
+        key = await gw.key("admin")
+        response = await gw.client.post("/ops/login", data={"key": key}, headers=headers)
+        assert response.status_code == 403
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Cross-site request refused" in response.text
+        assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+async def test_cross_site_console_posts_are_refused(start: Start, headers: dict[str, str]) -> None:
+    async with start() as gw:
+        dead_id = await dead_letter(gw)
+        csrf = await log_in(gw)
+        for url in (f"/ops/dead-letters/{dead_id}/replay", f"/ops/dead-letters/{dead_id}/delete"):
+            response = await gw.client.post(url, data={"csrf": csrf}, headers=headers)
+            assert response.status_code == 403, url
+        assert await gw.fakes.redis.xlen(streams.DEAD) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+    ],
+)
+async def test_same_origin_and_headerless_logins_work(
+    start: Start, headers: dict[str, str]
+) -> None:
+    async with start() as gw:
+        key = await gw.key("admin")
+        response = await gw.client.post("/ops/login", data={"key": key}, headers=headers)
+        assert response.status_code == 303, response.text
+
+
+async def test_odd_entries_on_news_dead_are_shown_clipped_and_never_break_the_page(
+    start: Start,
+) -> None:
+    async with start() as gw:
+        odd = [
+            {"x": b"\xff\xfe" * 500},  # no event field, bytes that are not UTF-8
+            {"event": b"\xff"},
+            {"event": "<script>" + "y" * 5000},
+            {"event": '{"fields": {"' + "k" * 3000 + '": 1}}'},
+        ]
+        ids = [(await gw.fakes.redis.xadd(streams.DEAD, fields)).decode() for fields in odd]
+        csrf = await log_in(gw)
+        page = await gw.client.get("/ops")
+        assert page.status_code == 200
+        assert "<script>y" not in page.text
+        assert "y" * 201 not in page.text
+        assert "k" * 201 not in page.text
+        for entry_id in ids:
+            assert f'action="/ops/dead-letters/{entry_id}/delete"' in page.text
+            replay = await gw.client.post(
+                f"/ops/dead-letters/{entry_id}/replay", data={"csrf": csrf}
+            )
+            assert replay.status_code == 409
+        admin = {"Authorization": f"Bearer {await gw.key('admin')}"}
+        listed = await gw.client.get("/v1/admin/dead-letters", headers=admin)
+        assert [u["dead_letter_id"] for u in listed.json()["unreadable"]] == ids

@@ -223,3 +223,35 @@ async def test_pages_refuse_when_reading_needs_a_key(start: Start) -> None:
         assert page.status_code == 401
         assert page.headers["content-type"].startswith("text/html")
         assert "Reading needs an API key" in page.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?foo=1",
+        "/offices/odihr?limit=100000&foo=1",
+        "/offices/odihr?q=elections",
+        "/topics?foo=1",
+        "/countries?limit=5",
+        f"/stories/{1:032x}?foo=1",
+        "/offices/odihr?" + "x" * 300 + "=1",
+    ],
+)
+async def test_every_page_refuses_a_parameter_it_does_not_read(start: Start, path: str) -> None:
+    async with start() as gw:
+        await gw.store(story(1))
+        response = await gw.client.get(path)
+    assert response.status_code == 422, path
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Extra inputs are not permitted" in response.text
+    assert "x" * 101 not in response.text
+
+
+async def test_entity_pages_still_take_their_cursor(start: Start) -> None:
+    async with start() as gw:
+        await gw.store(story(1))
+        first = await gw.client.get("/offices/odihr")
+        empty = await gw.client.get("/offices/odihr?cursor=")
+        bad = await gw.client.get("/offices/odihr?cursor=zzzz")
+    assert first.status_code == empty.status_code == 200
+    assert bad.status_code == 422

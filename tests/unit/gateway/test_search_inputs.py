@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsflow_gateway.live import Subscription
-from newsflow_gateway.search.backend import StoryQuery
 from tests.unit.gateway.conftest import Start, assert_problem
 
 ROUTES = ["/v1/items", "/v1/facets", "/v1/feeds/atom", "/v1/feeds/rss"]
@@ -112,7 +110,8 @@ async def test_extreme_dates_and_limits(start: Start) -> None:
 async def test_live_clients_beyond_the_limit_get_503(start: Start) -> None:
     async with start(max_live_clients=2) as gw:
         hub = gw.app.state.gateway.live
-        hub._subs.update({Subscription(StoryQuery()), Subscription(StoryQuery())})
+        slots = [hub.reserve(2), hub.reserve(2)]
+        assert None not in slots
         problem = assert_problem(await gw.client.get("/v1/stream"), 503)
         assert "2 live clients" in problem["detail"]
 
