@@ -36,7 +36,7 @@ from typing import Any, Final
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, ResponseError
 
 from newsflow import streams
 from newsflow.domain.formats.common import ParseResult
@@ -120,6 +120,9 @@ class EnqueueReport:
     unconfirmed: list[Enqueued] = field(default_factory=list)
     #: How many replicas confirmed the last batch (None: no wait was asked for).
     replicas_acked: int | None = None
+    #: False when the rejections could not be put on news:rejected: the Redis user may
+    #: not write there (a publisher's ACL user may only XADD news:ingest).
+    rejections_recorded: bool = True
 
     @property
     def conflicts(self) -> list[Rejected]:
@@ -256,7 +259,12 @@ async def enqueue(
         read=checked.read, rejected=sorted([*checked.rejected, *clashes], key=lambda r: r.line)
     )
     if record_rejections:
-        await record(redis, report.rejected, service=service)
+        # Best effort: the sender is told of each rejection anyway; a user that may
+        # only XADD news:ingest must still get its good items through.
+        try:
+            await record(redis, report.rejected, service=service)
+        except NoPermissionError:
+            report.rejections_recorded = False
     if atomic and report.rejected:
         return report
     valid = [v for v in checked.valid if v.index not in clashing]
