@@ -101,9 +101,12 @@ def print_report(report: EnqueueReport, out: TextIO, err: TextIO | None = None) 
     if report.unconfirmed:
         missing = report.read - len(report.rejected) - len(report.accepted)
         out.write(
-            f"not accepted: {missing} items, from line {report.unconfirmed[0].line} on: "
-            f"the Redis replicas did not confirm them in time ({report.replicas_acked} "
-            "confirmed); push them again\n"
+            f"not confirmed: {missing} items, from line {report.unconfirmed[0].line} on: "
+            f"{len(report.unconfirmed)} were written on the Redis primary but not confirmed "
+            f"by its replicas in time ({report.replicas_acked} confirmed) and may still be "
+            "stored; the rest were not sent. Pushing the file again is safe: an item "
+            "already stored is recognised by its identity and idempotency key and not "
+            "stored twice\n"
         )
 
 

@@ -21,8 +21,9 @@ answered can still be lost if the primary dies before a replica has it. With a
 each batch is followed, on the same connection, by ``WAIT numreplicas timeout``.
 A batch the replicas did not confirm in time is reported ``unconfirmed`` and
 nothing more is sent: the gateway answers 503, push counts those items as not
-accepted. They may still be on the primary (and flow on); sending them again is
-what a publisher does after a 503 anyway.
+confirmed. WAIT cannot undo a write: they are on the primary and may still be
+stored; sending them again is safe (a stored item's identity and idempotency key
+make the repeat a no-op).
 """
 
 from __future__ import annotations
