@@ -54,3 +54,14 @@ def test_a_server_that_is_not_redis_is_one_line(
     assert f"Redis at {url}: " in err[-1]
     assert err[-1].startswith(f"newsflow {argv[0]}: cannot ")
     assert len(err) == 2  # the announcement, then the one line
+
+
+def test_a_wrong_password_is_one_line_that_hides_it(
+    redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host = redis_url.split("//", 1)[1].split("/", 1)[0]
+    url = f"redis://u:p@ss:w@{host}/0"
+    code, err = run(capsys, "status", "--redis-url", url)
+    assert code == 1
+    assert err[-1].startswith(f"newsflow status: cannot use Redis at redis://u:***@{host}/0: ")
+    assert "ss:w" not in "".join(err)

@@ -32,8 +32,8 @@ from typing import Any, Literal, TypeVar
 
 import redis as redis_sync
 from pydantic import ValidationError
+from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsflow_tools.settings import ToolSettings, redacted
@@ -107,7 +107,7 @@ def _redis_failed(args: argparse.Namespace, exc: BaseException) -> int:
     """
     command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
     settings = ToolSettings(**_flags(args))  # it was valid when the command ran
-    if isinstance(exc, REDIS_DOWN):
+    if isinstance(exc, REDIS_DOWN) and not isinstance(exc, AuthenticationError):
         return _unreachable(settings, command, "redis_url", exc)
     url = redacted(settings.redis_url)
     sys.stderr.write(f"newsflow {command}: cannot use Redis at {url}: {_reason(exc)}\n")
