@@ -1,7 +1,7 @@
 """Acceptance waits for a replica (WAIT) on a real primary and replica.
 
 An item is answered as accepted only once the replica has it; when the replica does
-not confirm in time, push counts the items as not accepted and the gateway
+not confirm in time, push counts the items as not confirmed and the gateway
 answers 503 with Retry-After.
 """
 
