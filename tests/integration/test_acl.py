@@ -31,6 +31,7 @@ from newsflow_ingest.settings import IngestSettings
 from newsflow_storage.app import create_worker as create_storage
 from newsflow_storage.settings import StorageSettings
 from newsflow_tools.acl import render
+from newsflow_tools.cli import main as cli_main
 from tests.helpers import eventually_async
 from tests.redis_ha import Node, start_node
 from tests.unit.gateway.fakes import Fakes
@@ -91,6 +92,31 @@ def test_a_publisher_may_xadd_to_news_ingest_and_nothing_else(
     finally:
         publisher.close()
         anonymous.close()
+
+
+def test_push_as_the_publisher_user_reports_rejections_it_may_not_record(
+    secured: tuple[Node, dict[str, str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The publisher may only XADD news:ingest: recording a rejection on news:rejected
+    is refused, and push says so once and still pushes the good item."""
+    node, passwords = secured
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"title": "good"}\n{"nope": 1}\n{"nope": 2}\n')
+    code = cli_main(["push", str(mixed), "--redis-url", url(node, "publisher", passwords)])
+    out, err = capsys.readouterr()
+    assert code == 1  # rejections, as documented
+    assert "line 2: rejected" in out
+    assert "line 3: rejected" in out
+    assert err.count("not recorded on news:rejected: this Redis user may not write there") == 1
+    assert "Traceback" not in err
+    auditor = redis_sync.Redis.from_url(f"redis://auditor:auditor@127.0.0.1:{node.port}/0")
+    try:
+        assert auditor.xlen(streams.INGEST) == 1
+        assert auditor.xlen(streams.REJECTED) == 0
+    finally:
+        auditor.close()
 
 
 async def test_the_pipeline_runs_end_to_end_with_one_user_per_service(

@@ -1,7 +1,7 @@
 """Acceptance waits for a replica (WAIT) on a real primary and replica.
 
 An item is answered as accepted only once the replica has it; when the replica does
-not confirm in time, push counts the items as not accepted and the gateway
+not confirm in time, push counts the items as not confirmed and the gateway
 answers 503 with Retry-After.
 """
 
@@ -86,7 +86,9 @@ async def test_without_a_replica_push_counts_the_items_not_accepted(pair: Deploy
         out = io.StringIO()
         print_report(report, out)
         assert "pushed 0 items" in out.getvalue()
-        assert "not accepted: 1200 items, from line 1 on" in out.getvalue()
+        assert "not confirmed: 1200 items, from line 1 on: 500 were written" in out.getvalue()
+        assert "may still be stored" in out.getvalue()
+        assert "again is safe" in out.getvalue()
         # Not asking for a replica (one host) accepts as before.
         plain = await enqueue(redis, check(items(10), now=utcnow()), service="test", wait=None)
         assert len(plain.accepted) == 10
@@ -120,7 +122,10 @@ async def test_the_gateway_answers_503_when_no_replica_confirms(
         assert refused.status_code == 503, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.headers["retry-after"] == "5"
-        assert "not confirmed by 1 Redis replica(s) within 300 ms" in refused.json()["detail"]
+        detail = refused.json()["detail"]
+        assert "written on the Redis primary but not confirmed by 1 Redis replica(s)" in detail
+        assert "within 300 ms" in detail
+        assert "may still be stored. Sending them again is safe" in detail
 
 
 def test_newsflow_push_fails_when_no_replica_confirms(
@@ -145,4 +150,4 @@ def test_newsflow_push_fails_when_no_replica_confirms(
     assert cli.main(argv) == 1
     out = capsys.readouterr().out
     assert "pushed 0 items" in out
-    assert "not accepted: 20 items, from line 1 on" in out
+    assert "not confirmed: 20 items, from line 1 on: 20 were written" in out

@@ -38,6 +38,24 @@ def test_what_cannot_be_read_says_where_and_why(
     assert fragment in problem.message
 
 
+def test_huge_or_many_field_names_are_clipped_in_the_reason() -> None:
+    """A 1 MB field name, or thousands of fields, must not make a 1 MB log line."""
+    long = decode_entry({b"x" * 1_000_000: b"1"}, "item")
+    assert isinstance(long, Undecodable)
+    assert len(long.message) < 400
+    assert "(1000000 chars)" in long.message
+    many = decode_entry({f"f{i:04}".encode(): b"1" for i in range(5000)}, "item")
+    assert isinstance(many, Undecodable)
+    assert len(many.message) < 400
+    assert "'f0019'] and 4980 more" in many.message
+    bad = decode_entry({b"y" * 1_000_000 + b"\xff": b"1"}, "item")
+    assert isinstance(bad, Undecodable)
+    assert len(bad.message) < 400
+    wide = decode_entry({b"z" * 1_000_000: b"\xff"}, None)
+    assert isinstance(wide, Undecodable)
+    assert len(wide.field) < 200
+
+
 def test_an_event_must_be_json_but_an_item_is_left_to_the_normaliser() -> None:
     broken = decode_entry({b"event": b'{"item": '}, "event")
     assert isinstance(broken, Undecodable)

@@ -137,3 +137,13 @@ def test_passwords_are_not_printed() -> None:
     assert redacted("redis://:s3cret@host:6379/0") == "redis://:***@host:6379/0"
     assert redacted("mongodb://user:p%40ss@h1:1,h2:2/db") == "mongodb://user:***@h1:1,h2:2/db"
     assert redacted("redis://127.0.0.1:6390/0") == "redis://127.0.0.1:6390/0"
+
+
+def test_a_password_holding_at_signs_is_hidden_up_to_the_last_one() -> None:
+    """The client splits the credentials at the last @, so the redaction must too."""
+    assert redacted("redis://u:p@ss:w@127.0.0.1:6390/0") == "redis://u:***@127.0.0.1:6390/0"
+    assert redacted("redis://:a@b@c@host/0?x=@") == "redis://:***@host/0?x=@"
+    assert (
+        redacted("redis+sentinel://u:p@w@s1:1,s2:2/m/0") == "redis+sentinel://u:***@s1:1,s2:2/m/0"
+    )
+    assert redacted("redis://user@host:1/0") == "redis://user@host:1/0"

@@ -32,6 +32,7 @@ from typing import Any, Literal, TypeVar
 
 import redis as redis_sync
 from pydantic import ValidationError
+from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -47,15 +48,19 @@ _LABELS: dict[Server, tuple[str, str]] = {
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def _settings(args: argparse.Namespace, command: str) -> ToolSettings | None:
-    """The command's settings (flags first); None, after one line, when one is invalid."""
-    flags = {
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The server settings given as flags."""
+    return {
         name: value
         for name in ("redis_url", "mongodb_url", "gateway_url")
         if (value := getattr(args, name, None)) is not None
     }
+
+
+def _settings(args: argparse.Namespace, command: str) -> ToolSettings | None:
+    """The command's settings (flags first); None, after one line, when one is invalid."""
     try:
-        return ToolSettings(**flags)
+        return ToolSettings(**_flags(args))
     except ValidationError as exc:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"]) or "settings"
@@ -90,6 +95,22 @@ def _unreachable(settings: ToolSettings, command: str, server: Server, exc: Base
         )
     else:
         sys.stderr.write(f"newsflow {command}: cannot reach {label} at {url}: {_reason(exc)}\n")
+    return 1
+
+
+def _redis_failed(args: argparse.Namespace, exc: BaseException) -> int:
+    """Any Redis failure a command did not handle, in one line; the exit code 1.
+
+    A server that does not answer is "cannot reach" (see :func:`_unreachable`); one
+    that answers with an error (DB index out of range, NOPERM, not Redis at all) is
+    "cannot use".
+    """
+    command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+    settings = ToolSettings(**_flags(args))  # it was valid when the command ran
+    if isinstance(exc, REDIS_DOWN) and not isinstance(exc, AuthenticationError):
+        return _unreachable(settings, command, "redis_url", exc)
+    url = redacted(settings.redis_url)
+    sys.stderr.write(f"newsflow {command}: cannot use Redis at {url}: {_reason(exc)}\n")
     return 1
 
 
@@ -170,14 +191,10 @@ def cmd_push(args: argparse.Namespace) -> int:
     if settings is None or url is None:
         return 1
     wait = ReplicaWait.from_settings(settings.redis_wait_replicas, settings.redis_wait_timeout_ms)
-    try:
-        report = push(result, url, progress=progress, max_lag=args.max_lag, wait=wait)
-    except RedisConnectionError as exc:
-        sys.stderr.write(f"\nnewsflow push: cannot reach Redis: {exc}\n")
-        return 1
+    report = push(result, url, progress=progress, max_lag=args.max_lag, wait=wait)
     if show:
         sys.stderr.write("\n")
-    print_report(report, sys.stdout)
+    print_report(report, sys.stdout, sys.stderr)
     return 0 if not report.rejected and not report.unconfirmed else 1
 
 
@@ -188,10 +205,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     url = _redis_url(settings, "status")
     if settings is None or url is None:
         return 1
-    try:
-        report = _with_async_redis(url, collect)
-    except REDIS_DOWN as exc:
-        return _unreachable(settings, "status", "redis_url", exc)
+    report = _with_async_redis(url, collect)  # a Redis failure: see main()
     print_status(report, sys.stdout)
     if settings.gateway_url:
         print_index_status(index_status(settings.gateway_url), sys.stdout)
@@ -587,6 +601,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `newsflow evaluate ... | head`: the reader left; not an error
         sys.stderr.close()
         return 0
+    except RedisError as exc:  # one line for every command, never a traceback
+        return _redis_failed(args, exc)
+    except OSError as exc:  # a socket error below redis-py (a port that is not Redis)
+        if getattr(args, "redis_url", False) is False or args.command == "bench":
+            raise
+        return _redis_failed(args, exc)
     return code
 
 

@@ -34,6 +34,8 @@ from newsflow.runtime.redis_factory import create_redis
 Choice = Format | Literal["auto"]
 CHOICES: tuple[Choice, ...] = ("auto", *FORMATS)
 SERVICE = "push"
+#: Said once when the rejections could not be recorded (see EnqueueReport).
+NOT_RECORDED = "not recorded on news:rejected: this Redis user may not write there"
 
 
 def _known_topic() -> Callable[[str], bool]:
@@ -86,9 +88,11 @@ def push(
     return asyncio.run(push_async(result, redis_url, progress=progress, max_lag=max_lag, wait=wait))
 
 
-def print_report(report: EnqueueReport, out: TextIO) -> None:
+def print_report(report: EnqueueReport, out: TextIO, err: TextIO | None = None) -> None:
     for rejected in report.rejected:
         out.write(f"line {rejected.line}: rejected: {rejected.reason}\n")
+    if report.rejected and not report.rejections_recorded:
+        (err or out).write(f"newsflow push: {len(report.rejected)} rejection(s) {NOT_RECORDED}\n")
     distinct = len({a.item_id for a in report.accepted})
     out.write(
         f"pushed {len(report.accepted)} items ({distinct} distinct stories), "
@@ -97,9 +101,12 @@ def print_report(report: EnqueueReport, out: TextIO) -> None:
     if report.unconfirmed:
         missing = report.read - len(report.rejected) - len(report.accepted)
         out.write(
-            f"not accepted: {missing} items, from line {report.unconfirmed[0].line} on: "
-            f"the Redis replicas did not confirm them in time ({report.replicas_acked} "
-            "confirmed); push them again\n"
+            f"not confirmed: {missing} items, from line {report.unconfirmed[0].line} on: "
+            f"{len(report.unconfirmed)} were written on the Redis primary but not confirmed "
+            f"by its replicas in time ({report.replicas_acked} confirmed) and may still be "
+            "stored; the rest were not sent. Pushing the file again is safe: an item "
+            "already stored is recognised by its identity and idempotency key and not "
+            "stored twice\n"
         )
 
 

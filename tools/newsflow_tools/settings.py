@@ -16,7 +16,6 @@ given on purpose from one it merely found.
 
 from __future__ import annotations
 
-import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -159,5 +158,15 @@ class ToolSettings(ServiceSettings):
 
 
 def redacted(url: str) -> str:
-    """``url`` with any password replaced by ``***``, fit to print."""
-    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+    """``url`` with any password replaced by ``***``, fit to print.
+
+    The credentials end at the *last* ``@`` of the authority, as the clients read
+    them: a password may hold ``@`` and ``:`` unescaped, and all of it must go.
+    """
+    scheme, slashes, rest = url.partition("//")
+    end = next((i for i, c in enumerate(rest) if c in "/?#"), len(rest))
+    credentials, at, hosts = rest[:end].rpartition("@")
+    user, colon, _ = credentials.partition(":")
+    if not slashes or not at or not colon:
+        return url
+    return f"{scheme}//{user}:***@{hosts}{rest[end:]}"

@@ -435,9 +435,11 @@ async def _accept(
         raise ProblemError(
             503,
             "Service Unavailable",
-            f"not confirmed by {state.settings.redis_wait_replicas} Redis replica(s) within "
-            f"{state.settings.redis_wait_timeout_ms} ms ({report.replicas_acked} did); "
-            "not accepted, send the items again later",
+            f"written on the Redis primary but not confirmed by "
+            f"{state.settings.redis_wait_replicas} Redis replica(s) within "
+            f"{state.settings.redis_wait_timeout_ms} ms ({report.replicas_acked} did): the "
+            "items may still be stored. Sending them again is safe: an item already "
+            "stored is recognised by its identity and idempotency key and not stored twice",
             headers={"Retry-After": "5"},
         )
     for accepted in report.accepted:

@@ -21,8 +21,9 @@ answered can still be lost if the primary dies before a replica has it. With a
 each batch is followed, on the same connection, by ``WAIT numreplicas timeout``.
 A batch the replicas did not confirm in time is reported ``unconfirmed`` and
 nothing more is sent: the gateway answers 503, push counts those items as not
-accepted. They may still be on the primary (and flow on); sending them again is
-what a publisher does after a 503 anyway.
+confirmed. WAIT cannot undo a write: they are on the primary and may still be
+stored; sending them again is safe (a stored item's identity and idempotency key
+make the repeat a no-op).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any, Final
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, ResponseError
 
 from newsflow import streams
 from newsflow.domain.formats.common import ParseResult
@@ -120,6 +121,9 @@ class EnqueueReport:
     unconfirmed: list[Enqueued] = field(default_factory=list)
     #: How many replicas confirmed the last batch (None: no wait was asked for).
     replicas_acked: int | None = None
+    #: False when the rejections could not be put on news:rejected: the Redis user may
+    #: not write there (a publisher's ACL user may only XADD news:ingest).
+    rejections_recorded: bool = True
 
     @property
     def conflicts(self) -> list[Rejected]:
@@ -256,7 +260,12 @@ async def enqueue(
         read=checked.read, rejected=sorted([*checked.rejected, *clashes], key=lambda r: r.line)
     )
     if record_rejections:
-        await record(redis, report.rejected, service=service)
+        # Best effort: the sender is told of each rejection anyway; a user that may
+        # only XADD news:ingest must still get its good items through.
+        try:
+            await record(redis, report.rejected, service=service)
+        except NoPermissionError:
+            report.rejections_recorded = False
     if atomic and report.rejected:
         return report
     valid = [v for v in checked.valid if v.index not in clashing]

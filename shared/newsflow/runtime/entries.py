@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -66,6 +66,24 @@ def _text_or_none(value: bytes) -> str | None:
         return None
 
 
+#: Field names in a reason (and so in a log line) are clipped: a publisher's entry
+#: may hold a field name of megabytes, or thousands of fields.
+NAME_CHARS: Final = 100
+NAMES_SHOWN: Final = 20
+
+
+def _clip(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else f"{name[:NAME_CHARS]}... ({len(name)} chars)"
+
+
+def _names(names: Iterable[str]) -> str:
+    """At most :data:`NAMES_SHOWN` sorted names, each clipped, and how many more."""
+    ordered = sorted(names)
+    shown = [_clip(n) for n in ordered[:NAMES_SHOWN]]
+    more = len(ordered) - len(shown)
+    return repr(shown) + (f" and {more} more" if more else "")
+
+
 def decode_entry(raw: Mapping[Any, Any], payload_field: str | None) -> Decoded | Undecodable:
     """Read one entry's raw fields as the stage reading ``payload_field`` expects.
 
@@ -82,14 +100,14 @@ def decode_entry(raw: Mapping[Any, Any], payload_field: str | None) -> Decoded |
         try:
             key = name.decode("utf-8")
         except UnicodeDecodeError:
-            shown = name.decode("utf-8", "backslashreplace")
+            shown = _clip(name.decode("utf-8", "backslashreplace"))
             return Undecodable("entry", f"field name {shown!r} is not valid UTF-8")
         try:
             text[key] = value.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return Undecodable(key, f"not valid UTF-8 (byte {exc.start}: {exc.reason})")
+            return Undecodable(_clip(key), f"not valid UTF-8 (byte {exc.start}: {exc.reason})")
     if payload_field is not None and payload_field not in text:
-        return Undecodable("entry", f"no '{payload_field}' field (fields present: {sorted(text)})")
+        return Undecodable("entry", f"no '{payload_field}' field (fields present: {_names(text)})")
     if payload_field == EVENT_FIELD:
         try:
             orjson.loads(text[payload_field])

@@ -51,6 +51,8 @@ LOCK_PREFIX: Final = "newsflow:lock:retention:"
 TRIM_LIMIT: Final = 10_000
 #: XTRIM calls per stream and pass; the rest waits for the next pass.
 MAX_CALLS: Final = 100
+#: How long leaving :meth:`Trimmer.running` waits for a pass in progress to end.
+STOP_TIMEOUT_S: Final = 5.0
 
 
 @dataclass(frozen=True, order=True)
@@ -258,8 +260,10 @@ class Trimmer:
         #: Called with each pass's results (the worker's metrics hang here).
         self.on_pass = on_pass
 
-    async def loop(self) -> None:
-        while True:
+    async def loop(self, stop: asyncio.Event | None = None) -> None:
+        """A pass every ``interval_s`` until ``stop`` is set (or the task is cancelled)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
             try:
                 results = await run_pass(
                     self.redis,
@@ -283,18 +287,25 @@ class Trimmer:
                         )
                 if self.on_pass is not None:
                     self.on_pass(results)
-            await asyncio.sleep(self.interval_s)
+            # Waiting on ``stop``, not only sleeping: a cancellation swallowed inside
+            # redis-py (seen with a Redis that refuses the database) must not keep
+            # the process alive, a pass a minute, after SIGTERM.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Run :meth:`loop` in the background for the duration of the block."""
-        task = asyncio.create_task(self.loop())
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.loop(stop))
         try:
             yield
         finally:
+            stop.set()
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Bounded: a pass stuck on a Redis that does not answer must not hold
+            # the process's exit.
+            await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
 
 
 def observe(metrics: WorkerMetrics, results: Sequence[TrimResult]) -> None:

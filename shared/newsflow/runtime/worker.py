@@ -53,8 +53,8 @@ from faststream.message import StreamMessage
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
 from opentelemetry.trace import Span
 from redis.asyncio import Redis
+from redis.exceptions import AuthenticationError, AuthorizationError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsflow import streams
@@ -73,6 +73,8 @@ log = logging.getLogger("newsflow.runtime.worker")
 
 #: Namespace for deterministic event ids derived from the input entry.
 EVENT_NAMESPACE = uuid.UUID("6f1c1f3e-4a7b-4a55-9d0e-3b7b3d0f2a61")
+#: How long one start-up PING may go unanswered before it is sent again.
+PING_TIMEOUT_S = 5.0
 
 
 class TransientError(Exception):
@@ -618,7 +620,10 @@ async def serve(worker: Worker, broker: RedisBroker) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, worker.request_stop)
     settings = worker.settings
-    await _wait_for_redis(worker)
+    problem = await _wait_for_redis(worker)
+    if problem is not None:
+        log.error("%s: cannot use Redis: %s; exiting with failure", worker.service, problem)
+        return 1
     if worker._stopping.is_set():
         return 0
     await ensure_group(worker.redis, worker.stream, worker.group)
@@ -681,17 +686,38 @@ async def _measure_readiness(worker: Worker) -> None:
     worker.metrics.ready.labels(worker.service).set(0 if failing else 1)
 
 
-async def _wait_for_redis(worker: Worker) -> None:
+async def _wait_for_redis(worker: Worker) -> str | None:
+    """Wait until Redis answers a PING, or the worker is asked to stop; None then.
+
+    A Redis that is not there yet (refused, timed out) is waited for: it may come
+    later. One that answers with an error can never succeed by waiting (a database
+    it does not have, a sentinel URL pointing at a plain Redis, NOPERM, WRONGPASS):
+    that error is returned, for a fatal exit. Each PING races the stop request, so
+    SIGTERM always ends the wait at once.
+    """
     delay = 0.2
     while not worker._stopping.is_set():
+        ping = asyncio.ensure_future(worker.redis.ping())
+        stop = asyncio.ensure_future(worker._stopping.wait())
         try:
-            await worker.redis.ping()
-            return
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            log.warning("%s: waiting for Redis: %s", worker.service, exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(worker._stopping.wait(), timeout=delay)
-            delay = min(delay * 2, 5.0)
+            await asyncio.wait({ping, stop}, timeout=PING_TIMEOUT_S, return_when="FIRST_COMPLETED")
+        finally:
+            stop.cancel()
+            ping.cancel()
+        if not ping.done() or ping.cancelled():
+            continue  # stopping, or no answer yet: ask again
+        exc = ping.exception()
+        if exc is None:
+            return None
+        if isinstance(exc, ResponseError | AuthenticationError | AuthorizationError):
+            return str(exc) or type(exc).__name__
+        if not isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
+            raise exc
+        log.warning("%s: waiting for Redis: %s", worker.service, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(worker._stopping.wait(), timeout=delay)
+        delay = min(delay * 2, 5.0)
+    return None
 
 
 async def _recover_subscribers(worker: Worker, broker: RedisBroker) -> int:
