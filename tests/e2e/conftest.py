@@ -96,6 +96,21 @@ class Stack:
         for service in ("ingest", "enrichment", "storage", "gateway"):
             self.start(f"{service}-1", service)
 
+    def start_with_poisoned_enrichment(self) -> None:
+        """The four services, with an enrichment that fails every item whose title
+        holds POISON: after two deliveries such an item is a dead letter. The fix is
+        to stop ``enrichment-bad`` and start a healthy one."""
+        self.start("ingest-1", "ingest")
+        self.start(
+            "enrichment-bad",
+            "enrichment",
+            NEWSFLOW_FAULT="fail_on:POISON",
+            NEWSFLOW_MAX_DELIVERIES="2",
+            NEWSFLOW_RECLAIM_IDLE_MS="500",
+        )
+        self.start("storage-1", "storage")
+        self.start("gateway-1", "gateway")
+
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")[-5000:]
 

@@ -49,16 +49,7 @@ def total(stack: Stack, **params: object) -> int:
 
 
 def test_status_and_dead_letters_round_trip(stack: Stack) -> None:
-    stack.start("ingest-1", "ingest")
-    stack.start(
-        "enrichment-bad",
-        "enrichment",
-        NEWSFLOW_FAULT="fail_on:POISON",
-        NEWSFLOW_MAX_DELIVERIES="2",
-        NEWSFLOW_RECLAIM_IDLE_MS="500",
-    )
-    stack.start("storage-1", "storage")
-    stack.start("gateway-1", "gateway")
+    stack.start_with_poisoned_enrichment()
     redis = stack.redis()
     redis.xadd("news:ingest", {"item": orjson.dumps({"title": "POISON pill story"})})
     redis.xadd("news:ingest", {"item": orjson.dumps({"title": "A healthy story"})})

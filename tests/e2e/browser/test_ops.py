@@ -39,16 +39,7 @@ def screenshots(page: Page, name: str) -> None:
 def test_a_poison_item_is_replayed_from_the_console_after_the_fix(
     browser: Browser, stack: Stack, watched: list[tuple[Page, Watch]]
 ) -> None:
-    stack.start("ingest-1", "ingest")
-    stack.start(
-        "enrichment-bad",
-        "enrichment",
-        NEWSFLOW_FAULT="fail_on:POISON",
-        NEWSFLOW_MAX_DELIVERIES="2",
-        NEWSFLOW_RECLAIM_IDLE_MS="500",
-    )
-    stack.start("storage-1", "storage")
-    stack.start("gateway-1", "gateway")
+    stack.start_with_poisoned_enrichment()
     key = create(stack.items().database[API_KEYS], "Ops desk", ["admin"])
 
     page, watch = open_page(browser, stack)
