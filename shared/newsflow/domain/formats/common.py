@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, AnyStr, Final
 from urllib.parse import urljoin, urlsplit
 
 from newsflow.domain.contract import LIMITS, MAX_REVISION, check_text
 from newsflow.domain.taxonomy import iptc_code
+
+#: The byte-order mark Windows editors write at the start of a UTF-8 file.
+BOM: Final = "\ufeff"
+_BOM_BYTES: Final = BOM.encode()
+
+
+def without_bom(data: AnyStr) -> AnyStr:
+    """``data`` without one leading byte-order mark, as bytes or as text.
+
+    JSON (RFC 8259) forbids the mark and orjson refuses it, but a file saved as
+    "UTF-8 with BOM" is still UTF-8, and XML bodies with one were always read: so
+    every JSON door drops one leading mark before parsing. Only one, and only at
+    the start: a second mark, or one inside the text, stays and is refused as JSON.
+    """
+    if isinstance(data, bytes):
+        return data[len(_BOM_BYTES) :] if data.startswith(_BOM_BYTES) else data
+    return data[1:] if data.startswith(BOM) else data
 
 
 @dataclass(frozen=True)

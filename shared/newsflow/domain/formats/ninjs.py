@@ -74,6 +74,7 @@ from newsflow.domain.formats.common import (
     subject_code,
     subject_labels,
     version_revision,
+    without_bom,
 )
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.taxonomy import country_code, iptc_code
@@ -147,7 +148,11 @@ def looks_like_ninjs(text: str) -> bool:
 
 
 def _documents(text: str, result: ParseResult) -> Iterator[tuple[int, Any]]:
-    """Yield (line, value) for every top-level JSON value; record unreadable JSON."""
+    """Yield (line, value) for every top-level JSON value; record unreadable JSON.
+
+    One byte-order mark at the start of ``text`` is dropped, as for our own JSON.
+    """
+    text = without_bom(text)
     if not text.strip():
         return
     try:
