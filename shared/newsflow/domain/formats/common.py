@@ -160,16 +160,20 @@ def _acceptable(label: str, entry: str) -> bool:
 def subject_labels(
     subjects: Iterable[tuple[str | None, str | None]], kind: str = "topics"
 ) -> list[str]:
-    """Distinct labels of (name, code) pairs, in order, at most as many as ``kind`` takes.
+    """Distinct labels of (name, code) pairs, in order; one more than ``kind`` takes, at most.
 
-    Reading stops once the contract's limit is reached, so a document with a
-    million subjects costs no more than one with fifty.
+    Repeats are dropped before counting, so a place declared ten thousand times is
+    one country. Past the contract's limit the list is not cut (that lost the rest
+    silently): one label over it is kept, so the contract refuses the item naming
+    the field and the limit (``countries: at most 50 entries``), as it refuses any
+    other list that is too long. Reading stops there, so a document with a million
+    distinct subjects costs no more than one with fifty-one.
     """
     out: dict[str, None] = {}
     for name, code in subjects:
         text = subject_label(name, code, _ENTRY[kind])
         if text:
             out.setdefault(text, None)
-            if len(out) >= LIMITS[kind]:
+            if len(out) > LIMITS[kind]:
                 break
     return list(out)

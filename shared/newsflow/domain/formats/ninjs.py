@@ -430,7 +430,7 @@ def _places(obj: dict[str, Any]) -> list[str]:
 
 
 def _place_pairs(obj: dict[str, Any]) -> Iterator[tuple[str | None, str | None]]:
-    """(name, ISO 3166-1 alpha-2 qcode) of each place, lazily (reading stops at the limit)."""
+    """(name, ISO 3166-1 alpha-2 qcode) of each place, lazily (reading stops past the limit)."""
     located = obj.get("located")
     if isinstance(located, str):
         yield located, None
