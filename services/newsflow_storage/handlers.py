@@ -57,6 +57,18 @@ async def store_one(entry: Entry, event: ItemEnriched, repo: StoryRepository) ->
 
 
 def _announce(entry: Entry, event: ItemEnriched, result: StoreResult) -> Outcome:
+    if result.stale_of is not None:
+        # Skipping is right (an older revision never overwrites a newer one), but an
+        # operator looking for the missing revision must find why, by story or entry.
+        with entry.log_context(story_id=event.item.id):
+            log.info(
+                "skipped a stale copy %s of story %s: revision %d is older than the "
+                "stored revision %d",
+                event.item.copy_key,
+                event.item.id,
+                event.item.revision,
+                result.stale_of,
+            )
     # A replay changes nothing and announces nothing. The same receipt processed
     # again announces again: after a crash between the write and the ack (a
     # redelivery), or after a Redis failover that lost the announcement and the ack

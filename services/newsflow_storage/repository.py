@@ -115,6 +115,16 @@ class StoreResult:
     #: ``received_at``) is already stored: the entry that wrote it is being processed
     #: again, and its announcement may be the part that was lost.
     same_receipt: bool = False
+    #: The stored copy's revision, when nothing changed because the incoming copy
+    #: is older (a stale revision): the handler logs it, since nothing else shows it.
+    stale_of: int | None = None
+
+
+def stale_of(existing: dict[str, Any], item: NewsItem) -> int | None:
+    """The stored revision of ``item``'s copy, if it is higher than ``item``'s; else None."""
+    record = (existing.get(F.COPIES) or {}).get(item.copy_key) or {}
+    stored = record.get("revision")
+    return stored if isinstance(stored, int) and stored > item.revision else None
 
 
 def stored_receipt(doc: dict[str, Any], item: NewsItem) -> str | None:
@@ -140,6 +150,7 @@ async def store_copy(repo: StoryRepository, item: NewsItem, tags: Tags) -> Store
                 created=False,
                 doc=existing,
                 same_receipt=stored_receipt(existing, item) == iso_millis(item.received_at),
+                stale_of=stale_of(existing, item),
             )
         expected = existing.get(F.VERSION, 0) if existing is not None else None
         if await repo.put(doc, expected):
@@ -158,20 +169,21 @@ async def insert_new_stories(
     handles merging, replays and concurrent writers.
     """
     drafts: dict[str, dict[str, Any]] = {}
-    outcomes: list[tuple[bool, bool]] = []  # (changed, created) per copy
+    outcomes: list[tuple[bool, bool, int | None]] = []  # (changed, created, stale_of) per copy
     for item, tags in copies:
         draft = drafts.get(item.id)
         doc = merge(item.id, draft, item, tags)
-        if doc is None:  # the same copy twice in one batch
-            outcomes.append((False, False))
+        if doc is None:  # the same copy twice in one batch, or an older one after it
+            assert draft is not None
+            outcomes.append((False, False, stale_of(draft, item)))
             continue
-        outcomes.append((True, draft is None))
+        outcomes.append((True, draft is None, None))
         drafts[item.id] = doc
     not_written = await repo.insert_new(list(drafts.values()))
     # Every copy of one story reports the document the insert wrote: all its copies.
     return [
         None
         if item.id in not_written
-        else StoreResult(changed=changed, created=created, doc=drafts[item.id])
-        for (item, _), (changed, created) in zip(copies, outcomes, strict=True)
+        else StoreResult(changed=changed, created=created, doc=drafts[item.id], stale_of=stale)
+        for (item, _), (changed, created, stale) in zip(copies, outcomes, strict=True)
     ]

@@ -43,6 +43,8 @@ def test_a_redis_that_can_never_serve_the_worker_is_a_fatal_error(
     assert len(fatal) == 1
     assert f"ingest: cannot use Redis: {problem}" in fatal[0]
     assert "Traceback" not in done.stderr
+    # The retention trimmer waits for Redis to answer: no pass, so no failed pass, first.
+    assert "trim pass failed" not in done.stderr
 
 
 def test_sigterm_stops_a_worker_waiting_for_a_redis_not_there_yet() -> None:
@@ -57,8 +59,13 @@ def test_sigterm_stops_a_worker_waiting_for_a_redis_not_there_yet() -> None:
         [sys.executable, "-m", "newsflow_ingest"], env=env, stderr=subprocess.PIPE, text=True
     ) as process:
         assert process.stderr is not None
+        before: list[str] = []
         for line in process.stderr:  # refused: it waits, as Redis may come later
             if "waiting for Redis" in line:
                 break
+            before.append(line)
         process.terminate()
         assert process.wait(timeout=60) == 0
+        rest = process.stderr.read()
+    # Only the worker says Redis is away: the trimmer tries no pass before it connects.
+    assert not [line for line in [*before, rest] if "trim pass failed" in line]

@@ -338,17 +338,21 @@ def test_repeated_and_conflicting_subjects_give_one_tag_per_topic() -> None:
     assert tags[0].label == "election (medtop:20000574)"
 
 
-def test_a_flood_of_subjects_is_cut_at_the_contract_limit() -> None:
+def test_a_flood_of_subjects_is_read_one_past_the_limit_and_refused() -> None:
+    """Never cut silently: one label over the limit, which the contract refuses."""
     many = "".join(
         f'<subject qcode="medtop:{20000000 + n:08d}"><name>s{n}</name></subject>'
         for n in range(20_000)
     )
     item = newsml_item(many)
-    assert len(item["topics"]) == LIMITS["topics"]
+    assert len(item["topics"]) == LIMITS["topics"] + 1
     assert item["topics"][0] == "s0 (medtop:20000000)"
-    normalise(item, now=NOW)  # the normaliser takes it as it is
+    too_many = [{"field": "topics", "message": f"at most {LIMITS['topics']} entries"}]
+    with pytest.raises(Rejection) as refused:
+        normalise(item, now=NOW)
+    assert refused.value.errors == too_many
     flood = [{"name": f"s{n}", "qcode": "medtop:20000574"} for n in range(20_000)]
-    assert len(ninjs_item(subjects=flood)["topics"]) == LIMITS["topics"]
+    assert len(ninjs_item(subjects=flood)["topics"]) == LIMITS["topics"] + 1
 
 
 def test_an_overlong_name_keeps_its_code() -> None:
@@ -531,11 +535,20 @@ def test_hostile_located_values_never_break_an_item(located: str) -> None:
     assert {k: v for k, v in item.items() if k != "countries"} == newsml_item("")
 
 
-def test_many_places_stop_at_the_contract_limit() -> None:
+def test_many_places_are_read_one_past_the_limit_and_refused() -> None:
     located = "".join(f"<located><name>Place {i}</name></located>" for i in range(5_000))
     item = newsml_item(located + '<located qcode="iso3166-1a2:RS"/>')
-    assert item["countries"] == [f"Place {i}" for i in range(LIMITS["countries"])]
-    assert len(country_tags(item)) == LIMITS["countries"]
+    assert item["countries"] == [f"Place {i}" for i in range(LIMITS["countries"] + 1)]
+    with pytest.raises(Rejection) as refused:
+        normalise(item, now=NOW)
+    assert refused.value.errors == [
+        {"field": "countries", "message": f"at most {LIMITS['countries']} entries"}
+    ]
+    # the limit itself is taken whole
+    exact = "".join(
+        f"<located><name>Place {i}</name></located>" for i in range(LIMITS["countries"])
+    )
+    assert len(country_tags(newsml_item(exact))) == LIMITS["countries"]
 
 
 def test_a_declared_country_the_text_names_keeps_its_text_evidence() -> None:

@@ -24,6 +24,7 @@ from newsflow.domain.contract import (
     describe_errors,
     summarise_errors,
 )
+from newsflow.domain.formats.common import without_bom
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.items import NewsItem
 from newsflow.domain.text import clean_block, clean_line, identity_key
@@ -61,6 +62,9 @@ def decode_entry(body: Any) -> dict[str, Any]:
     - a plain entry ``item=<json>`` arrives as ``{"item": "<json>"}``;
     - FastStream's envelope (or ``__data__=<json>``) arrives already decoded, as the
       item object itself, or as a JSON string.
+
+    One leading byte-order mark is dropped before the JSON is read (and is not
+    counted against the size limit), as ``POST /v1/items`` and ``newsflow push`` do.
     """
     if isinstance(body, Mapping) and ITEM_FIELD in body:
         extra = sorted(str(k) for k in body if k != ITEM_FIELD)
@@ -70,6 +74,7 @@ def decode_entry(body: Any) -> dict[str, Any]:
             )
         body = body[ITEM_FIELD]
     if isinstance(body, bytes | bytearray | str):
+        body = without_bom(body) if isinstance(body, str) else without_bom(bytes(body))
         size = len(body.encode() if isinstance(body, str) else body)
         if size > MAX_ITEM_BYTES:
             raise Rejection.single("item", f"item is {size} bytes; the limit is {MAX_ITEM_BYTES}")

@@ -261,8 +261,14 @@ class Trimmer:
         self.on_pass = on_pass
 
     async def loop(self, stop: asyncio.Event | None = None) -> None:
-        """A pass every ``interval_s`` until ``stop`` is set (or the task is cancelled)."""
+        """A pass every ``interval_s`` until ``stop`` is set (or the task is cancelled).
+
+        The first pass waits until Redis has answered (:meth:`connected`); from then
+        on every failed pass is logged.
+        """
         stop = stop or asyncio.Event()
+        if not await self.connected(stop):
+            return
         while not stop.is_set():
             try:
                 results = await run_pass(
@@ -292,6 +298,43 @@ class Trimmer:
             # the process alive, a pass a minute, after SIGTERM.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
+
+    async def connected(self, stop: asyncio.Event) -> bool:
+        """Wait, quietly, until Redis answers a PING; False if ``stop`` is set first.
+
+        The trimmer starts with the worker, before the worker has reached Redis.
+        While Redis is unreachable, or answers with an error waiting cannot cure (a
+        wrong password, a database it does not have), the worker's own start-up
+        wait says so ("waiting for Redis", or the fatal "cannot use Redis"); a pass
+        tried meanwhile only added a "trim pass failed" line in front of it, which
+        sent operators after the trimmer. Each PING races ``stop``, so a stop
+        request ends the wait at once, whatever redis-py is retrying.
+        """
+        delay = 0.2
+        while not stop.is_set():
+            ping = asyncio.ensure_future(self.redis.ping())
+            stopped = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({ping, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+                ping.cancel()
+            if not ping.done() or ping.cancelled():
+                return False  # stopping
+            problem = ping.exception()
+            if problem is None:
+                return True
+            if isinstance(problem, RedisError | OSError):
+                log.debug("retention: no pass until Redis answers: %s", problem)
+            else:  # not Redis being away: a bug, which must show (and not end the loop)
+                log.error(
+                    "retention: checking Redis before the first pass failed",
+                    exc_info=(type(problem), problem, problem.__traceback__),
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 5.0)
+        return False
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, AnyStr, Final
 from urllib.parse import urljoin, urlsplit
 
 from newsflow.domain.contract import LIMITS, MAX_REVISION, check_text
 from newsflow.domain.taxonomy import iptc_code
+
+#: The byte-order mark Windows editors write at the start of a UTF-8 file.
+BOM: Final = "\ufeff"
+_BOM_BYTES: Final = BOM.encode()
+
+
+def without_bom(data: AnyStr) -> AnyStr:
+    """``data`` without one leading byte-order mark, as bytes or as text.
+
+    JSON (RFC 8259) forbids the mark and orjson refuses it, but a file saved as
+    "UTF-8 with BOM" is still UTF-8, and XML bodies with one were always read: so
+    every JSON door drops one leading mark before parsing. Only one, and only at
+    the start: a second mark, or one inside the text, stays and is refused as JSON.
+    """
+    if isinstance(data, bytes):
+        return data[len(_BOM_BYTES) :] if data.startswith(_BOM_BYTES) else data
+    return data[1:] if data.startswith(BOM) else data
 
 
 @dataclass(frozen=True)
@@ -143,16 +160,20 @@ def _acceptable(label: str, entry: str) -> bool:
 def subject_labels(
     subjects: Iterable[tuple[str | None, str | None]], kind: str = "topics"
 ) -> list[str]:
-    """Distinct labels of (name, code) pairs, in order, at most as many as ``kind`` takes.
+    """Distinct labels of (name, code) pairs, in order; one more than ``kind`` takes, at most.
 
-    Reading stops once the contract's limit is reached, so a document with a
-    million subjects costs no more than one with fifty.
+    Repeats are dropped before counting, so a place declared ten thousand times is
+    one country. Past the contract's limit the list is not cut (that lost the rest
+    silently): one label over it is kept, so the contract refuses the item naming
+    the field and the limit (``countries: at most 50 entries``), as it refuses any
+    other list that is too long. Reading stops there, so a document with a million
+    distinct subjects costs no more than one with fifty-one.
     """
     out: dict[str, None] = {}
     for name, code in subjects:
         text = subject_label(name, code, _ENTRY[kind])
         if text:
             out.setdefault(text, None)
-            if len(out) >= LIMITS[kind]:
+            if len(out) > LIMITS[kind]:
                 break
     return list(out)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Final, Literal, get_args
 
-from newsflow.domain.formats.common import ParseResult
+from newsflow.domain.formats.common import ParseResult, without_bom
 from newsflow.domain.formats.feeds import looks_like_feed, parse_feed
 from newsflow.domain.formats.jsonl import parse_json, parse_jsonl
 from newsflow.domain.formats.newsml import ROOTS as NEWSML_ROOTS
@@ -109,9 +109,10 @@ def sniff(data: bytes, name: str | None = None) -> Format:
     """The format of ``data``: XML or ninjs by content first, then by name, then by shape.
 
     Feeds, NewsML-G2, NITF and ninjs are recognised by content even under a
-    ``.json`` or ``.txt`` name, since exporters name files carelessly.
+    ``.json`` or ``.txt`` name, since exporters name files carelessly. A leading
+    byte-order mark changes nothing: it is looked past, as the parsers drop it.
     """
-    text = data[:4096].decode("utf-8", "replace")
+    text = without_bom(data[:4096]).decode("utf-8", "replace")
     suffix = "." + name.rsplit(".", 1)[-1].lower() if name and "." in name else ""
     kind = xml_format(data)
     if kind != "feed":
@@ -146,6 +147,7 @@ def parse_body(
     become topics). XML formats are read from the bytes, so the XML declaration's
     encoding is honoured; JSON Lines are decoded line by line, so a line that is
     not UTF-8 is one rejected line; every other format must be UTF-8 as a whole.
+    The JSON parsers drop one leading UTF-8 byte-order mark, as XML parsers do.
     """
     chosen = sniff(data, name) if fmt == "auto" else fmt
     if chosen == "xml":

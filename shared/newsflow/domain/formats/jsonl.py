@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
+from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, without_bom
 
 
 def parse_jsonl(data: bytes | str) -> ParseResult:
@@ -17,6 +17,7 @@ def parse_jsonl(data: bytes | str) -> ParseResult:
     rejected as such and the others are read (a JSON or XML document is one
     whole, and :func:`~newsflow.domain.formats.parse_body` refuses it whole).
     Splitting the bytes on ``\\n`` is safe: no multi-byte UTF-8 character holds that byte.
+    One byte-order mark at the start of the body is dropped (not one per line).
     """
     result = ParseResult()
     for number, line in enumerate(_lines(data), start=1):
@@ -41,9 +42,9 @@ def _lines(data: bytes | str) -> Iterator[str | None]:
     """Each line's text, None for a line of bytes that is not UTF-8."""
     # Split on newlines only: U+2028 and friends may legally sit inside JSON strings.
     if isinstance(data, str):
-        yield from data.split("\n")
+        yield from without_bom(data).split("\n")
         return
-    for raw in data.split(b"\n"):
+    for raw in without_bom(data).split(b"\n"):
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -51,9 +52,10 @@ def _lines(data: bytes | str) -> Iterator[str | None]:
 
 
 def parse_json(text: str) -> ParseResult:
+    """One item or an array of items; one leading byte-order mark is dropped."""
     result = ParseResult()
     try:
-        value: Any = orjson.loads(text)
+        value: Any = orjson.loads(without_bom(text))
     except orjson.JSONDecodeError as exc:
         result.errors.append(ParseError(1, f"not valid JSON: {exc}"))
         return result

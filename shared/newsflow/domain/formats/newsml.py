@@ -327,7 +327,8 @@ def _located(content: Element | None) -> list[str]:
 
     An ISO 3166-1 alpha-2 qcode travels with the name (it is what resolves); any
     other scheme's qcode is dropped, leaving the name. Places are read lazily, so
-    reading stops at the contract's limit however many a document holds.
+    reading stops one past the contract's limit (which then refuses the item)
+    however many a document holds.
     """
     if content is None:
         return []

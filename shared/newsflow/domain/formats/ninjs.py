@@ -74,6 +74,7 @@ from newsflow.domain.formats.common import (
     subject_code,
     subject_labels,
     version_revision,
+    without_bom,
 )
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.taxonomy import country_code, iptc_code
@@ -147,7 +148,11 @@ def looks_like_ninjs(text: str) -> bool:
 
 
 def _documents(text: str, result: ParseResult) -> Iterator[tuple[int, Any]]:
-    """Yield (line, value) for every top-level JSON value; record unreadable JSON."""
+    """Yield (line, value) for every top-level JSON value; record unreadable JSON.
+
+    One byte-order mark at the start of ``text`` is dropped, as for our own JSON.
+    """
+    text = without_bom(text)
     if not text.strip():
         return
     try:
@@ -425,7 +430,7 @@ def _places(obj: dict[str, Any]) -> list[str]:
 
 
 def _place_pairs(obj: dict[str, Any]) -> Iterator[tuple[str | None, str | None]]:
-    """(name, ISO 3166-1 alpha-2 qcode) of each place, lazily (reading stops at the limit)."""
+    """(name, ISO 3166-1 alpha-2 qcode) of each place, lazily (reading stops past the limit)."""
     located = obj.get("located")
     if isinstance(located, str):
         yield located, None
