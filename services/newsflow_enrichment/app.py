@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from faststream.redis import RedisBroker
 
 from newsflow import streams
-from newsflow.domain.tagging import Tagger
-from newsflow.domain.taxonomy import load_taxonomy
+from newsflow.domain.tagging import load_tagger
 from newsflow.runtime.metrics import WorkerMetrics
 from newsflow.runtime.worker import Entry, Outcome, Worker, build_worker
 from newsflow_enrichment.handlers import enrich_batch
@@ -18,7 +17,9 @@ SERVICE = "enrichment"
 
 
 def create_worker(settings: EnrichmentSettings) -> tuple[Worker, RedisBroker]:
-    tagger = Tagger(load_taxonomy(settings.taxonomy_path))
+    tagger = load_tagger(
+        settings.taxonomy_path, settings.topic_model_path, model=settings.topic_model
+    )
     metrics = WorkerMetrics(SERVICE)
 
     async def handle(entries: Sequence[Entry]) -> Sequence[Outcome]:

@@ -8,6 +8,7 @@ Sub-commands::
     newsflow status     streams, groups, lag, pending, consumers, dead letters, search index
     newsflow tag        tag JSONL items from stdin to stdout (same code as the service)
     newsflow evaluate   precision/recall/F1 of the tagger on a labelled JSONL file
+    newsflow train-topics  fit the statistical topic model on published labels
     newsflow dlq        list or replay dead letters
     newsflow reenrich   re-tag stored stories after a taxonomy change (resumable)
     newsflow keys       create, list and revoke publisher API keys
@@ -28,7 +29,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import redis as redis_sync
 from pydantic import ValidationError
@@ -37,6 +38,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsflow_tools.settings import ToolSettings, redacted
+
+if TYPE_CHECKING:
+    from newsflow.domain.tagging import Tagger
 
 T = TypeVar("T")
 Server = Literal["redis_url", "mongodb_url"]
@@ -358,23 +362,89 @@ def cmd_acl(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tagger(args: argparse.Namespace, command: str) -> Tagger | None:
+    """The tagger the --taxonomy / --topic-model flags ask for.
+
+    None (after saying why on stderr) when a file is unreadable or invalid.
+    """
+    from newsflow.domain.tagging import TopicModelError, load_tagger
+    from newsflow.domain.taxonomy import TaxonomyError
+
+    try:
+        return load_tagger(
+            Path(args.taxonomy) if args.taxonomy else None,
+            Path(args.topic_model_path) if args.topic_model_path else None,
+            model=args.topic_model or bool(args.topic_model_path),
+        )
+    except (TaxonomyError, TopicModelError, OSError) as exc:
+        sys.stderr.write(f"newsflow {command}: {exc}\n")
+        return None
+
+
+def _tagger_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--taxonomy", help="taxonomy JSON (default: the packaged one)")
+    parser.add_argument(
+        "--topic-model",
+        action="store_true",
+        help="let the statistical topic model settle inferred topics (off by default, "
+        "as in enrichment)",
+    )
+    parser.add_argument(
+        "--topic-model-path",
+        metavar="PATH",
+        help="the topic model JSON to use (implies --topic-model; default: the packaged one)",
+    )
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
-    from newsflow.domain.tagging import Tagger
-    from newsflow.domain.taxonomy import load_taxonomy
     from newsflow.events import utcnow
     from newsflow_tools.evaluation import run_tag
 
-    tagger = Tagger(load_taxonomy(Path(args.taxonomy) if args.taxonomy else None))
+    tagger = _tagger(args, "tag")
+    if tagger is None:
+        return 2
     return run_tag(sys.stdin, sys.stdout, sys.stderr, tagger, utcnow())
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from newsflow.domain.tagging import Tagger
-    from newsflow.domain.taxonomy import load_taxonomy
     from newsflow_tools.evaluation import run_evaluate
 
-    tagger = Tagger(load_taxonomy(Path(args.taxonomy) if args.taxonomy else None))
+    tagger = _tagger(args, "evaluate")
+    if tagger is None:
+        return 2
     return run_evaluate(Path(args.file), tagger, sys.stdout)
+
+
+def cmd_train_topics(args: argparse.Namespace) -> int:
+    try:
+        import numpy  # noqa: F401  (the trainer's one extra dependency)
+    except ImportError:
+        sys.stderr.write("newsflow train-topics needs numpy (the 'dev' extra: make install)\n")
+        return 2
+    from newsflow.domain.tagging import Tagger
+    from newsflow.domain.taxonomy import TaxonomyError, load_taxonomy
+    from newsflow_tools.topic_training import TrainingError, train, write
+
+    if not 0.0 < args.precision <= 1.0:
+        sys.stderr.write("newsflow train-topics: --precision must be in (0, 1]\n")
+        return 2
+    try:
+        tagger = Tagger(load_taxonomy(Path(args.taxonomy) if args.taxonomy else None))
+        spec, report = train(
+            tagger,
+            [Path(f) for f in args.files],
+            version=args.version,
+            precision=args.precision,
+        )
+    except (TrainingError, TaxonomyError, OSError, ValueError) as exc:
+        sys.stderr.write(f"newsflow train-topics: {exc}\n")
+        return 2
+    out = Path(args.out)
+    write(spec, out)
+    for key, value in report.items():
+        sys.stderr.write(f"{key}: {value}\n")
+    sys.stderr.write(f"keep {spec.keep}, add {spec.add}; wrote {out}\n")
+    return 0
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -485,13 +555,29 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     tag = sub.add_parser("tag", help="tag JSONL items from stdin, write JSONL to stdout")
-    tag.add_argument("--taxonomy", help="taxonomy JSON (default: the packaged one)")
+    _tagger_flags(tag)
     tag.set_defaults(func=cmd_tag)
 
     evaluate = sub.add_parser("evaluate", help="score the tagger on a labelled JSONL file")
     evaluate.add_argument("file")
-    evaluate.add_argument("--taxonomy", help="taxonomy JSON (default: the packaged one)")
+    _tagger_flags(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
+
+    train_p = sub.add_parser(
+        "train-topics",
+        help="fit the statistical topic model on labelled JSONL files (holdout lines skipped)",
+    )
+    train_p.add_argument("files", nargs="+", help="labelled JSONL (the evaluation format)")
+    train_p.add_argument("--out", required=True, help="where to write the model JSON")
+    train_p.add_argument("--version", required=True, help="the model's version, e.g. 2026.11.29")
+    train_p.add_argument(
+        "--precision",
+        type=float,
+        default=0.90,
+        help="out-of-fold precision the thresholds must reach (default 0.90)",
+    )
+    train_p.add_argument("--taxonomy", help="taxonomy JSON (default: the packaged one)")
+    train_p.set_defaults(func=cmd_train_topics)
 
     dlq = sub.add_parser("dlq", help="list or replay dead letters")
     dlq_sub = dlq.add_subparsers(dest="action", required=True)

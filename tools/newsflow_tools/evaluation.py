@@ -88,6 +88,8 @@ class EvaluationReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
     declared_offices: int = 0  # every declared office, named in the text or not
     declared_offices_found: int = 0
+    #: (confidence, right?) of every inferred topic tag on a line with topic truth
+    topic_confidences: list[tuple[float, bool]] = field(default_factory=list)
 
 
 def _ids(values: Any, line: int, what: str) -> set[str]:
@@ -151,7 +153,34 @@ def evaluate_numbered(
             if expected is None:
                 continue
             _score(report, kind, line, item.title, expected, found[kind])
+        expected_topics = truth.get("topics")
+        if expected_topics is not None:
+            report.topic_confidences.extend(
+                (t.confidence, t.id in expected_topics)
+                for t in tags.topics
+                if t.id and t.source == "inferred"
+            )
     return report
+
+
+#: Confidence bins of the calibration table: [low, high).
+CALIBRATION_BINS: Final = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01))
+
+
+def calibration_rows(pairs: Iterable[tuple[float, bool]]) -> list[tuple[str, int, float, float]]:
+    """Per confidence bin: (bin, tags, mean confidence, share right). Empty bins left out.
+
+    A calibrated tagger's mean confidence matches its share right in every bin.
+    """
+    rows = []
+    pairs = list(pairs)
+    for low, high in CALIBRATION_BINS:
+        inside = [(c, ok) for c, ok in pairs if low <= c < high]
+        if inside:
+            mean = sum(c for c, _ in inside) / len(inside)
+            right = sum(1 for _, ok in inside if ok) / len(inside)
+            rows.append((f"{low:.1f}-{min(high, 1.0):.1f}", len(inside), mean, right))
+    return rows
 
 
 def evaluate(
@@ -257,6 +286,12 @@ def format_report(report: EvaluationReport) -> str:
             f"declared offices recovered from text alone: {report.declared_offices_found}/"
             f"{report.declared_offices} ({share:.3f}; includes offices the text never names)"
         )
+    rows = calibration_rows(report.topic_confidences)
+    if rows:
+        out.append("inferred topic tags by confidence (calibrated: mean confidence ~ share right):")
+        out.append(f"  {'confidence':<10} {'tags':>5} {'mean':>6} {'right':>6}")
+        for label, count, mean, right in rows:
+            out.append(f"  {label:<10} {count:>5} {mean:>6.3f} {right:>6.3f}")
     for line, kind, label in report.unknown_truth:
         out.append(f"line {line}: unknown declared {kind} label {label!r} (not scored)")
     for line, message in report.errors:

@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from newsflow.domain.normalise import normalise
-from newsflow.domain.tagging import Tagger
+from newsflow.domain.tagging import Tagger, TopicModel
 from newsflow.domain.taxonomy import load_taxonomy
 from newsflow_tools.bench import pipeline, report, stages, stats, verdict
 from newsflow_tools.bench.corpus import encode, generate_items
@@ -240,6 +240,7 @@ def _ceilings_and_stages(
         "bench_stage",
         batch_size=options.batch_size,
         storage_items=options.storage_items,
+        model_tagger=Tagger(tagger.taxonomy, TopicModel.load()),
     )
     servers.drop_database("bench_stage")
     results["stages"] = {name: cost.summary() for name, cost in costs.items()}

@@ -35,6 +35,7 @@ from newsflow_storage.repository import InMemoryStoryRepository, MongoStoryRepos
 from newsflow_tools.bench.pipeline import Progress
 
 Fields = dict[str, Any]
+MODEL_STAGE = "tagging, topic model on"
 DURABLE = WriteConcern(w="majority", j=True)  # as the storage service writes
 T = TypeVar("T")
 
@@ -129,8 +130,13 @@ def stage_costs(
     *,
     batch_size: int,
     storage_items: int,
+    model_tagger: Tagger | None = None,
 ) -> dict[str, StageCost]:
-    """Items/s of each stage's handler alone, in batches of ``batch_size``."""
+    """Items/s of each stage's handler alone, in batches of ``batch_size``.
+
+    With ``model_tagger``, tagging is timed a second time with the statistical
+    topic model on (an enrichment setting, off by default).
+    """
     now = datetime.now(UTC)
     ingest = _batches(_entries(prepared.ingest_in), batch_size)
     enrich = _batches(_entries(prepared.ingested), batch_size)
@@ -139,6 +145,8 @@ def stage_costs(
         "validation": _timed(lambda: [ingest_batch(b, now=now) for b in ingest], n),
         "tagging": _timed(lambda: [enrich_batch(b, tagger) for b in enrich], n),
     }
+    if model_tagger is not None:
+        costs[MODEL_STAGE] = _timed(lambda: [enrich_batch(b, model_tagger) for b in enrich], n)
     store = _batches(_entries(prepared.enriched[:storage_items]), batch_size)
     costs["storage"] = asyncio.run(_storage_cost(mongodb_url, database, store))
     return costs

@@ -237,6 +237,16 @@ def _pipeline_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             else "not measured",
         ),
     ]
+    model_stage = stages_.get("tagging, topic model on")
+    if model_stage is not None:
+        out.append(
+            target(
+                "enrichment with the topic model on sustains 5,000 items/s alone",
+                model_stage["items_per_second"] >= 5000,
+                f"tagging with the model {model_stage['items_per_second']:,.0f}/s "
+                f"(off: {stages_['tagging']['items_per_second']:,.0f}/s)",
+            )
+        )
     fresh = results.get("freshness") or {}
     fruns = fresh.get("runs") or []
     if fruns:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Final
 
 from newsflow.domain.items import NewsItem
+from newsflow.domain.language import guess_language
 from newsflow.domain.tagging.building import (
     MAX_INFERRED,
     MEMO_LIMIT,
@@ -32,6 +33,13 @@ from newsflow.domain.tagging.scanning import (
     Span,
     Spans,
     Weights,
+)
+from newsflow.domain.tagging.statistical import (
+    Sentence,
+    TopicModel,
+    TopicModelError,
+    item_sentences,
+    structured_features,
 )
 from newsflow.domain.tagging.titles import REFERENCES, counts
 from newsflow.domain.tags import Evidence, Tag, Tags
@@ -65,9 +73,16 @@ class Tagger:
     (The memo tables below only cache pure functions of declared labels.)
     """
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy, model: TopicModel | None = None) -> None:
         self.taxonomy = taxonomy
-        self.version = taxonomy.version
+        self.model = model
+        # The version stored with every item's tags: re-enrichment picks out items
+        # tagged by another taxonomy *or* another topic model.
+        self.version = taxonomy.version if model is None else f"{taxonomy.version}+{model.version}"
+        if model is not None:
+            unknown = sorted(set(model.topics) - set(taxonomy.topics))
+            if unknown:
+                raise TopicModelError(f"topic model names topics the taxonomy lacks: {unknown}")
         self._generic: dict[str, list[Office]] = {}
         for o in taxonomy.offices.values():
             for label in o.context_aliases:
@@ -131,6 +146,7 @@ class Tagger:
             countries=item.countries,
             content_type=item.content_type,
             published_at=item.published_at,
+            language=item.language,
         )
 
     def tag_fields(
@@ -144,13 +160,26 @@ class Tagger:
         countries: Sequence[str] = (),
         content_type: str | None = None,
         published_at: datetime | None = None,
+        language: str | None = None,
     ) -> Tags:
-        """Tag from loose fields; evidence offsets refer to these exact strings."""
+        """Tag from loose fields; evidence offsets refer to these exact strings.
+
+        ``language`` (declared or detected) decides whether the topic model applies;
+        when None it is guessed here, only if a model is loaded.
+        """
         texts = (title, summary or "", body or "")
         found = self._scanner.scan(texts)
         day = published_at.date() if published_at is not None else None
         declared_offices, unknown_offices = self._offices(found, offices, day, texts)
         topic_weights, topic_spans, declared_topics, unknown_topics = self._topics(found, topics)
+        model = self.model
+        if model is not None:
+            if language is None:
+                language = guess_language(title, summary, body)
+            if model.applies_to(language):
+                year = published_at.year if published_at is not None else None
+                self._model_topics(model, found, texts, year, topic_weights, declared_topics)
+        self._add_parent_topics(topic_weights, topic_spans, declared_topics)
         declared_countries, unknown_countries = self._declare(
             self.taxonomy.resolve_country, countries, found.country_weights, found.country_spans
         )
@@ -292,11 +321,10 @@ class Tagger:
     def _topics(
         self, found: Found, declared_labels: Sequence[str]
     ) -> tuple[Weights, Spans, dict[str, str], list[str]]:
-        """Signals, office mandates and declared labels; weak topics dropped; parents added.
+        """Signals, office mandates and declared labels; weak topics dropped.
 
         A topic's confidence combines its distinct signals; an office whose mandate
-        is one field of work suggests it (RFoM: media freedom); a sub-topic implies
-        its field of work, a little less surely.
+        is one field of work suggests it (RFoM: media freedom).
         """
         weights: Weights = {}
         for topic_id, signals in found.topic_signals.items():
@@ -311,7 +339,6 @@ class Tagger:
         resolve = self.taxonomy.resolve_topic
         declared, unknown = self._declare(resolve, declared_labels, weights, spans)
         weak: list[str] = []
-        parents: list[str] = []
         for topic_id, found_weights in weights.items():
             if topic_id in declared:
                 strength = 1.0
@@ -321,10 +348,90 @@ class Tagger:
                 strength = combine(found_weights)
             if strength < TOPIC_THRESHOLD:
                 weak.append(topic_id)
-            elif topic_id in self._topic_ancestors:
-                parents.append(topic_id)
         for topic_id in weak:
             del weights[topic_id]
+        return weights, spans, declared, unknown
+
+    def _model_topics(
+        self,
+        model: TopicModel,
+        found: Found,
+        texts: tuple[str, str, str],
+        year: int | None,
+        weights: Weights,
+        declared: dict[str, str],
+    ) -> None:
+        """Let the statistical model keep, drop and add inferred topics (see statistical).
+
+        Its features are what the text and the lexicon found; its verdict replaces the
+        lexicon's for every inferred topic, with the calibrated probability as the
+        confidence. A topic it adds cites the sentence that carried it.
+        """
+        spans = found.topic_spans
+        sentences, structured, anchors, lexicon = self._model_inputs(
+            found, texts, year, weights, declared
+        )
+        for topic_id in lexicon:
+            del weights[topic_id]
+        for prediction in model.decide(sentences, structured, anchors, lexicon):
+            topic_id = prediction.topic
+            if topic_id in declared:
+                continue
+            weights[topic_id] = [prediction.probability]
+            if topic_id not in lexicon or not spans.get(topic_id):
+                sentence = prediction.sentence
+                spans[topic_id] = (
+                    [(sentence.field, sentence.start, sentence.end, sentence.text)]
+                    if sentence is not None
+                    else []
+                )
+
+    @staticmethod
+    def _model_inputs(
+        found: Found,
+        texts: tuple[str, str, str],
+        year: int | None,
+        weights: Weights,
+        declared: dict[str, str],
+    ) -> tuple[list[Sentence], dict[str, float], dict[str, Span], dict[str, float]]:
+        """What the topic model reads: sentences, structured features, their spans."""
+        spans = found.topic_spans
+        lexicon = {t: combine(w) for t, w in weights.items() if t not in declared}
+        structured = structured_features(found.office_weights, lexicon, year)
+        anchors: dict[str, Span] = {}
+        for office_id, office_spans in found.office_spans.items():
+            if office_spans:
+                anchors["o:" + office_id] = office_spans[0]
+        for topic_id in lexicon:
+            if spans.get(topic_id):
+                anchors["l:" + topic_id] = spans[topic_id][0]
+        return item_sentences(*texts), structured, anchors, lexicon
+
+    def model_features(
+        self,
+        *,
+        title: str,
+        summary: str | None = None,
+        body: str | None = None,
+        published_at: datetime | None = None,
+    ) -> tuple[list[Sentence], dict[str, float]]:
+        """The topic model's inputs for an item's text (training reads them here).
+
+        Exactly what :meth:`tag_fields` gives the model for an item with nothing
+        declared, so a model is trained on the features it will be scored on.
+        """
+        texts = (title, summary or "", body or "")
+        found = self._scanner.scan(texts)
+        day = published_at.date() if published_at is not None else None
+        self._offices(found, (), day, texts)
+        weights, _, declared, _ = self._topics(found, ())
+        year = published_at.year if published_at is not None else None
+        sentences, structured, _, _ = self._model_inputs(found, texts, year, weights, declared)
+        return sentences, structured
+
+    def _add_parent_topics(self, weights: Weights, spans: Spans, declared: dict[str, str]) -> None:
+        """A sub-topic implies its field of work, a little less surely."""
+        parents = [t for t in weights if t in self._topic_ancestors]
         for topic_id in parents:
             for parent in self._topic_ancestors[topic_id]:
                 if parent not in weights:
@@ -334,7 +441,6 @@ class Tagger:
                         strength = min(combine(weights[topic_id]), MAX_INFERRED)
                     weights[parent] = [strength * PARENT_TOPIC_FACTOR]
                     spans[parent] = spans.get(topic_id, [])
-        return weights, spans, declared, unknown
 
     # ------------------------------------------------------------------ content type
 

@@ -1,0 +1,187 @@
+"""`newsflow train-topics`: what it learns, what it refuses, and the shipped model's data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsflow.domain.tagging import Tagger, TopicModel
+from newsflow.domain.taxonomy import load_taxonomy
+from newsflow.domain.text import identity_key
+
+pytest.importorskip("newsflow_tools", reason="the tools package is not installed")
+pytest.importorskip("numpy", reason="training needs numpy (the tools package's dependency)")
+
+from newsflow_tools.cli import main
+from newsflow_tools.topic_training import TrainingError, examples, train, write
+
+pytestmark = pytest.mark.tools
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = ROOT / "tools" / "newsflow_tools" / "data" / "osce-train.jsonl"
+DEV = ROOT / "tests" / "data" / "osce-dev.jsonl"
+PACKAGED = ROOT / "shared" / "newsflow" / "data" / "topic-model.json"
+FILLERS = ["meeting", "workshop", "visit", "conference", "report", "briefing", "forum", "session"]
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_taxonomy())
+
+
+def _line(title: str, topics: list[str] | None, split: str | None = None) -> str:
+    item: dict[str, Any] = {"title": title, "source": "test", "published_at": "2020-01-01"}
+    if topics is not None:
+        item["topics"] = topics
+    entry: dict[str, Any] = {"item": item}
+    if split is not None:
+        entry["split"] = split
+    return json.dumps(entry)
+
+
+def _synthetic(path: Path, n: int = 80, extra: Sequence[str] = ()) -> Path:
+    """Made-up words the lexicon does not know: 'zorkle' items are elections ones,
+    'quiblet' items policing ones; the rest is filler."""
+    lines = list(extra)
+    for i in range(n):
+        filler = f"{FILLERS[i % len(FILLERS)]} {FILLERS[(i * 3 + 1) % len(FILLERS)]} {i}"
+        if i % 2:
+            lines.append(_line(f"Zorkle {filler}", ["Elections"]))
+        else:
+            lines.append(_line(f"Quiblet {filler}", ["Policing"]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_training_learns_words_the_lexicon_does_not_know(tmp_path: Path, tagger: Tagger) -> None:
+    spec, report = train(tagger, [_synthetic(tmp_path / "t.jsonl")], version="t.1")
+    assert report["examples"] == 80
+    assert report["out_of_fold_precision"] >= 0.9
+    model = TopicModel(spec)
+    tagged = Tagger(tagger.taxonomy, model)
+    unseen = tagged.tag_fields(title="Zorkle gathering in a new town", language="en")
+    assert [t.id for t in unseen.topics] == ["elections"]
+    assert unseen.topics[0].evidence[0].text == "Zorkle gathering in a new town"
+    other = tagged.tag_fields(title="Quiblet gathering in a new town", language="en")
+    assert [t.id for t in other.topics] == ["policing"]
+    neither = tagged.tag_fields(title="A gathering in a new town", language="en")
+    assert neither.topics == []
+
+
+def test_training_is_deterministic(tmp_path: Path, tagger: Tagger) -> None:
+    data = _synthetic(tmp_path / "t.jsonl")
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    write(train(tagger, [data], version="t.1")[0], first)
+    write(train(tagger, [data], version="t.1")[0], second)
+    assert first.read_bytes() == second.read_bytes()
+    assert TopicModel.load(first).version == "t.1"
+
+
+def test_holdout_lines_are_skipped_and_their_titles_refused(tmp_path: Path, tagger: Tagger) -> None:
+    held = _line("Zorkle secret held out item", ["Elections"], split="holdout")
+    data = _synthetic(tmp_path / "t.jsonl", extra=[held])
+    _, report = train(tagger, [data], version="t.1")
+    assert report["holdout"] == 1
+    assert report["examples"] == 80
+    # The same title in another file given to the trainer is an error, not a skip.
+    leak = tmp_path / "leak.jsonl"
+    leak.write_text(_line("ZORKLE  secret held-out item", ["Elections"]) + "\n", encoding="utf-8")
+    with pytest.raises(TrainingError, match="held-out"):
+        train(tagger, [data, leak], version="t.1")
+
+
+def test_lines_without_topics_teach_nothing(tmp_path: Path, tagger: Tagger) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_line("No labels here", None) + "\n", encoding="utf-8")
+    with pytest.raises(TrainingError, match="no line with known topics"):
+        train(tagger, [path], version="t.1")
+
+
+def test_training_needs_a_lexicon_only_tagger(tmp_path: Path, tagger: Tagger) -> None:
+    spec, _ = train(tagger, [_synthetic(tmp_path / "t.jsonl")], version="t.1")
+    with pytest.raises(TrainingError, match="lexicon-only"):
+        train(Tagger(tagger.taxonomy, TopicModel(spec)), [tmp_path / "t.jsonl"], version="t.2")
+
+
+def test_bad_json_names_the_line(tmp_path: Path, tagger: Tagger) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_line("Fine", ["Elections"]) + "\n{not json\n", encoding="utf-8")
+    with pytest.raises(TrainingError, match=r"t\.jsonl:2: not valid JSON"):
+        train(tagger, [path], version="t.1")
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_cli_writes_the_model_and_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "model.json"
+    data = _synthetic(tmp_path / "t.jsonl")
+    assert main(["train-topics", str(data), "--out", str(out), "--version", "cli.1"]) == 0
+    assert TopicModel.load(out).version == "cli.1"
+    assert "examples: 80" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--precision", "0"], "--precision must be in (0, 1]"),
+        (["--precision", "1.5"], "--precision must be in (0, 1]"),
+        (["--version", "bad version"], "pattern"),
+    ],
+)
+def test_cli_refuses_bad_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    data = _synthetic(tmp_path / "t.jsonl", n=20)
+    argv = ["train-topics", str(data), "--out", str(tmp_path / "m.json"), "--version", "v1"]
+    assert main([*argv, *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_cli_reports_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["train-topics", str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "m.json")]
+    assert main([*argv, "--version", "v1"]) == 2
+    assert "absent.jsonl" in capsys.readouterr().err
+
+
+def test_evaluate_and_tag_refuse_a_bad_model_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "model.json"
+    bad.write_text("{}", encoding="utf-8")
+    assert main(["evaluate", str(DEV), "--topic-model-path", str(bad)]) == 2
+    assert "topic model" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- shipped data
+
+
+def test_no_training_title_is_an_evaluation_title() -> None:
+    """The development set (both parts) never leaks into the training file."""
+    evaluation = {
+        identity_key(json.loads(line)["item"]["title"])
+        for line in DEV.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    training = [
+        identity_key(json.loads(line)["item"]["title"])
+        for line in TRAIN.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert len(training) == len(set(training)) > 600
+    assert not evaluation & set(training)
+
+
+def test_the_packaged_model_was_trained_on_the_repository_files(tagger: Tagger) -> None:
+    shipped = json.loads(PACKAGED.read_text(encoding="utf-8"))["training"]
+    assert shipped["files"] == [TRAIN.name, DEV.name]
+    found, counts = examples([TRAIN, DEV], tagger, set())
+    assert shipped["examples"] == len(found) == counts["examples"]
+    assert shipped["holdout"] == counts["holdout"] > 0
