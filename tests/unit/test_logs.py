@@ -162,8 +162,8 @@ def test_a_worker_logs_json_when_told() -> None:
         records = []
         try:
             assert proc.stderr is not None
-            # The retention trimmer may say first that its pass failed; the worker's
-            # own wait comes in the first few lines.
+            # The worker's own wait comes in the first few lines (the retention
+            # trimmer stays quiet until Redis answers).
             for line in proc.stderr:
                 records.append(orjson.loads(line))
                 if "waiting for Redis" in records[-1]["message"] or len(records) >= 5:

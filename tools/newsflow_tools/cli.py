@@ -271,10 +271,13 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 def cmd_reenrich(args: argparse.Namespace) -> int:
     from pymongo.errors import PyMongoError
 
-    from newsflow.domain.taxonomy import load_taxonomy
     from newsflow_tools.reenrich import reenrich
 
-    version = load_taxonomy(Path(args.taxonomy) if args.taxonomy else None).version
+    # The version enrichment stamps: the taxonomy's, plus the model's when it is on.
+    tagger = _tagger(args, "reenrich")
+    if tagger is None:
+        return 2
+    version = tagger.version
 
     def progress(done: int, total: int) -> None:
         sys.stderr.write(f"\rqueued {done}/{total} stories")
@@ -592,7 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.set_defaults(func=cmd_dlq)
 
     re_p = sub.add_parser("reenrich", help="re-tag stories tagged by an older taxonomy")
-    re_p.add_argument("--taxonomy", help="taxonomy JSON (default: the packaged one)")
+    _tagger_flags(re_p)  # as enrichment runs, so the versions compare
     re_p.add_argument("--restart", action="store_true", help="ignore the saved checkpoint")
     re_p.add_argument("--redis-url", help=SERVER_HELP)
     re_p.add_argument("--mongodb-url", help=SERVER_HELP)

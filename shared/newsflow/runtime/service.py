@@ -43,7 +43,12 @@ def run_worker(
 
     async def main() -> int:
         settings = load_settings(settings_cls)
-        worker, broker = create_worker(settings)
+        try:
+            worker, broker = create_worker(settings)
+        except (ValueError, OSError) as exc:
+            # A file the settings name (taxonomy, topic model) is missing or invalid:
+            # one message naming it, not a traceback, and no retry that could help.
+            sys.exit(f"Cannot start with {settings_cls.__name__}: {exc}")
         configure_logging(settings.log_level, settings.log_format, worker.service)
         provider = configure_tracing(worker.service, settings.otlp_endpoint)
         try:
