@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from newsflow_gateway.search.backend import FacetBucket, Facets, SearchFilters, StoryQuery
+from newsflow_gateway.search.facets import facet_counts
 from tests.unit.gateway.conftest import Start
 from tests.unit.gateway.test_pages import story
 
@@ -58,9 +60,7 @@ async def test_two_filtered_kinds_each_ignore_only_their_own(start: Start) -> No
     async with start() as gw:
         for doc in STORIES:
             await gw.store(doc)
-        answer = await gw.client.get(
-            "/v1/facets", params={"topic": "elections", "office": "odihr"}
-        )
+        answer = await gw.client.get("/v1/facets", params={"topic": "elections", "office": "odihr"})
         unfiltered = (await gw.client.get("/v1/facets")).json()
     facets = answer.json()
     assert facets["total"] == 1  # story 1
@@ -139,3 +139,32 @@ async def test_the_search_page_shows_the_same_counts(start: Start) -> None:
     assert sidebar_count(html, "office", "odihr") == 1
     assert sidebar_count(html, "office", "rfom") == 1
     assert 'id="f-topic-elections" checked' in html
+
+
+class Recording:
+    """A StorySearch.facets that records the queries it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[StoryQuery] = []
+
+    async def facets(self, query: StoryQuery) -> Facets:
+        self.asked.append(query)
+        return Facets(len(self.asked), {"topics": [FacetBucket(str(query.filters.topic), 1)]})
+
+
+async def test_only_filtered_kinds_cost_an_extra_count() -> None:
+    search = Recording()
+    await facet_counts(search, StoryQuery(filters=SearchFilters(language=("en",))))  # type: ignore[arg-type]
+    assert len(search.asked) == 1  # language has no facet: nothing to widen
+    search = Recording()
+    query = StoryQuery(
+        filters=SearchFilters(topic=("elections",), date_to=datetime(2021, 2, 1, tzinfo=UTC))
+    )
+    counted = await facet_counts(search, query)  # type: ignore[arg-type]
+    assert [q.filters for q in search.asked] == [
+        query.filters,
+        SearchFilters(date_to=datetime(2021, 2, 1, tzinfo=UTC)),  # for the topics
+        SearchFilters(topic=("elections",)),  # for the months
+    ]
+    assert counted.total == 1  # the total of the whole query
+    assert counted.buckets["topics"] == [FacetBucket("()", 1)]
