@@ -317,6 +317,26 @@ class TestFacetsAndTaxonomy:
         months = {m["month"]: m["count"] for m in facets["months"]}
         assert months == {"2021-01": 1, "2022-02": 2}
 
+    def test_a_filtered_kind_counts_as_if_its_filter_were_off(self, gw: Stack) -> None:
+        both = {"office": "mission-serbia", "content_type": "news"}
+        facets = gw.get("/v1/facets", **both).json()
+        assert facets["total"] == gw.get("/v1/items", **both).json()["total"]
+        # each filtered kind: what /v1/items finds with that value instead of the filter
+        offices = {e["id"]: e["count"] for e in facets["offices"]}
+        assert len(offices) > 1
+        for office, count in offices.items():
+            assert count == gw.get("/v1/items", office=office, content_type="news").json()["total"]
+        for entry in facets["content_types"]:
+            assert (
+                entry["count"]
+                == gw.get("/v1/items", office="mission-serbia", content_type=entry["id"]).json()[
+                    "total"
+                ]
+            )
+        # an unfiltered kind counts within both filters
+        for entry in facets["topics"]:
+            assert entry["count"] == gw.get("/v1/items", topic=entry["id"], **both).json()["total"]
+
     def test_taxonomy_lists_with_counts_and_former_names(self, gw: Stack) -> None:
         offices = gw.get("/v1/offices").json()
         astana = next(e for e in offices["entries"] if e["id"] == "po-astana")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from newsflow_gateway.deps import SearchDep, TaxonomyDep
 from newsflow_gateway.problems import Problem
 from newsflow_gateway.search.backend import FacetKind, StoryQuery, StorySearch
+from newsflow_gateway.search.facets import facet_counts
 from newsflow_gateway.search.params import ItemQuery, NoQuery, single_valued
 
 router = APIRouter(
@@ -35,9 +36,16 @@ class MonthValue(BaseModel):
 
 
 class Facets(BaseModel):
-    """Counts of matching stories per taxonomy entry and per month."""
+    """Counts of matching stories per taxonomy entry and per month.
 
-    total: int
+    Each kind is counted as if its own filter were off (disjunctive counts): with
+    ``topic=elections`` the topics show what every other topic would add, while
+    offices, countries, content types and months count within elections. The
+    months count as if ``from`` and ``to`` were off. ``total`` counts the matches
+    with every filter on, as ``/v1/items`` does.
+    """
+
+    total: int = Field(description="Stories matching the query with every filter on.")
     topics: list[FacetValue]
     offices: list[FacetValue]
     countries: list[FacetValue]
@@ -57,8 +65,15 @@ async def facets(
     taxonomy: TaxonomyDep,
 ) -> Facets:
     """Counts by topic, office, country, content type and month for the same query
-    and filters as ``/v1/items``. Only canonical taxonomy entries are counted."""
-    counted = await search.facets(params.to_query(taxonomy))
+    and filters as ``/v1/items`` (values of one filter OR-ed, filters AND-ed).
+
+    Each kind is counted over the matches of the query with every filter except its
+    own, so checked values do not hide the others: with ``topic=elections`` the
+    topic counts are those of the query without ``topic``, and the office, country,
+    content-type and month counts are those within elections. The months ignore
+    ``from``/``to`` in the same way. ``total`` is the number of matches with every
+    filter on (``/v1/items``' total). Only canonical taxonomy entries are counted."""
+    counted = await facet_counts(search, params.to_query(taxonomy))
     out: dict[str, Any] = {}
     for kind in KINDS:
         names = entry_names(taxonomy, kind)

@@ -40,6 +40,7 @@ from newsflow_gateway.search.backend import (
     StoryQuery,
     StorySearch,
 )
+from newsflow_gateway.search.facets import facet_counts
 from newsflow_gateway.search.params import ListQuery
 from newsflow_gateway.web.links import FILTERS, SearchLink, check_reads, list_query
 from newsflow_gateway.web.marks import Piece, highlighted, with_evidence
@@ -227,7 +228,8 @@ async def story_list(
 def facet_groups(
     counted: Any, link: SearchLink, taxonomy: Taxonomy
 ) -> tuple[list[FacetGroup], list[tuple[str, int]]]:
-    """The sidebar: per kind, the most frequent values and every checked one."""
+    """The sidebar: per kind, the most frequent values and every checked one, with
+    counts as if that kind were unchecked (:func:`facet_counts`)."""
     groups = []
     for param, kind in FILTERS.items():
         names = entry_names(taxonomy, kind)
@@ -270,7 +272,7 @@ async def search_page(request: Request, search: SearchDep, taxonomy: TaxonomyDep
     params = list_query(link)
     query = params.to_query(taxonomy)
     results, total, next_cursor = await story_list(search, query, params)
-    groups, months = facet_groups(await search.facets(query), link, taxonomy)
+    groups, months = facet_groups(await facet_counts(search, query), link, taxonomy)
     return templates.TemplateResponse(
         request,
         "search.html",

@@ -109,6 +109,9 @@ def test_search_toggle_a_facet_page_on_and_open_a_story(page: Page) -> None:
     page.wait_for_url("**/?sort=newest&office=mission-moldova")
     expect(page.locator("#result-count")).to_have_text(f"{PAGED} stories")
     expect(page.locator(".chip")).to_have_text([f"Office: {MOLDOVA} ×"])
+    # the office counts are as if no office were checked: the others can still be added
+    expect(page.get_by_label(f"{MOLDOVA} ({PAGED})")).to_be_checked()
+    expect(page.locator("#f-office-secretariat")).not_to_be_checked()
     first = result_titles(page)
     assert len(first) == 20
     page.get_by_role("link", name="Older stories").click()
