@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from newsflow.domain.tagging import Tagger, TopicModel, TopicModelError, load_tagger
+from newsflow.domain.tagging.matching import matching_form
+from newsflow.domain.tagging.scanning import Scanner
 from newsflow.domain.tagging.statistical import (
     FEATURE_VERSION,
+    Lead,
     TopicModelFile,
-    item_sentences,
-    sentence_features,
     split_sentences,
+    words,
 )
 from newsflow.domain.taxonomy import load_taxonomy
 
@@ -58,7 +60,7 @@ def _spec(**changes: Any) -> dict[str, Any]:
 
 
 def _model(**changes: Any) -> TopicModel:
-    return TopicModel(TopicModelFile.model_validate(_spec(**changes)))
+    return TopicModel(TopicModelFile.model_validate_json(json.dumps(_spec(**changes))))
 
 
 # --------------------------------------------------------------------------- loading
@@ -89,7 +91,14 @@ def test_load_tagger_is_lexicon_only_unless_asked() -> None:
         ({"calibration": [[1.0, 0.0]]}, "differ in length"),
         ({"weights": {"w:police": [[7, 1.0]]}}, "topic index 7"),
         ({"calibration": [[0.0, 0.0], [1.0, 0.0]]}, "slope must be positive"),
-        ({"keep": 1.5}, "less than or equal to 1"),
+        ({"keep": 1.5}, "less than 1"),
+        ({"keep": 0.0}, "greater than 0"),
+        ({"keep": 0.95}, "must not exceed add"),
+        ({"bias": ["1", "2"]}, "valid number"),
+        ({"bias": [1e400, 0.0]}, "finite number"),
+        ({"format": True}, "valid integer"),
+        ({"weights": {"w:police": [[True, 1.0]]}}, "valid integer"),
+        ({"weights": {"w:police": [[0, 1.0], [0, 2.0]]}}, "twice"),
         ({"version": "has space"}, "pattern"),
         ({"unknown": 1}, "Extra inputs"),
     ],
@@ -137,18 +146,39 @@ def test_sentences_keep_offsets_into_their_field() -> None:
 
 
 def test_the_lead_comes_from_the_body_only_without_a_summary() -> None:
-    with_summary = item_sentences("Title", "A summary.", "A body.")
-    assert [s.field for s in with_summary] == [0, 1]
-    without = item_sentences("Title", None, "Body one. Body two.")
-    assert [s.field for s in without] == [0, 2, 2]
+    with_summary = Lead(("Title", "A summary.", "A body."))
+    assert [s.field for s in with_summary.sentences] == [0, 1]
+    without = Lead(("Title", "", "Body one. Body two."))
+    assert [s.field for s in without.sentences] == [0, 2, 2]
 
 
 def test_features_are_folded_words_without_function_words() -> None:
-    assert sentence_features("The OSCE trains Police in Priština, 2024") == {
+    assert words(matching_form("The OSCE trains Police in Priština, 2024")) == {
         "w:trains",
         "w:police",
         "w:pristina",
     }
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ("OSCE trains police", "Twenty officers took part. Experts led it.", ""),
+        ("Straße und Œuvre: ﬁnal", "Große Pläne. Ærø’s ﬂag!", "ignored body"),
+        ("Title only", "", "A body. With two sentences. And a third one here."),
+        ("Миссия ОБСЕ в Грузии", "Наблюдатели прибыли. Они работают.", ""),
+        ("Ærø and Ørsted visit", "Þingvellir meeting. Ελλάδα talks.", ""),
+    ],
+)
+def test_words_from_the_scanner_form_equal_words_from_each_sentence(
+    texts: tuple[str, str, str],
+) -> None:
+    """Slicing the scanner's folded text (fast) gives what folding each sentence does."""
+    folded = Scanner(TAXONOMY).scan(texts).folded
+    fast = Lead(texts, folded)
+    slow = Lead(texts)
+    assert fast.sentence_words() == slow.sentence_words()
+    assert all(word.isascii() for word in fast.words())
 
 
 # --------------------------------------------------------------------------- deciding
@@ -192,7 +222,7 @@ def test_a_kept_lexicon_topic_keeps_its_phrase_as_evidence() -> None:
 
 
 def test_declared_topics_are_never_touched_by_the_model() -> None:
-    model = _model(weights={"w:weather": [[1, -9.0]]}, add=0.01)
+    model = _model(weights={"w:weather": [[1, -9.0]]}, keep=0.01, add=0.01)
     tags = Tagger(TAXONOMY, model).tag_fields(
         title="Weather report", topics=["Elections"], language="en"
     )
@@ -203,7 +233,7 @@ def test_declared_topics_are_never_touched_by_the_model() -> None:
 
 @pytest.mark.parametrize("language", ["ru", "fr"])
 def test_the_model_does_not_apply_to_other_languages(lexicon: Tagger, language: str) -> None:
-    tagger = Tagger(TAXONOMY, _model(add=0.01, keep=0.99))
+    tagger = Tagger(TAXONOMY, _model(add=0.01, keep=0.01))
     title = "zorkle police zorkle"
     got = tagger.tag_fields(title=title, language=language)
     assert got.topics == lexicon.tag_fields(title=title, language=language).topics
@@ -212,7 +242,7 @@ def test_the_model_does_not_apply_to_other_languages(lexicon: Tagger, language: 
 def test_a_russian_item_without_a_declared_language_is_left_to_the_lexicon(
     lexicon: Tagger,
 ) -> None:
-    tagger = Tagger(TAXONOMY, _model(add=0.01, keep=0.99))
+    tagger = Tagger(TAXONOMY, _model(add=0.01, keep=0.01))
     title = "БДИПЧ ОБСЕ направит наблюдателей на выборы в Армении"
     summary = "Миссия наблюдателей начнёт работу в Ереване на следующей неделе."
     got = tagger.tag_fields(title=title, summary=summary)
@@ -242,3 +272,53 @@ def test_inferred_topics_of_the_packaged_model_carry_spans_of_their_fields(
             assert ev.start is not None
             assert ev.end is not None
             assert fields[ev.field][ev.start : ev.end] == ev.text
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize(
+    ("language", "applies"),
+    [("en", True), ("en-GB", True), ("EN-us", True), (None, True), ("ru", False), ("sr", False)],
+)
+def test_the_model_applies_by_primary_language_subtag(language: str | None, applies: bool) -> None:
+    assert _model().applies_to(language) is applies
+
+
+def test_an_oversized_model_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    with path.open("wb") as f:
+        f.truncate(17 * 1024 * 1024)
+    with pytest.raises(TopicModelError, match=r"model\.json: 17,825,792 bytes; at most"):
+        TopicModel.load(path)
+
+
+def test_a_long_run_without_full_stops_is_cut_into_readable_evidence() -> None:
+    summary = " ".join(["zorkle"] + ["word"] * 2000)
+    tags = Tagger(TAXONOMY, _model()).tag_fields(title="Officials meet", summary=summary)
+    elections = next(t for t in tags.topics if t.id == "elections")
+    (evidence,) = elections.evidence
+    assert evidence.text.startswith("zorkle")
+    assert len(evidence.text) <= 300
+    assert summary[evidence.start : evidence.end] == evidence.text
+    pieces = split_sentences(1, summary)
+    assert "".join(p.text + " " for p in pieces).strip() == summary
+    for piece in pieces:
+        assert summary[piece.start : piece.end] == piece.text
+
+
+def test_a_generic_office_phrase_is_resolved_once_per_item(
+    monkeypatch: pytest.MonkeyPatch, lexicon: Tagger
+) -> None:
+    """A body repeating 'OSCE Office' costs one resolution, not one per occurrence."""
+    calls: list[str] = []
+    original = Tagger._resolve_generic
+
+    def counted(self: Tagger, label: str, *args: Any) -> str | None:
+        calls.append(label)
+        return original(self, label, *args)
+
+    monkeypatch.setattr(Tagger, "_resolve_generic", counted)
+    body = "The OSCE Office and the OSCE Mission met, in Yerevan. " * 500
+    lexicon.tag_fields(title="Visit", body=body)
+    assert len(calls) == len(set(calls)) >= 1

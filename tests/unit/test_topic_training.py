@@ -97,7 +97,7 @@ def test_holdout_lines_are_skipped_and_their_titles_refused(tmp_path: Path, tagg
 def test_lines_without_topics_teach_nothing(tmp_path: Path, tagger: Tagger) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text(_line("No labels here", None) + "\n", encoding="utf-8")
-    with pytest.raises(TrainingError, match="no line with known topics"):
+    with pytest.raises(TrainingError, match="0 lines with known topics; at least 20"):
         train(tagger, [path], version="t.1")
 
 
@@ -132,7 +132,8 @@ def test_cli_writes_the_model_and_reports(
     [
         (["--precision", "0"], "--precision must be in (0, 1]"),
         (["--precision", "1.5"], "--precision must be in (0, 1]"),
-        (["--version", "bad version"], "pattern"),
+        (["--version", "bad version"], "--version may hold only"),
+        (["--out", "/nonexistent-dir/m.json"], "--out: no directory"),
     ],
 )
 def test_cli_refuses_bad_arguments(
@@ -185,3 +186,61 @@ def test_the_packaged_model_was_trained_on_the_repository_files(tagger: Tagger) 
     found, counts = examples([TRAIN, DEV], tagger, set())
     assert shipped["examples"] == len(found) == counts["examples"]
     assert shipped["holdout"] == counts["holdout"] > 0
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"item": {"title": "A", "source": "s"}, "topics": ["astrology"]}', "unknown topic ids"),
+        ('{"item": {"title": "A", "source": "s"}, "topics": ["Elections"]}', "ids, not labels"),
+        ('{"item": {"title": "A", "source": "s"}, "topics": [3]}', "list of topic ids"),
+        ('{"item": {"title": "A", "source": "s"}, "topics": "elections"}', "list of topic ids"),
+        ('{"item": null}', "'item' must be a JSON object"),
+        ('{"item": [1, 2]}', "'item' must be a JSON object"),
+        ("[1, 2]", "must be a JSON object"),
+    ],
+)
+def test_bad_lines_are_errors_naming_the_line(
+    tmp_path: Path, tagger: Tagger, line: str, message: str
+) -> None:
+    data = _synthetic(tmp_path / "t.jsonl", extra=[line])
+    with pytest.raises(TrainingError, match=rf"t\.jsonl:1: .*{message}"):
+        train(tagger, [data], version="t.1")
+
+
+def test_a_held_out_title_is_caught_in_any_spelling(tmp_path: Path, tagger: Tagger) -> None:
+    held = _line("Observers &amp; elections in Zorkle", ["Elections"], split="holdout")
+    data = _synthetic(tmp_path / "t.jsonl", extra=[held])
+    leak = tmp_path / "leak.jsonl"
+    line = _line("Observers & elections in Zorkle", ["Elections"])
+    leak.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(TrainingError, match="held-out"):
+        train(tagger, [data, leak], version="t.1")
+
+
+def test_a_bom_and_a_line_separator_inside_a_string_are_read(
+    tmp_path: Path, tagger: Tagger
+) -> None:
+    data = _synthetic(tmp_path / "t.jsonl")
+    text = data.read_text(encoding="utf-8")
+    first, rest = text.split("\n", 1)
+    first = first.replace('"Quiblet ', '"Quiblet\u2028')
+    data.write_text("\ufeff" + first + "\n" + rest, encoding="utf-8")
+    _, report = train(tagger, [data], version="t.1")
+    assert report["examples"] == 80
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path, tagger: Tagger) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"item": {"title": "Zorkle caf\xe9", "source": "s"}}\n')
+    with pytest.raises(TrainingError, match=r"latin1\.jsonl: not UTF-8 text"):
+        train(tagger, [path], version="t.1")
+
+
+def test_too_few_labelled_lines_are_refused(tmp_path: Path, tagger: Tagger) -> None:
+    data = _synthetic(tmp_path / "t.jsonl", n=19)
+    with pytest.raises(TrainingError, match="19 lines with known topics; at least 20"):
+        train(tagger, [data], version="t.1")

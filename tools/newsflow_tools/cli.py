@@ -425,11 +425,20 @@ def cmd_train_topics(args: argparse.Namespace) -> int:
         sys.stderr.write("newsflow train-topics needs numpy (the 'dev' extra: make install)\n")
         return 2
     from newsflow.domain.tagging import Tagger
+    from newsflow.domain.tagging.statistical import VERSION_PATTERN
     from newsflow.domain.taxonomy import TaxonomyError, load_taxonomy
     from newsflow_tools.topic_training import TrainingError, train, write
 
+    # Checked before a training run that takes seconds, not after it.
+    problem = None
     if not 0.0 < args.precision <= 1.0:
-        sys.stderr.write("newsflow train-topics: --precision must be in (0, 1]\n")
+        problem = "--precision must be in (0, 1]"
+    elif not re.match(VERSION_PATTERN, args.version):
+        problem = "--version may hold only letters, digits, '.' and '-' (at most 64)"
+    elif not Path(args.out).resolve().parent.is_dir():
+        problem = f"--out: no directory {Path(args.out).resolve().parent}"
+    if problem is not None:
+        sys.stderr.write(f"newsflow train-topics: {problem}\n")
         return 2
     try:
         tagger = Tagger(load_taxonomy(Path(args.taxonomy) if args.taxonomy else None))
@@ -443,7 +452,11 @@ def cmd_train_topics(args: argparse.Namespace) -> int:
         sys.stderr.write(f"newsflow train-topics: {exc}\n")
         return 2
     out = Path(args.out)
-    write(spec, out)
+    try:
+        write(spec, out)
+    except OSError as exc:
+        sys.stderr.write(f"newsflow train-topics: cannot write {out}: {exc.strerror or exc}\n")
+        return 2
     for key, value in report.items():
         sys.stderr.write(f"{key}: {value}\n")
     sys.stderr.write(f"keep {spec.keep}, add {spec.add}; wrote {out}\n")

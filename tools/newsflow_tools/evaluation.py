@@ -396,6 +396,13 @@ def run_evaluate(path: Path, tagger: Tagger, out: TextIO) -> int:
         return 1 if report.errors else 0
     reports = {part: evaluate_numbered(lines, tagger) for part, lines in parts.items()}
     print(format_parts(reports), file=out)
+    if tagger.model is not None:
+        files = tagger.model.spec.training.get("files")
+        print(
+            f"topics decided by topic model {tagger.model.version}, trained on {files} "
+            "(without their holdout lines): a part it was trained on is no test of it",
+            file=out,
+        )
     for part, report in reports.items():
         print(f"\n== part {part} ==", file=out)
         print(format_report(report), file=out)

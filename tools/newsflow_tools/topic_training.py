@@ -23,6 +23,7 @@ a few hundred items and a few thousand features need nothing heavier.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,6 @@ from newsflow.domain.tagging.statistical import (
     FEATURE_VERSION,
     TopicModel,
     TopicModelFile,
-    all_features,
 )
 from newsflow.domain.text import identity_key
 
@@ -52,6 +52,8 @@ MIN_COUNT: Final = 2
 #: out-of-fold figures did not move (0.905/0.532 -> 0.904/0.534 precision/recall),
 #: and scoring does a third of the work (enrichment's throughput is a target too).
 PRUNE: Final = 0.05
+#: Fewer labelled lines than this leave folds empty and the thresholds unfounded.
+MIN_EXAMPLES: Final = 20
 #: Topics with fewer positive training items share one calibration.
 MIN_POSITIVES: Final = 8
 GRID: Final = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -74,8 +76,13 @@ def _fold(title: str) -> int:
     return hashlib.sha256(identity_key(title).encode()).digest()[0] % FOLDS
 
 
-def holdout_titles(paths: Iterable[Path]) -> set[str]:
-    """Identity keys of the titles of every ``split: holdout`` line of these files."""
+def holdout_titles(paths: Iterable[Path], now: datetime | None = None) -> set[str]:
+    """Identity keys of the titles of every ``split: holdout`` line of these files.
+
+    Keyed on the title as the normaliser leaves it ('&amp;' read as '&'), as training
+    keys its own lines, so no spelling of a held-out title gets through.
+    """
+    now = now or datetime.now(UTC)
     keys: set[str] = set()
     for path in paths:
         for _, entry in _lines(path):
@@ -83,11 +90,25 @@ def holdout_titles(paths: Iterable[Path]) -> set[str]:
                 raw = entry.get("item", entry)
                 if isinstance(raw, dict) and isinstance(raw.get("title"), str):
                     keys.add(identity_key(raw["title"]))
+                    with contextlib.suppress(Rejection):  # the raw title is kept anyway
+                        keys.add(identity_key(normalise(dict(raw), now=now).title))
     return keys
 
 
 def _lines(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    """The JSON objects of a JSON Lines file, numbered; :class:`TrainingError` if bad.
+
+    Lines end at '\\n' only (a U+2028 inside a string is text), and one leading
+    byte-order mark is dropped, as ingest does.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TrainingError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise TrainingError(f"{path}: {exc.strerror or exc}") from exc
+    text = text.removeprefix("\ufeff")
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -97,6 +118,18 @@ def _lines(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
         if not isinstance(entry, dict):
             raise TrainingError(f"{path}:{number}: must be a JSON object")
         yield number, entry
+
+
+def _topic_ids(given: Any, known: Iterable[str], where: str) -> set[str] | None:
+    """A line's ``topics`` override: null (unknown) or a list of known topic ids."""
+    if given is None:
+        return None
+    if not isinstance(given, list) or not all(isinstance(t, str) for t in given):
+        raise TrainingError(f"{where}: 'topics' must be null or a list of topic ids")
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise TrainingError(f"{where}: unknown topic ids {unknown} (ids, not labels)")
+    return set(given)
 
 
 def examples(
@@ -115,6 +148,8 @@ def examples(
                 counts["holdout"] += 1
                 continue
             raw = entry.get("item", entry)
+            if not isinstance(raw, dict):
+                raise TrainingError(f"{path}:{number}: 'item' must be a JSON object")
             try:
                 item = normalise(dict(raw), now=now)
             except Rejection:
@@ -128,8 +163,7 @@ def examples(
                 continue
             seen.add(key)
             if "topics" in entry:
-                given = entry["topics"]
-                ids = set(given) if isinstance(given, list) else None
+                ids = _topic_ids(entry["topics"], taxonomy.topics, f"{path}:{number}")
             else:
                 ids = {t for t in map(taxonomy.resolve_topic, item.topics) if t} or None
             if not ids:
@@ -138,18 +172,20 @@ def examples(
             truth = set(ids)
             for topic in ids:
                 truth.update(taxonomy.topic_ancestors(topic))
-            sentences, structured = tagger.model_features(
+            features = tagger.model_features(
                 title=item.title,
                 summary=item.summary,
                 body=item.body,
                 published_at=item.published_at,
             )
-            lexicon = frozenset(k[2:] for k in structured if k.startswith("l:"))
-            features = all_features(sentences, structured)
+            lexicon = frozenset(k[2:] for k in features if k.startswith("l:"))
             out.append(Example(item.title, features, lexicon, frozenset(truth), _fold(item.title)))
     counts["examples"] = len(out)
-    if not out:
-        raise TrainingError("no line with known topics to train on")
+    if len(out) < MIN_EXAMPLES:
+        raise TrainingError(
+            f"{len(out)} lines with known topics; at least {MIN_EXAMPLES} are needed "
+            f"for {FOLDS} folds of out-of-fold scores"
+        )
     return out, counts
 
 
@@ -223,13 +259,17 @@ def _calibrate(
     """
     labels = [[1.0 if t in ex.truth else 0.0 for t in topics] for ex, _ in scored]
     shared = _platt([s for _, z in scored for s in z], [y for row in labels for y in row])
+    if shared[0] <= 0.0:
+        raise TrainingError(
+            "out of fold, higher scores are not more often right: the labels carry "
+            "nothing these features can learn"
+        )
     out: list[tuple[float, float]] = []
     for j in range(len(topics)):
         ys = [row[j] for row in labels]
-        if sum(ys) < MIN_POSITIVES:
-            out.append(shared)
-        else:
-            out.append(_platt([z[j] for _, z in scored], ys))
+        own = _platt([z[j] for _, z in scored], ys) if sum(ys) >= MIN_POSITIVES else shared
+        # A topic whose own scaling points the wrong way has no signal of its own.
+        out.append(own if own[0] > 0.0 else shared)
     return out
 
 
@@ -374,6 +414,6 @@ def train(
 
 
 def write(spec: TopicModelFile, path: Path) -> None:
-    """Write the model as sorted, indented JSON (a readable diff when retrained)."""
+    """Write the model as JSON with sorted keys (the same bytes when retrained)."""
     data = spec.model_dump(mode="json")
     path.write_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS) + b"\n")

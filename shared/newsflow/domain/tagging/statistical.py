@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Final
 
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from newsflow.domain.tagging.matching import FIELD_SEPARATOR, matching_form
 from newsflow.domain.tagging.scanning import DECLARED, Span
-from newsflow.domain.text import fold
 
 #: Bumped whenever :func:`sentence_features` changes: a model trained on other
 #: features is refused at load time rather than silently mis-scored.
@@ -48,7 +47,6 @@ LEAD_CHARS: Final = 400
 #: Inferred tags never claim certainty (as in building).
 MAX_PROBABILITY: Final = 0.99
 
-_TOKEN: Final = re.compile(r"[^\W\d_]{2,}")
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
 #: Function words carry no topic; dropping them also makes word pairs meaningful.
 STOPWORDS: Final = frozenset(
@@ -56,6 +54,14 @@ STOPWORDS: Final = frozenset(
     "was were will with osce".split()
 )
 DEFAULT_MODEL: Final = "topic-model.json"
+#: What a model version may look like (it ends up in every tag's taxonomy_version).
+VERSION_PATTERN: Final = r"^[0-9A-Za-z.\-]{1,64}$"
+#: Bounds on a model file, far above a real one (27 topics, about 1,400 features).
+MAX_FILE_BYTES: Final = 16 * 1024 * 1024
+MAX_TOPICS: Final = 1_000
+MAX_FEATURES: Final = 200_000
+#: Longest evidence sentence: longer runs without a full stop are cut at a space.
+MAX_SENTENCE: Final = 300
 
 
 class TopicModelError(ValueError):
@@ -67,24 +73,32 @@ def era(year: int) -> str:
     return f"era:{min(max(year, 1995), 2020) // 5 * 5}"
 
 
-def sentence_features(text: str) -> set[str]:
-    """Word features (``w:``) of one sentence: folded words of two letters or more.
+def words(matching: str) -> set[str]:
+    """Word features (``w:``) of text in the tagger's matching form (folded, gaps as
+    spaces): ASCII words of two letters or more, function words dropped.
+
+    ASCII only because the scanner's fast form stands in one character for every
+    letter with no ASCII fold ('ø', Greek), so such words could not be the same
+    feature on both paths; the model is trained on English, where they are rare.
 
     No word pairs: they doubled the work of every item and moved the out-of-fold
     figures by less than their noise (0.904/0.534 with, 0.902/0.537 without).
     """
-    return {"w:" + t for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS}
+    return {
+        "w:" + t
+        for t in matching.split()
+        if len(t) > 1 and t.isascii() and t.isalpha() and t not in STOPWORDS
+    }
 
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
-    """A sentence of the title or lead: where it is, and the features it holds."""
+    """A sentence of the title or lead, and where it is."""
 
     field: int  # index into (title, summary, body), as in tagging spans
     start: int
     end: int
     text: str
-    features: frozenset[str]
 
 
 def split_sentences(field: int, text: str, limit: int | None = None) -> list[Sentence]:
@@ -98,21 +112,77 @@ def split_sentences(field: int, text: str, limit: int | None = None) -> list[Sen
         stripped = piece.strip()
         if stripped:
             lead = start + (len(piece) - len(piece.lstrip()))
-            feats = frozenset(sentence_features(stripped))
-            out.append(Sentence(field, lead, lead + len(stripped), stripped, feats))
+            out.extend(_pieces(field, lead, stripped))
         if match is not None:
             start = match.end()
     return out
 
 
-def item_sentences(title: str, summary: str | None, body: str | None) -> list[Sentence]:
-    """Title, then the summary, or the body's lead when there is no summary."""
-    out = [Sentence(0, 0, len(title), title, frozenset(sentence_features(title)))]
-    if summary:
-        out.extend(split_sentences(1, summary))
-    elif body:
-        out.extend(split_sentences(2, body, LEAD_CHARS))
+def _pieces(field: int, start: int, text: str) -> list[Sentence]:
+    """A sentence, cut at spaces into runs of at most MAX_SENTENCE characters.
+
+    Evidence is meant to be read: a 5,000-character summary with no full stop is
+    not one sentence to show.
+    """
+    out: list[Sentence] = []
+    while len(text) > MAX_SENTENCE:
+        cut = text.rfind(" ", 0, MAX_SENTENCE + 1)
+        if cut <= 0:
+            cut = MAX_SENTENCE
+        head = text[:cut].rstrip()
+        out.append(Sentence(field, start, start + len(head), head))
+        rest = text[cut:]
+        skipped = len(rest) - len(rest.lstrip())
+        start += cut + skipped
+        text = rest.lstrip()
+    if text:
+        out.append(Sentence(field, start, start + len(text), text))
     return out
+
+
+class Lead:
+    """What the model reads of an item: the title, then the summary or the body's lead.
+
+    Words come from the matching form the scanner already made of the whole item
+    (``folded``), sliced by offset, so the text is folded and split once; where that
+    form is not aligned with the text (a character folded to several), each sentence
+    is put in matching form on its own.
+    """
+
+    __slots__ = ("_folded", "_starts", "_words", "sentences")
+
+    def __init__(self, texts: tuple[str, str, str], folded: str | None = None) -> None:
+        title, summary, body = texts
+        self.sentences = [Sentence(0, 0, len(title), title)]
+        if summary:
+            self.sentences.extend(split_sentences(1, summary))
+        elif body:
+            self.sentences.extend(split_sentences(2, body, LEAD_CHARS))
+        # Field starts in the scanner's joined text: " title<SEP>summary<SEP>body ".
+        gap = len(FIELD_SEPARATOR)
+        self._starts = (1, 1 + len(title) + gap, 1 + len(title) + gap + len(summary) + gap)
+        aligned = folded is not None and len(folded) == self._starts[2] + len(body) + 1
+        self._folded = folded if aligned else None
+        self._words: list[set[str]] | None = None
+
+    def _sentence_words(self, sentence: Sentence) -> set[str]:
+        if self._folded is None:
+            return words(matching_form(sentence.text))
+        at = self._starts[sentence.field]
+        return words(self._folded[at + sentence.start : at + sentence.end])
+
+    def sentence_words(self) -> list[set[str]]:
+        """The word features of each sentence, in order (computed once)."""
+        if self._words is None:
+            self._words = [self._sentence_words(s) for s in self.sentences]
+        return self._words
+
+    def words(self) -> set[str]:
+        """The word features of the whole title and lead."""
+        out: set[str] = set()
+        for found in self.sentence_words():
+            out |= found
+        return out
 
 
 def structured_features(
@@ -126,14 +196,9 @@ def structured_features(
     return out
 
 
-def all_features(
-    sentences: Sequence[Sentence], structured: Mapping[str, float]
-) -> dict[str, float]:
-    """The feature vector: every sentence's features (binary) plus the structured ones."""
-    out: dict[str, float] = {}
-    for sentence in sentences:
-        for name in sentence.features:
-            out[name] = 1.0
+def all_features(lead: Lead, structured: Mapping[str, float]) -> dict[str, float]:
+    """The feature vector: the lead's words (binary) plus the structured features."""
+    out = dict.fromkeys(lead.words(), 1.0)
     out.update(structured)
     return out
 
@@ -155,23 +220,34 @@ def _sigmoid(z: float) -> float:
 
 
 class TopicModelFile(BaseModel):
-    """The shipped model, validated when loaded (a hand-edited file fails loudly)."""
+    """The shipped model, validated when loaded (a hand-edited file fails loudly).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict and finite: no number written as a string, no ``true`` for an index, no
+    infinity or NaN (a NaN weight would give every item NaN confidences).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     format: int = Field(ge=1, le=1)
     feature_version: int
-    version: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z.\-]+$")
-    languages: list[str] = Field(min_length=1)
-    topics: list[str] = Field(min_length=1)
-    bias: list[float]
-    weights: dict[str, list[tuple[int, float]]]
+    version: str = Field(min_length=1, max_length=64, pattern=VERSION_PATTERN)
+    languages: list[str] = Field(min_length=1, max_length=32)
+    topics: list[str] = Field(min_length=1, max_length=MAX_TOPICS)
+    bias: list[float] = Field(max_length=MAX_TOPICS)
+    weights: dict[str, list[tuple[int, float]]] = Field(max_length=MAX_FEATURES)
     calibration: list[tuple[float, float]] = Field(
-        description="Per topic, Platt scaling: p = sigmoid(a*z + b)."
+        max_length=MAX_TOPICS, description="Per topic, Platt scaling: p = sigmoid(a*z + b)."
     )
-    keep: float = Field(ge=0.0, le=1.0, description="A lexicon topic stays when p >= keep.")
-    add: float = Field(ge=0.0, le=1.0, description="Any other topic is added when p >= add.")
+    keep: float = Field(gt=0.0, lt=1.0, description="A lexicon topic stays when p >= keep.")
+    add: float = Field(gt=0.0, lt=1.0, description="Any other topic is added when p >= add.")
     training: dict[str, object] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _keep_at_most_add(self) -> TopicModelFile:
+        # Training never makes a lexicon topic harder to keep than a new one to add.
+        if self.keep > self.add:
+            raise ValueError(f"keep ({self.keep}) must not exceed add ({self.add})")
+        return self
 
     @field_validator("feature_version")
     @classmethod
@@ -200,9 +276,13 @@ class TopicModel:
         if not len(spec.bias) == len(spec.calibration) == len(spec.topics):
             raise TopicModelError("bias, calibration and topics differ in length")
         for name, pairs in spec.weights.items():
+            seen: set[int] = set()
             for index, _ in pairs:
                 if not 0 <= index < len(spec.topics):
                     raise TopicModelError(f"feature {name!r} names topic index {index}")
+                if index in seen:
+                    raise TopicModelError(f"feature {name!r} names topic index {index} twice")
+                seen.add(index)
         self.spec = spec
         self.version = spec.version
         self.languages = frozenset(spec.languages)
@@ -222,19 +302,32 @@ class TopicModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> TopicModel:
-        """The packaged model, or the one at ``path``; :class:`TopicModelError` if bad."""
+        """The packaged model, or the one at ``path``; :class:`TopicModelError` if bad.
+
+        Every error names the file. A file over :data:`MAX_FILE_BYTES` is refused
+        before it is read: the shipped one is about 0.2 MB.
+        """
+        where = path or DEFAULT_MODEL
         try:
             if path is None:
                 raw = resources.files("newsflow.data").joinpath(DEFAULT_MODEL).read_bytes()
             else:
+                size = path.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    raise TopicModelError(f"{size:,} bytes; at most {MAX_FILE_BYTES:,}")
                 raw = path.read_bytes()
-            return cls(TopicModelFile.model_validate(orjson.loads(raw)))
-        except (OSError, orjson.JSONDecodeError, ValidationError) as exc:
-            raise TopicModelError(f"topic model {path or DEFAULT_MODEL}: {exc}") from exc
+            return cls(TopicModelFile.model_validate_json(raw))
+        except (OSError, ValidationError, TopicModelError) as exc:
+            raise TopicModelError(f"topic model {where}: {exc}") from exc
 
     def applies_to(self, language: str | None) -> bool:
-        """Whether the model was trained on this language (None: unknown, try it)."""
-        return language is None or language in self.languages
+        """Whether the model was trained on this language (None: unknown, try it).
+
+        By the primary subtag: ``en-GB`` is English.
+        """
+        if language is None:
+            return True
+        return language.split("-", 1)[0].strip().lower() in self.languages
 
     def scores(self, features: Mapping[str, float]) -> list[float]:
         """Raw linear scores per topic (what calibration turns into probabilities)."""
@@ -254,7 +347,7 @@ class TopicModel:
 
     def decide(
         self,
-        sentences: Sequence[Sentence],
+        lead: Lead,
         structured: Mapping[str, float],
         anchors: Mapping[str, Span],
         lexicon: Iterable[str],
@@ -264,35 +357,32 @@ class TopicModel:
         ``anchors`` maps a structured feature (``o:odihr``) to the span that produced
         it, so an office's or a lexicon phrase's say is credited to its sentence.
         """
-        z = self.scores(all_features(sentences, structured))
+        z = self.scores(all_features(lead, structured))
         found = frozenset(lexicon)
         topics, keep_z, add_z = self.topics, self._keep_z, self._add_z
         out: list[Prediction] = []
         for index, score in enumerate(z):
             if score >= (keep_z[index] if topics[index] in found else add_z[index]):
                 p = self.probability(index, score)
-                best = self._carrier(index, sentences, structured, anchors)
+                best = self._carrier(index, lead, structured, anchors)
                 out.append(Prediction(topics[index], min(round(p, 4), MAX_PROBABILITY), best))
         return out
 
-    def probabilities(
-        self, sentences: Sequence[Sentence], structured: Mapping[str, float]
-    ) -> dict[str, float]:
+    def probabilities(self, lead: Lead, structured: Mapping[str, float]) -> dict[str, float]:
         """Every topic's calibrated probability (for evaluation and training reports)."""
-        z = self.scores(all_features(sentences, structured))
+        z = self.scores(all_features(lead, structured))
         return {t: self.probability(i, z[i]) for i, t in enumerate(self.topics)}
 
     def _carrier(
         self,
         index: int,
-        sentences: Sequence[Sentence],
+        lead: Lead,
         structured: Mapping[str, float],
         anchors: Mapping[str, Span],
     ) -> Sentence | None:
         """The sentence whose own features add most to topic ``index``'s score."""
-        credit = [0.0] * len(sentences)
-        for i, sentence in enumerate(sentences):
-            credit[i] = self._say(index, sentence.features, 1.0)
+        sentences = lead.sentences
+        credit = [self._say(index, found, 1.0) for found in lead.sentence_words()]
         for name, value in structured.items():
             span = anchors.get(name)
             if span is None or span[0] == DECLARED or span[1] is None:

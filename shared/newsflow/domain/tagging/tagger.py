@@ -35,10 +35,10 @@ from newsflow.domain.tagging.scanning import (
     Weights,
 )
 from newsflow.domain.tagging.statistical import (
-    Sentence,
+    Lead,
     TopicModel,
     TopicModelError,
-    item_sentences,
+    all_features,
     structured_features,
 )
 from newsflow.domain.tagging.titles import REFERENCES, counts
@@ -254,8 +254,15 @@ class Tagger:
         weights, spans = found.office_weights, found.office_spans
         resolve = self.taxonomy.resolve_office
         declared, unknown = self._declare(resolve, declared_labels, weights, spans)
+        # One answer per phrase and item: the answer depends on the phrase and the
+        # whole item only, and asking again per occurrence made a long body that
+        # repeats "OSCE Office" cost time in the square of its length.
+        answers: dict[str, str | None] = {}
         for label, span in found.generic:
-            office_id = self._resolve_generic(label, found, day)
+            if label in answers:
+                office_id = answers[label]
+            else:
+                office_id = answers[label] = self._resolve_generic(label, found, day)
             if office_id is not None:
                 _add(weights, spans, office_id, MENTION_CONFIDENCE["context_alias"], span)
         if found.references:
@@ -368,12 +375,12 @@ class Tagger:
         confidence. A topic it adds cites the sentence that carried it.
         """
         spans = found.topic_spans
-        sentences, structured, anchors, lexicon = self._model_inputs(
+        lead, structured, anchors, lexicon = self._model_inputs(
             found, texts, year, weights, declared
         )
         for topic_id in lexicon:
             del weights[topic_id]
-        for prediction in model.decide(sentences, structured, anchors, lexicon):
+        for prediction in model.decide(lead, structured, anchors, lexicon):
             topic_id = prediction.topic
             if topic_id in declared:
                 continue
@@ -393,8 +400,8 @@ class Tagger:
         year: int | None,
         weights: Weights,
         declared: dict[str, str],
-    ) -> tuple[list[Sentence], dict[str, float], dict[str, Span], dict[str, float]]:
-        """What the topic model reads: sentences, structured features, their spans."""
+    ) -> tuple[Lead, dict[str, float], dict[str, Span], dict[str, float]]:
+        """What the topic model reads: the lead, structured features, their spans."""
         spans = found.topic_spans
         lexicon = {t: combine(w) for t, w in weights.items() if t not in declared}
         structured = structured_features(found.office_weights, lexicon, year)
@@ -405,7 +412,7 @@ class Tagger:
         for topic_id in lexicon:
             if spans.get(topic_id):
                 anchors["l:" + topic_id] = spans[topic_id][0]
-        return item_sentences(*texts), structured, anchors, lexicon
+        return Lead(texts, found.folded), structured, anchors, lexicon
 
     def model_features(
         self,
@@ -414,8 +421,8 @@ class Tagger:
         summary: str | None = None,
         body: str | None = None,
         published_at: datetime | None = None,
-    ) -> tuple[list[Sentence], dict[str, float]]:
-        """The topic model's inputs for an item's text (training reads them here).
+    ) -> dict[str, float]:
+        """The topic model's features for an item's text (training reads them here).
 
         Exactly what :meth:`tag_fields` gives the model for an item with nothing
         declared, so a model is trained on the features it will be scored on.
@@ -426,8 +433,8 @@ class Tagger:
         self._offices(found, (), day, texts)
         weights, _, declared, _ = self._topics(found, ())
         year = published_at.year if published_at is not None else None
-        sentences, structured, _, _ = self._model_inputs(found, texts, year, weights, declared)
-        return sentences, structured
+        lead, structured, _, _ = self._model_inputs(found, texts, year, weights, declared)
+        return all_features(lead, structured)
 
     def _add_parent_topics(self, weights: Weights, spans: Spans, declared: dict[str, str]) -> None:
         """A sub-topic implies its field of work, a little less surely."""
