@@ -25,7 +25,7 @@ TAXONOMY = load_taxonomy()
 
 
 def test_default_taxonomy_is_versioned_and_cached() -> None:
-    assert TAXONOMY.version == "2026.11.29.1"
+    assert TAXONOMY.version == "2026.11.29.2"
     assert load_taxonomy() is TAXONOMY
     assert load_taxonomy(DEFAULT_PATH) is not TAXONOMY  # an explicit path is read afresh
 
