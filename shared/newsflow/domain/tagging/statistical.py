@@ -335,7 +335,12 @@ class TopicModel:
         weights = self._weights
         for name, value in features.items():
             pairs = weights.get(name)
-            if pairs is not None:
+            if pairs is None:
+                continue
+            if value == 1.0:  # words and offices: most features, no multiply
+                for index, w in pairs:
+                    z[index] += w
+            else:
                 for index, w in pairs:
                     z[index] += w * value
         return z
