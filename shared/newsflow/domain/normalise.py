@@ -27,7 +27,7 @@ from newsflow.domain.contract import (
 from newsflow.domain.formats.common import without_bom
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.items import NewsItem
-from newsflow.domain.text import clean_block, clean_line, identity_key
+from newsflow.domain.text import clean_block, clean_line, identity_key, is_blank, label_key
 from newsflow.streams import ITEM_FIELD
 
 #: How far in the future a publishing date may lie (clock skew, time zones).
@@ -186,8 +186,8 @@ def _labels(values: list[str]) -> list[str]:
     seen: dict[str, str] = {}
     for value in values:
         label = clean_line(value)
-        if label:
-            seen.setdefault(identity_key(label), label)
+        if not is_blank(label):
+            seen.setdefault(label_key(label), label)
     return list(seen.values())
 
 
@@ -205,8 +205,8 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
         raise Rejection(describe_errors(exc)) from None
 
     title = clean_line(_plain(item.title))
-    if not title:
-        raise Rejection.single("title", "must not be blank")
+    if is_blank(title):
+        raise Rejection.single("title", "must not be empty")
     url = None
     if item.url:
         try:

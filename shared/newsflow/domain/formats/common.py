@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from newsflow.domain.contract import LIMITS, MAX_REVISION, check_text
 from newsflow.domain.taxonomy import iptc_code
+from newsflow.domain.text import label_key
 
 #: The byte-order mark Windows editors write at the start of a UTF-8 file.
 BOM: Final = "\ufeff"
@@ -163,17 +164,19 @@ def subject_labels(
     """Distinct labels of (name, code) pairs, in order; one more than ``kind`` takes, at most.
 
     Repeats are dropped before counting, so a place declared ten thousand times is
-    one country. Past the contract's limit the list is not cut (that lost the rest
-    silently): one label over it is kept, so the contract refuses the item naming
-    the field and the limit (``countries: at most 50 entries``), as it refuses any
-    other list that is too long. Reading stops there, so a document with a million
-    distinct subjects costs no more than one with fifty-one.
+    one country. A repeat is what the contract counts once too (:func:`label_key`:
+    'Serbia' and 'SERBIA' are one), and the first spelling is kept. Past the
+    contract's limit the list is not cut (that lost the rest silently): one label
+    over it is kept, so the contract refuses the item naming the field and the
+    limit (``countries: at most 50 entries``), as it refuses any other list that is
+    too long. Reading stops there, so a document with a million distinct subjects
+    costs no more than one with fifty-one.
     """
-    out: dict[str, None] = {}
+    out: dict[str, str] = {}
     for name, code in subjects:
         text = subject_label(name, code, _ENTRY[kind])
         if text:
-            out.setdefault(text, None)
+            out.setdefault(label_key(text), text)
             if len(out) > LIMITS[kind]:
                 break
-    return list(out)
+    return list(out.values())
