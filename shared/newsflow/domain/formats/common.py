@@ -29,6 +29,21 @@ def without_bom(data: AnyStr) -> AnyStr:
     return data[1:] if data.startswith(BOM) else data
 
 
+def not_json(exc: ValueError) -> str:
+    """Why text is not JSON, with the position only where it helps.
+
+    The parser counts lines within the text it was given, so a JSON Lines line
+    (or a stream entry's ``item``) always fails on "line 1": beside "line 2: ...",
+    that reads as a contradiction. A one-line position is given as a column only;
+    a position in a document of several lines keeps its line.
+    """
+    msg, line, column = (getattr(exc, k, None) for k in ("msg", "lineno", "colno"))
+    if not isinstance(msg, str) or not isinstance(line, int) or not isinstance(column, int):
+        return f"not valid JSON: {exc}"
+    where = f"column {column}" if line == 1 else f"line {line} column {column}"
+    return f"not valid JSON: {msg} at {where}"
+
+
 @dataclass(frozen=True)
 class ParsedItem:
     """An item in the publisher contract, and the line it started on."""
