@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from pydantic import ValidationError
 from pymongo.errors import (
@@ -23,6 +26,7 @@ from pymongo.errors import (
 
 from newsflow.events import ItemEnriched, ItemStored, parse_event
 from newsflow.runtime.worker import Done, Entry, Failed, Outcome, TransientError
+from newsflow.store import StoryField as F
 from newsflow_storage.merge import story_snapshot
 from newsflow_storage.repository import (
     ConflictError,
@@ -56,18 +60,64 @@ async def store_one(entry: Entry, event: ItemEnriched, repo: StoryRepository) ->
     return _announce(entry, event, result)
 
 
+def revision_text(revision: int, updated_at: object) -> str:
+    """A revision as an operator reads it: a time when it is ``updated_at`` in µs.
+
+    Without a publisher's revision, a copy's revision is its ``updated_at`` in
+    microseconds since 1970 (``1620122400000000``), which means nothing to read; it
+    is printed as the ISO 8601 time it is (``2021-05-04T10:00:00Z (updated_at)``).
+    A revision is taken for a time when it agrees with the copy's ``updated_at`` to
+    the millisecond (what the store keeps); any other is the publisher's number.
+    """
+    if isinstance(updated_at, datetime):
+        when = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
+        if revision // 1000 == (when - _EPOCH) // timedelta(milliseconds=1):
+            exact = _EPOCH + timedelta(microseconds=revision)
+            return exact.isoformat().replace("+00:00", "Z") + " (updated_at)"
+    return str(revision)
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+#: What a Redis stream entry id looks like: milliseconds, a dash, a sequence number.
+_STREAM_ID: Final = re.compile(r"\d+-\d+")
+
+
+def origin(event: ItemEnriched) -> str:
+    """Where the copy came from, for a log line: its news:ingest entry, when known.
+
+    The event carries no ingest entry id of its own, but its correlation id is that
+    id (ingest sets it so and enrichment passes it on), unless a tool made the event
+    (``newsflow reenrich`` writes ``reenrich:...``): then it is named for what it is.
+    """
+    cid = event.correlation_id
+    return f"news:ingest entry {cid}" if _STREAM_ID.fullmatch(cid) else f"correlation id {cid}"
+
+
+def _stored_updated_at(doc: dict[str, Any], copy_key: str) -> object:
+    """The ``updated_at`` of the stored copy ``copy_key`` of ``doc``, if there is one."""
+    record = (doc.get(F.COPIES) or {}).get(copy_key) or {}
+    item = record.get("item") if isinstance(record, dict) else None
+    return item.get("updated_at") if isinstance(item, dict) else None
+
+
 def _announce(entry: Entry, event: ItemEnriched, result: StoreResult) -> Outcome:
     if result.stale_of is not None:
         # Skipping is right (an older revision never overwrites a newer one), but an
         # operator looking for the missing revision must find why, by story or entry.
-        with entry.log_context(story_id=event.item.id):
+        # The line's entry_id is this worker's news:enriched entry; publishers know
+        # the item by its news:ingest entry id, so the message names that too.
+        item = event.item
+        with entry.log_context(story_id=item.id):
             log.info(
-                "skipped a stale copy %s of story %s: revision %d is older than the "
-                "stored revision %d",
-                event.item.copy_key,
-                event.item.id,
-                event.item.revision,
-                result.stale_of,
+                "skipped a stale copy %s of story %s (%s): revision %s "
+                "is older than the stored revision %s",
+                item.copy_key,
+                item.id,
+                origin(event),
+                revision_text(item.revision, item.updated_at),
+                revision_text(result.stale_of, _stored_updated_at(result.doc, item.copy_key)),
             )
     # A replay changes nothing and announces nothing. The same receipt processed
     # again announces again: after a crash between the write and the ack (a

@@ -400,12 +400,18 @@ def _tagger_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
+    import io
+
     from newsflow.events import utcnow
     from newsflow_tools.evaluation import run_tag
 
     tagger = _tagger(args, "tag")
     if tagger is None:
         return 2
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # UTF-8 whatever the locale says, and bytes that are not UTF-8 kept as
+        # surrogates, so run_tag reports the line (or the UTF-16 file) by name.
+        sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
     return run_tag(sys.stdin, sys.stdout, sys.stderr, tagger, utcnow())
 
 

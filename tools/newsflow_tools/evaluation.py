@@ -306,15 +306,42 @@ def format_report(report: EvaluationReport) -> str:
 # --------------------------------------------------------------------------- CLI cores
 
 
+#: A UTF-16 byte-order mark (FF FE or FE FF) as text decoded with surrogateescape.
+_UTF16_MARKS: Final = ("\udcff\udcfe", "\udcfe\udcff")
+#: What to say about input that is UTF-16 (PowerShell's ``>`` writes it).
+_UTF16: Final = (
+    "newsflow tag: the input is UTF-16; it reads UTF-8 JSON Lines "
+    "(convert it first, e.g. iconv -f UTF-16 -t UTF-8)"
+)
+
+
 def run_tag(stdin: TextIO, stdout: TextIO, stderr: TextIO, tagger: Tagger, now: datetime) -> int:
     """``newsflow tag``: publisher JSONL in, ``{"item": ..., "tags": ...}`` JSONL out.
 
     Each line goes through the same normaliser and tagger as the services. A bad
     line is reported on stderr as ``line N: reason`` and the rest carry on; the
-    exit code is 1 if any line was bad.
+    exit code is 1 if any line was bad. A line that is not UTF-8 is a bad line
+    (stdin is read with surrogateescape, so it arrives as text the normaliser
+    refuses by name). UTF-16 input is not a file of bad lines but a file in the
+    wrong encoding: it is said once, in one line, and nothing is read. A stdin
+    that raises on bad bytes stops at that line, with the same kind of report.
     """
     status = 0
-    for number, line in enumerate(stdin, start=1):
+    number = 0
+    lines = iter(stdin)
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return status
+        except UnicodeDecodeError:
+            print(f"line {number + 1}: not UTF-8 text; newsflow tag reads UTF-8", file=stderr)
+            return 1
+        number += 1
+        if number == 1 and (line.startswith(_UTF16_MARKS) or "\x00" in line):
+            # NULs in the first line: UTF-16 without a mark, as surely as with one.
+            print(_UTF16, file=stderr)
+            return 1
         if not line.strip():
             continue
         try:
@@ -326,7 +353,6 @@ def run_tag(stdin: TextIO, stdout: TextIO, stderr: TextIO, tagger: Tagger, now: 
         tags = tagger.tag(item)
         record = {"item": item.model_dump(mode="json"), "tags": tags.model_dump(mode="json")}
         stdout.write(orjson.dumps(record).decode() + "\n")
-    return status
 
 
 def split_parts(

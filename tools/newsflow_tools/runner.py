@@ -4,7 +4,9 @@ Starts embedded Redis and SecantusDB (unless ``REDIS_URL`` / ``MONGODB_URL`` poi
 elsewhere), the four services as separate processes (with replicas), loads the
 sample newsroom, prints the URLs, and then supervises: a service that dies is
 restarted with back-off and the restart is logged, like a compose restart policy.
-Ctrl-C stops everything cleanly.
+A service that exits with EX_CONFIG (78: it cannot start with its configuration) is
+not restarted; the runner prints its last lines and stops the stack, exiting 78
+(:meth:`Supervisor.check` says why). Ctrl-C stops everything cleanly.
 
 While it runs, ``<data_dir>/stack.json`` names its Redis, MongoDB and gateway, so
 the other ``newsflow`` commands find them (:mod:`newsflow_tools.stack_state`).
@@ -31,6 +33,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsflow.domain.formats.newsroom import parse_newsroom
+from newsflow.runtime.service import EX_CONFIG
 from newsflow_tools import embedded, stack_state
 from newsflow_tools.push import print_report, push
 
@@ -98,9 +101,12 @@ class Managed:
     restarts: int = 0
     next_start: float = 0.0
     started_at: float = 0.0
+    #: Where this start's output begins in the log (which keeps earlier runs').
+    log_offset: int = 0
 
     def start(self) -> None:
         log = self.log_path.open("ab")
+        self.log_offset = log.tell()
         self.process = subprocess.Popen(
             [sys.executable, "-m", MODULES[self.service]],
             env=self.env,
@@ -110,6 +116,16 @@ class Managed:
         log.close()
         self.started_at = time.monotonic()
 
+    def last_lines(self, count: int = 10) -> list[str]:
+        """The last ``count`` non-blank lines this start wrote to its log."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self.log_offset)
+                text = log.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if line.strip()][-count:]
+
 
 @dataclass
 class Supervisor:
@@ -117,12 +133,29 @@ class Supervisor:
 
     out: TextIO
     procs: list[Managed] = field(default_factory=list)
+    #: Services that exited with EX_CONFIG: down for good, reported once.
+    config_failed: list[Managed] = field(default_factory=list)
 
     def add(self, managed: Managed) -> None:
         self.procs.append(managed)
         managed.start()
 
     def check(self) -> None:
+        """Restart a service that died, with back-off; never one that exited EX_CONFIG.
+
+        A crash may pass (Redis was away, a bug met one bad entry), so it is
+        restarted. Exit code 78 means the service read its configuration and cannot
+        start with it (an invalid setting, a missing taxonomy or topic model): the
+        same environment fails the same way on every restart, and a restart loop
+        only buries the one line that says why under "restarting in 30s". So it is
+        not restarted; its last lines are printed once, and :func:`run` stops the
+        whole stack, exiting 78, rather than keep the other services running: this
+        is a one-machine stack, and without one stage the pipeline accepts items at
+        the door that never become stories, which looks like success until someone
+        searches. Stopping puts the reason at the end of the output, where an
+        operator looks; fixing it means changing the environment and running again,
+        which restarts everything anyway.
+        """
         now = time.monotonic()
         for proc in self.procs:
             assert proc.process is not None
@@ -130,6 +163,11 @@ class Supervisor:
             if code is None:
                 if now - proc.started_at > 60:
                     proc.restarts = 0  # stable again: reset the back-off
+                continue
+            if code == EX_CONFIG:
+                if proc not in self.config_failed:
+                    self.config_failed.append(proc)
+                    self._report_config_failure(proc)
                 continue
             if proc.next_start == 0.0:
                 delay = min(2.0**proc.restarts, 30.0)
@@ -145,6 +183,16 @@ class Supervisor:
                 proc.start()
                 self.out.write(f"[supervisor] restarted {proc.name} (restart #{proc.restarts})\n")
                 self.out.flush()
+
+    def _report_config_failure(self, proc: Managed) -> None:
+        lines = proc.last_lines()
+        self.out.write(
+            f"[supervisor] {proc.name} exited with code {EX_CONFIG}: it cannot start with "
+            "its configuration; not restarting it (the same configuration fails again). "
+            f"Its last lines (log: {proc.log_path}):\n"
+        )
+        self.out.write("".join(f"    {line}\n" for line in lines) or "    (nothing)\n")
+        self.out.flush()
 
     def stop(self, timeout: float = 20.0) -> None:
         for proc in self.procs:
@@ -259,7 +307,9 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
             )
         )
         out.flush()
-        if not _wait_for_gateway(gateway_url, out):
+        if not _wait_for_gateway(gateway_url, out, supervisor):
+            if supervisor.config_failed:
+                return _config_stop(out)
             out.write(f"the gateway did not become ready; see {logs / 'gateway.log'}\n")
             return 1
         stack_state.write(
@@ -273,7 +323,9 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
             ),
         )
         if seed:
-            _seed(redis_url, gateway_url, out)
+            _seed(redis_url, gateway_url, out, supervisor)
+        if supervisor.config_failed:
+            return _config_stop(out)
         out.write(
             "\nNewsflow is running.\n"
             f"  Newsroom: {gateway_url}/   (open it in a browser: search, stories, offices)\n"
@@ -288,6 +340,8 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
         out.flush()
         while not stop:
             supervisor.check()
+            if supervisor.config_failed:
+                return _config_stop(out)
             time.sleep(0.5)
         out.write("\nstopping...\n")
         return 0
@@ -298,6 +352,15 @@ def run(settings: RunSettings, out: TextIO = sys.stdout, *, seed: bool = True) -
             server.stop()
         out.write("stopped.\n")
         out.flush()
+
+
+def _config_stop(out: TextIO) -> int:
+    """Stop the stack because a service cannot start with its configuration."""
+    out.write(
+        "\na service cannot start with its configuration (see above); stopping the "
+        "stack: fix it and run again\n"
+    )
+    return EX_CONFIG
 
 
 def _alive(pid: int) -> bool:
@@ -319,11 +382,21 @@ def _readiness(url: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _wait_for_gateway(url: str, out: TextIO, quiet_s: float = 60) -> bool:
+def _wait_for_gateway(
+    url: str, out: TextIO, supervisor: Supervisor | None = None, quiet_s: float = 60
+) -> bool:
     """Wait until the gateway is ready. A rebuild of its search index from a large
-    store takes longer than a minute: keep waiting while the rebuild moves."""
+    store takes longer than a minute: keep waiting while the rebuild moves.
+
+    The services are supervised meanwhile; False at once when one cannot start with
+    its configuration (the gateway among them: it would never become ready).
+    """
     deadline, seen = time.monotonic() + quiet_s, None
     while time.monotonic() < deadline:
+        if supervisor is not None:
+            supervisor.check()
+            if supervisor.config_failed:
+                return False
         with contextlib.suppress(OSError, ValueError):
             body = _readiness(url)
             if body.get("status") == "ready":
@@ -355,15 +428,30 @@ def _searchable(gateway_url: str) -> set[str]:
             return found
 
 
-def _seed(redis_url: str, gateway_url: str, out: TextIO) -> None:
-    """Push the sample newsroom and wait until its stories are queryable."""
+def _seed(
+    redis_url: str, gateway_url: str, out: TextIO, supervisor: Supervisor | None = None
+) -> None:
+    """Push the sample newsroom and wait until its stories are queryable.
+
+    The services are supervised meanwhile; the wait ends at once when one cannot
+    start with its configuration (the stories would never arrive).
+    """
     result = parse_newsroom(SAMPLE.read_text(encoding="utf-8"))
     report = push(result, redis_url)
     out.write(f"loaded the sample newsroom ({SAMPLE.name}): ")
     print_report(report, out)
     expected = {a.item_id for a in report.accepted}
 
-    if wait_until(lambda: expected <= _searchable(gateway_url), 60, interval=0.5):
+    def arrived() -> bool:
+        if supervisor is not None:
+            supervisor.check()
+            if supervisor.config_failed:
+                return True
+        return expected <= _searchable(gateway_url)
+
+    if wait_until(arrived, 60, interval=0.5):
+        if supervisor is not None and supervisor.config_failed:
+            return
         out.write(f"all {len(expected)} sample stories are stored and searchable\n")
     else:
         out.write("the sample stories did not all arrive within 60 s; check the logs\n")

@@ -24,10 +24,10 @@ from newsflow.domain.contract import (
     describe_errors,
     summarise_errors,
 )
-from newsflow.domain.formats.common import without_bom
+from newsflow.domain.formats.common import not_json, without_bom
 from newsflow.domain.formats.html import looks_like_html, strip_html
 from newsflow.domain.items import NewsItem
-from newsflow.domain.text import clean_block, clean_line, identity_key
+from newsflow.domain.text import clean_block, clean_line, identity_key, is_blank, label_key
 from newsflow.streams import ITEM_FIELD
 
 #: How far in the future a publishing date may lie (clock skew, time zones).
@@ -75,13 +75,18 @@ def decode_entry(body: Any) -> dict[str, Any]:
         body = body[ITEM_FIELD]
     if isinstance(body, bytes | bytearray | str):
         body = without_bom(body) if isinstance(body, str) else without_bom(bytes(body))
-        size = len(body.encode() if isinstance(body, str) else body)
+        try:
+            size = len(body.encode() if isinstance(body, str) else body)
+        except UnicodeEncodeError:
+            # Text decoded with surrogateescape (stdin of ``newsflow tag``) from
+            # bytes that are not UTF-8: UTF-16, Latin-1.
+            raise Rejection.single("item", "not UTF-8 text") from None
         if size > MAX_ITEM_BYTES:
             raise Rejection.single("item", f"item is {size} bytes; the limit is {MAX_ITEM_BYTES}")
         try:
             body = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise Rejection.single("item", f"not valid JSON: {exc}") from None
+            raise Rejection.single("item", not_json(exc)) from None
     if not isinstance(body, Mapping):
         raise Rejection.single("item", f"must be a JSON object, got {type(body).__name__}")
     return dict(body)
@@ -186,8 +191,8 @@ def _labels(values: list[str]) -> list[str]:
     seen: dict[str, str] = {}
     for value in values:
         label = clean_line(value)
-        if label:
-            seen.setdefault(identity_key(label), label)
+        if not is_blank(label):
+            seen.setdefault(label_key(label), label)
     return list(seen.values())
 
 
@@ -205,8 +210,8 @@ def normalise(raw: Any, *, now: datetime, received_at: datetime | None = None) -
         raise Rejection(describe_errors(exc)) from None
 
     title = clean_line(_plain(item.title))
-    if not title:
-        raise Rejection.single("title", "must not be blank")
+    if is_blank(title):
+        raise Rejection.single("title", "must not be empty")
     url = None
     if item.url:
         try:

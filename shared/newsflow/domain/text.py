@@ -22,6 +22,20 @@ def clean_line(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+def is_blank(value: str) -> bool:
+    """Whether ``value`` shows nothing: only whitespace and format characters.
+
+    Format characters (Unicode category Cf: zero-width space, joiners, the
+    byte-order mark, bidi marks, the soft hyphen) print nothing on their own, so a
+    title of "\\u200b" is as empty as one of spaces. This is the one emptiness test
+    of the code base; it only judges: the characters stay in text that also has
+    visible ones (a zero-width joiner shapes letters in some scripts).
+    """
+    if value.isascii():
+        return not value.strip()
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value)
+
+
 def clean_block(value: str) -> str:
     """Like :func:`clean_line` but keeps paragraph breaks (at most one blank line)."""
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
@@ -117,3 +131,13 @@ def _fold_mapped(text: str) -> tuple[str, list[int]]:
 def identity_key(value: str) -> str:
     """A key that survives cosmetic differences: folded, punctuation as spaces."""
     return " ".join(_NON_WORD.sub(" ", fold(value)).split())
+
+
+def label_key(value: str) -> str:
+    """When two labels (countries, topics, offices) are one: their :func:`identity_key`.
+
+    'Serbia', 'SERBIA' and 'Sérbia' are one country. A label with no letters or
+    digits has an empty identity key; it is its own key (cleaned), so two different
+    emoji flags stay two labels.
+    """
+    return identity_key(value) or clean_line(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 from faststream.redis import RedisBroker
 from pydantic import ValidationError
@@ -18,14 +18,27 @@ from newsflow.settings import ServiceSettings, WorkerSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 
+#: The exit code of a service that cannot start with its configuration: EX_CONFIG
+#: of sysexits.h (``os.EX_CONFIG`` on Unix). Distinct from 1 (a crash, or a Redis
+#: that cannot serve): a supervisor restarts a crash, but restarting a bad setting
+#: or a missing model file only fails again, so ``newsflow run`` does not.
+EX_CONFIG: Final = 78
+
+
+def exit_config(message: str) -> NoReturn:
+    """Say what is wrong with the configuration on stderr and exit :data:`EX_CONFIG`."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()
+    raise SystemExit(EX_CONFIG)
+
 
 def load_settings(cls: type[S]) -> S:
-    """Read settings or exit with a clear message naming the bad variables."""
+    """Read settings or exit (:data:`EX_CONFIG`) with a message naming the bad variables."""
     try:
         return cls()
     except ValidationError as exc:
         lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        sys.exit(f"Invalid configuration for {cls.__name__}:\n" + "\n".join(lines))
+        exit_config(f"Invalid configuration for {cls.__name__}:\n" + "\n".join(lines))
 
 
 def run_service(main: Callable[[], Coroutine[Any, Any, int]]) -> None:
@@ -48,7 +61,7 @@ def run_worker(
         except (ValueError, OSError) as exc:
             # A file the settings name (taxonomy, topic model) is missing or invalid:
             # one message naming it, not a traceback, and no retry that could help.
-            sys.exit(f"Cannot start with {settings_cls.__name__}: {exc}")
+            exit_config(f"Cannot start with {settings_cls.__name__}: {exc}")
         configure_logging(settings.log_level, settings.log_format, worker.service)
         provider = configure_tracing(worker.service, settings.otlp_endpoint)
         try:

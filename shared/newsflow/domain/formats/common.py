@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from newsflow.domain.contract import LIMITS, MAX_REVISION, check_text
 from newsflow.domain.taxonomy import iptc_code
+from newsflow.domain.text import label_key
 
 #: The byte-order mark Windows editors write at the start of a UTF-8 file.
 BOM: Final = "\ufeff"
@@ -26,6 +27,21 @@ def without_bom(data: AnyStr) -> AnyStr:
     if isinstance(data, bytes):
         return data[len(_BOM_BYTES) :] if data.startswith(_BOM_BYTES) else data
     return data[1:] if data.startswith(BOM) else data
+
+
+def not_json(exc: ValueError) -> str:
+    """Why text is not JSON, with the position only where it helps.
+
+    The parser counts lines within the text it was given, so a JSON Lines line
+    (or a stream entry's ``item``) always fails on "line 1": beside "line 2: ...",
+    that reads as a contradiction. A one-line position is given as a column only;
+    a position in a document of several lines keeps its line.
+    """
+    msg, line, column = (getattr(exc, k, None) for k in ("msg", "lineno", "colno"))
+    if not isinstance(msg, str) or not isinstance(line, int) or not isinstance(column, int):
+        return f"not valid JSON: {exc}"
+    where = f"column {column}" if line == 1 else f"line {line} column {column}"
+    return f"not valid JSON: {msg} at {where}"
 
 
 @dataclass(frozen=True)
@@ -163,17 +179,19 @@ def subject_labels(
     """Distinct labels of (name, code) pairs, in order; one more than ``kind`` takes, at most.
 
     Repeats are dropped before counting, so a place declared ten thousand times is
-    one country. Past the contract's limit the list is not cut (that lost the rest
-    silently): one label over it is kept, so the contract refuses the item naming
-    the field and the limit (``countries: at most 50 entries``), as it refuses any
-    other list that is too long. Reading stops there, so a document with a million
-    distinct subjects costs no more than one with fifty-one.
+    one country. A repeat is what the contract counts once too (:func:`label_key`:
+    'Serbia' and 'SERBIA' are one), and the first spelling is kept. Past the
+    contract's limit the list is not cut (that lost the rest silently): one label
+    over it is kept, so the contract refuses the item naming the field and the
+    limit (``countries: at most 50 entries``), as it refuses any other list that is
+    too long. Reading stops there, so a document with a million distinct subjects
+    costs no more than one with fifty-one.
     """
-    out: dict[str, None] = {}
+    out: dict[str, str] = {}
     for name, code in subjects:
         text = subject_label(name, code, _ENTRY[kind])
         if text:
-            out.setdefault(text, None)
+            out.setdefault(label_key(text), text)
             if len(out) > LIMITS[kind]:
                 break
-    return list(out)
+    return list(out.values())

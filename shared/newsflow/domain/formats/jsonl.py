@@ -7,7 +7,13 @@ from typing import Any
 
 import orjson
 
-from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, without_bom
+from newsflow.domain.formats.common import (
+    ParsedItem,
+    ParseError,
+    ParseResult,
+    not_json,
+    without_bom,
+)
 
 
 def parse_jsonl(data: bytes | str) -> ParseResult:
@@ -29,7 +35,7 @@ def parse_jsonl(data: bytes | str) -> ParseResult:
         try:
             value: Any = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            result.errors.append(ParseError(number, f"not valid JSON: {exc}"))
+            result.errors.append(ParseError(number, not_json(exc)))
             continue
         if not isinstance(value, dict):
             result.errors.append(ParseError(number, "each line must be a JSON object"))
@@ -57,7 +63,7 @@ def parse_json(text: str) -> ParseResult:
     try:
         value: Any = orjson.loads(without_bom(text))
     except orjson.JSONDecodeError as exc:
-        result.errors.append(ParseError(1, f"not valid JSON: {exc}"))
+        result.errors.append(ParseError(1, not_json(exc)))
         return result
     values = value if isinstance(value, list) else [value]
     for index, entry in enumerate(values, start=1):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult
+from newsflow.domain.formats.common import ParsedItem, ParseError, ParseResult, without_bom
 
 _FIELDS: Final = {
     "publishing date": "published_at",
@@ -34,8 +34,12 @@ def _split(value: str) -> list[str]:
 
 
 def parse_newsroom(text: str, *, source: str | None = "osce.org") -> ParseResult:
-    """Parse a newsroom listing into publisher-contract items."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """Parse a newsroom listing into publisher-contract items.
+
+    One leading byte-order mark is dropped, as the JSON formats drop it: a listing
+    saved as "UTF-8 with BOM" would otherwise start its first title with it.
+    """
+    lines = without_bom(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     starts = [
         i - 1
         for i, line in enumerate(lines)

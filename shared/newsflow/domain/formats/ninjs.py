@@ -71,6 +71,7 @@ from newsflow.domain.formats.common import (
     ParseResult,
     http_url,
     identity_url,
+    not_json,
     subject_code,
     subject_labels,
     version_revision,
@@ -162,7 +163,7 @@ def _documents(text: str, result: ParseResult) -> Iterator[tuple[int, Any]]:
         lines = text.replace("\r\n", "\n").split("\n")
         first = next((n for n, line in enumerate(lines) if line.strip()), 0)
         if not _is_object_line(lines[first]):
-            result.errors.append(ParseError(1, f"not valid JSON: {exc}"))
+            result.errors.append(ParseError(1, not_json(exc)))
             return
         yield from _json_lines(lines, result)
         return
@@ -186,7 +187,7 @@ def _json_lines(lines: list[str], result: ParseResult) -> Iterator[tuple[int, An
         try:
             yield number, orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            result.errors.append(ParseError(number, f"not valid JSON: {exc}"))
+            result.errors.append(ParseError(number, not_json(exc)))
 
 
 def _map(obj: dict[str, Any]) -> dict[str, Any]:
