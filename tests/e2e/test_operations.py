@@ -114,7 +114,7 @@ def test_reenrich_retags_stories_of_an_older_taxonomy(stack: Stack, tmp_path: Pa
     result = cli(stack, "reenrich")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        f"queued 3 stored copies for re-enrichment with taxonomy {current.version}"
+        f"queued 3 stored copies for re-enrichment with tagger {current.version}"
     )
     eventually(
         lambda: {d["taxonomy_version"] for d in items.find()} == {current.version}, timeout=30

@@ -92,13 +92,19 @@ def test_load_tagger_is_lexicon_only_unless_asked() -> None:
         ({"weights": {"w:police": [[7, 1.0]]}}, "topic index 7"),
         ({"calibration": [[0.0, 0.0], [1.0, 0.0]]}, "slope must be positive"),
         ({"keep": 1.5}, "less than 1"),
-        ({"keep": 0.0}, "greater than 0"),
+        ({"keep": 0.0}, "greater than or equal to 0.01"),
         ({"keep": 0.95}, "must not exceed add"),
         ({"bias": ["1", "2"]}, "valid number"),
         ({"bias": [1e400, 0.0]}, "finite number"),
         ({"format": True}, "valid integer"),
         ({"weights": {"w:police": [[True, 1.0]]}}, "valid integer"),
         ({"weights": {"w:police": [[0, 1.0], [0, 2.0]]}}, "twice"),
+        ({"keep": 1e-9, "add": 1e-9}, "greater than or equal to 0.01"),
+        ({"languages": ["EN"]}, "pattern"),
+        ({"languages": [""]}, "pattern"),
+        ({"topics": ["policing", "policing"]}, "named twice"),
+        ({"weights": {"w:police": [[0, 1e308]]}}, "less than or equal to 10000"),
+        ({"bias": [-1e300, 0.0]}, "greater than or equal to -10000"),
         ({"version": "has space"}, "pattern"),
         ({"unknown": 1}, "Extra inputs"),
     ],
@@ -322,3 +328,20 @@ def test_a_generic_office_phrase_is_resolved_once_per_item(
     body = "The OSCE Office and the OSCE Mission met, in Yerevan. " * 500
     lexicon.tag_fields(title="Visit", body=body)
     assert len(calls) == len(set(calls)) >= 1
+
+
+def test_a_long_title_is_cut_into_readable_evidence_too() -> None:
+    title = "Zorkle " + "word " * 90
+    tags = Tagger(TAXONOMY, _model()).tag_fields(title=title.strip())
+    elections = next(t for t in tags.topics if t.id == "elections")
+    (evidence,) = elections.evidence
+    assert evidence.field == "title"
+    assert len(evidence.text) <= 300
+    assert title[evidence.start : evidence.end] == evidence.text
+
+
+def test_a_tiny_probability_is_never_shown_as_zero() -> None:
+    model = _model(bias=[-20.0, -20.0], weights={}, keep=0.01, add=0.01)
+    # Nothing reaches 0.01 here; the floor only matters when a threshold lets it in.
+    assert Tagger(TAXONOMY, model).tag_fields(title="Anything").topics == []
+    assert model.probability(0, -50.0) < 0.0001

@@ -244,3 +244,87 @@ def test_too_few_labelled_lines_are_refused(tmp_path: Path, tagger: Tagger) -> N
     data = _synthetic(tmp_path / "t.jsonl", n=19)
     with pytest.raises(TrainingError, match="19 lines with known topics; at least 20"):
         train(tagger, [data], version="t.1")
+
+
+@pytest.mark.parametrize("split", ["Holdout", "HOLDOUT", " holdout "])
+def test_a_holdout_line_in_any_case_is_skipped(tmp_path: Path, tagger: Tagger, split: str) -> None:
+    held = json.dumps({"item": {"title": "Zorkle held", "source": "s"}, "split": split})
+    _, report = train(tagger, [_synthetic(tmp_path / "t.jsonl", extra=[held])], version="t.1")
+    assert report["holdout"] == 1
+
+
+@pytest.mark.parametrize(
+    ("split", "message"), [(["holdout"], "must be a string"), ("test", "unknown")]
+)
+def test_a_split_that_is_not_a_known_part_is_an_error(
+    tmp_path: Path, tagger: Tagger, split: Any, message: str
+) -> None:
+    line = json.dumps({"item": {"title": "Zorkle x", "source": "s"}, "split": split})
+    with pytest.raises(TrainingError, match=message):
+        train(tagger, [_synthetic(tmp_path / "t.jsonl", extra=[line])], version="t.1")
+
+
+@pytest.mark.parametrize(
+    "leaked",
+    [
+        {"title": "Observers\u200b meet in Zorkle", "source": "s"},  # zero-width space
+        {"title": "Obser\u00advers meet in Zorkle", "source": "s"},  # soft hyphen
+        {"title": "A new title", "summary": "Fifty observers arrived on Monday.", "source": "s"},
+    ],
+)
+def test_held_out_text_is_caught_through_invisible_characters_and_summaries(
+    tmp_path: Path, tagger: Tagger, leaked: dict[str, Any]
+) -> None:
+    held = json.dumps(
+        {
+            "item": {
+                "title": "Observers meet in Zorkle",
+                "summary": "Fifty observers arrived on Monday.",
+                "source": "s",
+            },
+            "split": "holdout",
+        }
+    )
+    data = _synthetic(tmp_path / "t.jsonl", extra=[held])
+    leak = tmp_path / "leak.jsonl"
+    leak.write_text(json.dumps({"item": leaked, "topics": ["elections"]}) + "\n", encoding="utf-8")
+    with pytest.raises(TrainingError, match="held-out line"):
+        train(tagger, [data, leak], version="t.1")
+
+
+def test_cli_warns_when_the_precision_target_is_out_of_reach(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [
+        _line(f"Meeting {i} {FILLERS[i % 8]}", ["Elections" if i % 3 else "Policing"])
+        for i in range(60)
+    ]
+    data = tmp_path / "noise.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    argv = ["train-topics", str(data), "--out", str(tmp_path / "m.json"), "--version", "v1"]
+    code = main([*argv, "--precision", "1.0"])
+    err = capsys.readouterr().err
+    assert code == 0 or "carry nothing" in err
+    if code == 0:
+        assert "warning: no thresholds reach precision 1.0" in err
+
+
+def test_reenrich_compares_with_the_version_enrichment_stamps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NEWSFLOW_TOPIC_MODEL, read as enrichment reads it, decides reenrich's version."""
+    import argparse
+
+    from newsflow_tools.cli import _tagger
+    from newsflow_tools.settings import ToolSettings
+
+    args = argparse.Namespace(taxonomy=None, topic_model=False, topic_model_path=None)
+    monkeypatch.delenv("NEWSFLOW_TOPIC_MODEL", raising=False)
+    off = _tagger(args, "reenrich", ToolSettings())
+    assert off is not None
+    assert off.model is None
+    monkeypatch.setenv("NEWSFLOW_TOPIC_MODEL", "true")
+    on = _tagger(args, "reenrich", ToolSettings())
+    assert on is not None
+    assert on.model is not None
+    assert on.version == f"{off.version}+{on.model.version}"

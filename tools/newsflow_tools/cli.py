@@ -273,8 +273,12 @@ def cmd_reenrich(args: argparse.Namespace) -> int:
 
     from newsflow_tools.reenrich import reenrich
 
-    # The version enrichment stamps: the taxonomy's, plus the model's when it is on.
-    tagger = _tagger(args, "reenrich")
+    settings = _settings(args, "reenrich")
+    if settings is None:
+        return 1
+    # The version enrichment stamps: the taxonomy's, plus the model's when it is on
+    # (the flags, else NEWSFLOW_TOPIC_MODEL as enrichment reads it).
+    tagger = _tagger(args, "reenrich", settings)
     if tagger is None:
         return 2
     version = tagger.version
@@ -283,9 +287,8 @@ def cmd_reenrich(args: argparse.Namespace) -> int:
         sys.stderr.write(f"\rqueued {done}/{total} stories")
         sys.stderr.flush()
 
-    settings = _settings(args, "reenrich")
     url = _redis_url(settings, "reenrich")
-    if settings is None or url is None:
+    if url is None:
         return 1
     _announce(settings, "mongodb_url")
     client, mongo = _redis(url), _mongo(settings)
@@ -306,7 +309,7 @@ def cmd_reenrich(args: argparse.Namespace) -> int:
         client.close()
         mongo.close()
     sys.stderr.write("\n")
-    sys.stdout.write(f"queued {queued} stored copies for re-enrichment with taxonomy {version}\n")
+    sys.stdout.write(f"queued {queued} stored copies for re-enrichment with tagger {version}\n")
     return 0
 
 
@@ -365,20 +368,23 @@ def cmd_acl(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tagger(args: argparse.Namespace, command: str) -> Tagger | None:
-    """The tagger the --taxonomy / --topic-model flags ask for.
+def _tagger(
+    args: argparse.Namespace, command: str, settings: ToolSettings | None = None
+) -> Tagger | None:
+    """The tagger the --taxonomy / --topic-model flags ask for (then ``settings``'
+    NEWSFLOW_TOPIC_MODEL / NEWSFLOW_TOPIC_MODEL_PATH, when given).
 
     None (after saying why on stderr) when a file is unreadable or invalid.
     """
     from newsflow.domain.tagging import TopicModelError, load_tagger
     from newsflow.domain.taxonomy import TaxonomyError
 
+    path = Path(args.topic_model_path) if args.topic_model_path else None
+    on = args.topic_model or path is not None
+    if settings is not None and not on:
+        on, path = settings.topic_model, settings.topic_model_path
     try:
-        return load_tagger(
-            Path(args.taxonomy) if args.taxonomy else None,
-            Path(args.topic_model_path) if args.topic_model_path else None,
-            model=args.topic_model or bool(args.topic_model_path),
-        )
+        return load_tagger(Path(args.taxonomy) if args.taxonomy else None, path, model=on)
     except (TaxonomyError, TopicModelError, OSError) as exc:
         sys.stderr.write(f"newsflow {command}: {exc}\n")
         return None
@@ -466,6 +472,11 @@ def cmd_train_topics(args: argparse.Namespace) -> int:
     for key, value in report.items():
         sys.stderr.write(f"{key}: {value}\n")
     sys.stderr.write(f"keep {spec.keep}, add {spec.add}; wrote {out}\n")
+    if not report["target_reached"]:
+        sys.stderr.write(
+            f"newsflow train-topics: warning: no thresholds reach precision {args.precision} "
+            f"out of fold; these are the most precise ({report['out_of_fold_precision']})\n"
+        )
     return 0
 
 

@@ -100,6 +100,15 @@ class ToolSettings(ServiceSettings):
         le=600_000,
         description="How long a command waits for MongoDB before saying it cannot reach it.",
     )
+    # The names enrichment reads, so `newsflow reenrich` in the stack's environment
+    # compares against the version enrichment stamps (ADR 0007).
+    topic_model: bool = Field(
+        default=False, description="Whether enrichment runs with the statistical topic model."
+    )
+    topic_model_path: Path | None = Field(
+        default=None,
+        description="The topic model file enrichment uses (the packaged one if unset).",
+    )
     _origins: dict[str, Origin] = PrivateAttr(default_factory=dict)
     _state_path: Path = PrivateAttr(default=Path(".data") / stack_state.FILE_NAME)
     _stack: StackState | None = PrivateAttr(default=None)

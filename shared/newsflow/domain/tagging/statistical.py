@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -44,8 +44,12 @@ from newsflow.domain.tagging.scanning import DECLARED, Span
 FEATURE_VERSION: Final = 1
 #: Lead taken from the body when an item has no summary (training items have one).
 LEAD_CHARS: Final = 400
-#: Inferred tags never claim certainty (as in building).
+#: Inferred tags never claim certainty (as in building), nor a confidence of zero.
 MAX_PROBABILITY: Final = 0.99
+MIN_PROBABILITY: Final = 0.0001
+#: A weight, bias or calibration term: finite and far from overflowing a sum of a
+#: few hundred of them (trained ones stay within about 10).
+Weight = Annotated[float, Field(ge=-1e4, le=1e4)]
 
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
 #: Function words carry no topic; dropping them also makes word pairs meaningful.
@@ -153,7 +157,7 @@ class Lead:
 
     def __init__(self, texts: tuple[str, str, str], folded: str | None = None) -> None:
         title, summary, body = texts
-        self.sentences = [Sentence(0, 0, len(title), title)]
+        self.sentences = _pieces(0, 0, title)
         if summary:
             self.sentences.extend(split_sentences(1, summary))
         elif body:
@@ -231,22 +235,26 @@ class TopicModelFile(BaseModel):
     format: int = Field(ge=1, le=1)
     feature_version: int
     version: str = Field(min_length=1, max_length=64, pattern=VERSION_PATTERN)
-    languages: list[str] = Field(min_length=1, max_length=32)
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(
+        min_length=1, max_length=32, description="Primary language subtags, lower case."
+    )
     topics: list[str] = Field(min_length=1, max_length=MAX_TOPICS)
-    bias: list[float] = Field(max_length=MAX_TOPICS)
-    weights: dict[str, list[tuple[int, float]]] = Field(max_length=MAX_FEATURES)
-    calibration: list[tuple[float, float]] = Field(
+    bias: list[Weight] = Field(max_length=MAX_TOPICS)
+    weights: dict[str, list[tuple[int, Weight]]] = Field(max_length=MAX_FEATURES)
+    calibration: list[tuple[Weight, Weight]] = Field(
         max_length=MAX_TOPICS, description="Per topic, Platt scaling: p = sigmoid(a*z + b)."
     )
-    keep: float = Field(gt=0.0, lt=1.0, description="A lexicon topic stays when p >= keep.")
-    add: float = Field(gt=0.0, lt=1.0, description="Any other topic is added when p >= add.")
+    keep: float = Field(ge=0.01, lt=1.0, description="A lexicon topic stays when p >= keep.")
+    add: float = Field(ge=0.01, lt=1.0, description="Any other topic is added when p >= add.")
     training: dict[str, object] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _keep_at_most_add(self) -> TopicModelFile:
+    def _consistent(self) -> TopicModelFile:
         # Training never makes a lexicon topic harder to keep than a new one to add.
         if self.keep > self.add:
             raise ValueError(f"keep ({self.keep}) must not exceed add ({self.add})")
+        if len(set(self.topics)) != len(self.topics):
+            raise ValueError("a topic is named twice")
         return self
 
     @field_validator("feature_version")
@@ -370,7 +378,8 @@ class TopicModel:
             if score >= (keep_z[index] if topics[index] in found else add_z[index]):
                 p = self.probability(index, score)
                 best = self._carrier(index, lead, structured, anchors)
-                out.append(Prediction(topics[index], min(round(p, 4), MAX_PROBABILITY), best))
+                shown = min(max(round(p, 4), MIN_PROBABILITY), MAX_PROBABILITY)
+                out.append(Prediction(topics[index], shown, best))
         return out
 
     def probabilities(self, lead: Lead, structured: Mapping[str, float]) -> dict[str, float]:
