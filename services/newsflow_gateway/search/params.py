@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Request
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from newsflow.domain.taxonomy import Taxonomy
 from newsflow_gateway.index.query import MAX_QUERY_CHARS, EmptyQueryError, parse
@@ -21,6 +30,16 @@ from newsflow_gateway.problems import ProblemError
 from newsflow_gateway.search.backend import SearchFilters, Sort, StoryQuery
 
 MAX_LIMIT = 100
+#: Distinct values one list filter (``topic``, ``office``, ``country``,
+#: ``content_type``, ``language``) may take. Above the largest taxonomy kind (68
+#: countries, 51 offices), so "every one of them" still works; without a bound, the
+#: search page, whose every link and chip carries every value, grows with its square.
+MAX_FILTER_VALUES = 100
+#: Distinct values all list filters together may take: the whole taxonomy (151 ids)
+#: plus some languages, and a bound on the page's size whatever the mix.
+MAX_FILTER_VALUES_TOTAL = 200
+#: The list filters, which repeat (OR within one, AND across).
+LIST_FILTERS: Final = ("topic", "office", "country", "content_type", "language")
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
@@ -115,6 +134,26 @@ class ItemQuery(BaseModel):
         alias="to",
         description="Published at or before (ISO 8601 with zone)." + DATE_NOTE,
     )
+
+    @field_validator(*LIST_FILTERS)
+    @classmethod
+    def _distinct(cls, values: list[str]) -> list[str]:
+        """A repeated value is dropped (first one kept, order kept): it means nothing
+        more in an OR. Then at most :data:`MAX_FILTER_VALUES` distinct ones."""
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) > MAX_FILTER_VALUES:
+            raise ValueError(f"at most {MAX_FILTER_VALUES} distinct values (got {len(distinct)})")
+        return distinct
+
+    @model_validator(mode="after")
+    def _few_in_all(self) -> ItemQuery:
+        total = sum(len(getattr(self, name)) for name in LIST_FILTERS)
+        if total > MAX_FILTER_VALUES_TOTAL:
+            raise ValueError(
+                f"{', '.join(LIST_FILTERS)}: at most {MAX_FILTER_VALUES_TOTAL} distinct"
+                f" values together (got {total})"
+            )
+        return self
 
     def filters(self) -> SearchFilters:
         return SearchFilters(

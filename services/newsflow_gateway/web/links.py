@@ -5,7 +5,8 @@ links that change one thing about it (a filter off, the next page, a feed).
 Parsing goes through ``ListQuery`` and ``single_valued``, the API's own parameter
 code, so a page accepts exactly what ``/v1/items`` accepts. Only two things differ,
 both because an HTML form sends them: empty fields (``q=``) count as absent, and
-the API-only ``format`` is never kept.
+the API-only ``format`` is never kept. A filter value given twice is kept once,
+as ``ListQuery`` does, so that no link or chip repeats it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
 from newsflow_gateway.problems import ProblemError
-from newsflow_gateway.search.params import SINGLE_VALUED, ListQuery
+from newsflow_gateway.search.params import LIST_FILTERS, SINGLE_VALUED, ListQuery
 
 #: Filters a story list takes repeatedly, each with its facet kind on ``/v1/facets``.
 FILTERS: Mapping[str, str] = {
@@ -29,7 +30,7 @@ FILTERS: Mapping[str, str] = {
     "country": "countries",
     "content_type": "content_types",
 }
-REPEATED = (*FILTERS, "language")
+REPEATED = LIST_FILTERS
 #: Characters of a bad parameter's name echoed back in the error page.
 MAX_NAME = 100
 #: What the live stream and the feeds take: the search without order or paging.
@@ -40,13 +41,29 @@ EXTRA = "Extra inputs are not permitted"
 
 @dataclass(frozen=True)
 class SearchLink:
-    """The current search as ordered (name, value) pairs, empty values dropped."""
+    """The current search as ordered (name, value) pairs, empty values dropped and
+    a filter value repeated kept once (the first)."""
 
     pairs: tuple[tuple[str, str], ...]
 
     @classmethod
     def of(cls, params: QueryParams) -> SearchLink:
-        return cls(tuple((k, v) for k, v in params.multi_items() if v != "" and k != "format"))
+        """Every link on a page carries every pair, and there is a chip per filter
+        value: a repeated value would make the page grow with the square of the
+        query. Single-valued names given twice stay twice, for :func:`list_query`
+        to refuse as ``/v1/items`` does."""
+        seen: set[tuple[str, str]] = set()
+        pairs = []
+        for pair in params.multi_items():
+            name, value = pair
+            if value == "" or name == "format":
+                continue
+            if name in REPEATED:
+                if pair in seen:
+                    continue
+                seen.add(pair)
+            pairs.append(pair)
+        return cls(tuple(pairs))
 
     def values(self, name: str) -> list[str]:
         return [v for k, v in self.pairs if k == name]

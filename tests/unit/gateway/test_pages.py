@@ -4,11 +4,15 @@ and that bad input is an error page with a 4xx, never a 5xx."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
+from newsflow.domain.taxonomy import load_taxonomy
 from newsflow_gateway.schemas import HighlightOut
+from newsflow_gateway.search.params import MAX_FILTER_VALUES, MAX_FILTER_VALUES_TOTAL
 from newsflow_gateway.web.links import SearchLink
 from newsflow_gateway.web.marks import Piece, TagNote, cut, highlighted
 from tests.unit.gateway.conftest import Start
@@ -255,3 +259,45 @@ async def test_entity_pages_still_take_their_cursor(start: Start) -> None:
         bad = await gw.client.get("/offices/odihr?cursor=zzzz")
     assert first.status_code == empty.status_code == 200
     assert bad.status_code == 422
+
+
+async def test_repeated_filter_values_are_kept_once_and_the_page_stays_small(
+    start: Start,
+) -> None:
+    """A hostile URL, every topic id forty times: each link carried all 1,080 values
+    and a chip was drawn per value (a 29 MB page). Now each value counts once."""
+    topics = sorted(load_taxonomy().topics)
+    query = urlencode([("topic", t) for _ in range(40) for t in topics])
+    async with start() as gw:
+        await gw.store(story(1))
+        page = await gw.client.get(f"/?{query}")
+        once = await gw.client.get("/?" + urlencode([("topic", t) for t in topics]))
+    assert page.status_code == 200, page.text[:500]
+    assert len(page.content) < 200_000
+    assert page.text == once.text  # the same search, the same page
+    for topic in topics:
+        name = load_taxonomy().topics[topic].name
+        assert page.text.count(f'aria-label="Remove Topic: {escape(name)}"') == 1, topic
+
+
+async def test_too_many_distinct_filter_values_are_a_4xx_page(start: Start) -> None:
+    many = urlencode([("language", tag) for tag in languages(MAX_FILTER_VALUES + 1)])
+    each = [
+        urlencode([(name, tag) for tag in languages(MAX_FILTER_VALUES)])
+        for name in ("language", "topic", "office")
+    ]
+    async with start() as gw:
+        page = await gw.client.get(f"/?{many}")
+        total = await gw.client.get("/?" + "&".join(each))
+    for response in (page, total):
+        assert 400 <= response.status_code < 500, response.text[:500]
+        assert response.headers["content-type"].startswith("text/html")
+        assert 'role="alert"' in response.text
+    assert f"at most {MAX_FILTER_VALUES} distinct values" in page.text
+    assert f"at most {MAX_FILTER_VALUES_TOTAL} distinct" in total.text
+
+
+def languages(n: int) -> list[str]:
+    """``n`` distinct well-formed language tags (aa, ab, ...)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [a + b for a in letters for b in letters][:n]

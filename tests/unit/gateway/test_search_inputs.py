@@ -6,9 +6,12 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 
+from newsflow.domain.taxonomy import load_taxonomy
+from newsflow_gateway.search.params import MAX_FILTER_VALUES, MAX_FILTER_VALUES_TOTAL, ItemQuery
 from tests.unit.gateway.conftest import Start, assert_problem
 
 ROUTES = ["/v1/items", "/v1/facets", "/v1/feeds/atom", "/v1/feeds/rss"]
@@ -165,3 +168,40 @@ async def test_a_single_valued_parameter_given_twice_is_a_422(start: Start) -> N
                 assert "given more than once" in problem["detail"], (route, repeated)
         ok = await gw.client.get("/v1/items?topic=elections&topic=media-freedom")
         assert ok.status_code == 200  # list filters repeat by design
+
+
+def tags(n: int) -> list[str]:
+    """``n`` distinct well-formed language tags (aa, ab, ...)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [a + b for a in letters for b in letters][:n]
+
+
+async def test_a_filter_value_given_twice_counts_once(start: Start) -> None:
+    topics = sorted(load_taxonomy().topics)
+    async with start() as gw:
+        for route in ROUTES:  # the live stream stays open; its 422s are checked below
+            many = [("topic", t) for _ in range(40) for t in topics]
+            response = await gw.client.get(route + "?" + urlencode(many))
+            assert response.status_code == 200, (route, response.text[:300])
+        repeated = ItemQuery.model_validate(
+            {"topic": ["b", "a", "b", "a", "c"], "language": ["en"] * 3}
+        )
+        assert repeated.topic == ["b", "a", "c"]
+        assert repeated.filters().language == ["en"]
+
+
+async def test_too_many_distinct_filter_values_are_a_422(start: Start) -> None:
+    over = [("language", t) for t in tags(MAX_FILTER_VALUES + 1)]
+    at = [("language", t) for t in tags(MAX_FILTER_VALUES)]
+    over_total = [
+        (name, t) for name in ("language", "topic", "office") for t in tags(MAX_FILTER_VALUES)
+    ]
+    async with start() as gw:
+        for route in [*ROUTES, "/v1/stream"]:
+            problem = assert_problem(await gw.client.get(route + "?" + urlencode(over)), 422)
+            assert problem["errors"][0]["field"] == "language", route
+            assert f"at most {MAX_FILTER_VALUES} distinct values" in problem["detail"], route
+            problem = assert_problem(await gw.client.get(route + "?" + urlencode(over_total)), 422)
+            assert f"at most {MAX_FILTER_VALUES_TOTAL} distinct" in problem["detail"], route
+        ok = await gw.client.get("/v1/items?" + urlencode(at + at))  # a repeat is not counted
+        assert ok.status_code == 200, ok.text[:300]
