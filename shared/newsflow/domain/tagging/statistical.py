@@ -384,11 +384,6 @@ class TopicModel:
                 out.append(Prediction(topics[index], shown, best))
         return out
 
-    def probabilities(self, lead: Lead, structured: Mapping[str, float]) -> dict[str, float]:
-        """Every topic's calibrated probability (for evaluation and training reports)."""
-        z = self.scores(all_features(lead, structured))
-        return {t: self.probability(i, z[i]) for i, t in enumerate(self.topics)}
-
     def _carrier(
         self,
         index: int,
