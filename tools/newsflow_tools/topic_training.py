@@ -377,7 +377,7 @@ def train(
     paths: Sequence[Path],
     *,
     version: str,
-    precision: float = 0.92,
+    precision: float = 0.90,
     exclude: Sequence[Path] = (),
 ) -> tuple[TopicModelFile, dict[str, Any]]:
     """The model file, and a report of what the training saw and chose."""
